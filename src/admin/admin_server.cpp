@@ -1,0 +1,177 @@
+#include "admin/admin_server.hpp"
+
+#include "admin/admin_views.hpp"
+#include "net/http_util.hpp"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+namespace cachecar::admin {
+
+namespace asio = net::asio;
+namespace beast = net::beast;
+namespace http = net::http;
+using nlohmann::json;
+
+namespace {
+
+constexpr std::chrono::seconds kAdminIoTimeout{10};
+constexpr std::uint64_t kAdminBodyLimit = 1024 * 1024;
+
+http::response<http::string_body> json_response(http::status status, const json& body, unsigned version) {
+  http::response<http::string_body> res{status, version};
+  res.set(http::field::content_type, "application/json");
+  res.set(http::field::cache_control, "no-store");
+  res.body() = body.dump() + "\n";
+  res.prepare_payload();
+  return res;
+}
+
+http::response<http::string_body> error_response(http::status status, std::string_view reason, unsigned version) {
+  return json_response(status, json{{"error", reason}}, version);
+}
+
+// Query parameters of a target, decoded, in order.
+std::vector<std::pair<std::string, std::string>> query_params(std::string_view target) {
+  std::vector<std::pair<std::string, std::string>> params;
+  auto q = target.find('?');
+  if (q == std::string_view::npos) return params;
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    auto eq = pair.find('=');
+    params.emplace_back(url_decode(pair.substr(0, eq)),
+                        eq == std::string_view::npos ? std::string() : url_decode(pair.substr(eq + 1)));
+  }
+  return params;
+}
+
+}  // namespace
+
+AdminServer::AdminServer(asio::io_context& context, proxy::Runtime& runtime, net::tcp::endpoint endpoint)
+    : context_(context), runtime_(runtime), endpoint_(endpoint), acceptor_(context) {}
+
+void AdminServer::start() {
+  acceptor_.open(endpoint_.protocol());
+  acceptor_.set_option(net::tcp::acceptor::reuse_address(true));
+  acceptor_.bind(endpoint_);
+  acceptor_.listen();
+  asio::co_spawn(context_, accept_loop(), asio::detached);
+}
+
+void AdminServer::stop() {
+  beast::error_code ignored;
+  acceptor_.close(ignored);
+}
+
+asio::awaitable<void> AdminServer::accept_loop() {
+  while (acceptor_.is_open()) {
+    auto [ec, socket] = co_await acceptor_.async_accept(net::use_tuple);
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
+    if (ec) continue;
+    asio::co_spawn(context_, run_session(std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<void> AdminServer::run_session(net::tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  while (true) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(kAdminBodyLimit);
+    stream.expires_after(kAdminIoTimeout);
+    auto [ec, n] = co_await http::async_read(stream, buffer, parser, net::use_tuple);
+    if (ec) break;
+    net::Request request = parser.release();
+    http::response<http::string_body> response;
+    try {
+      response = co_await dispatch(request);
+    } catch (const std::exception& e) {
+      response = error_response(http::status::internal_server_error, e.what(), request.version());
+    }
+    response.keep_alive(request.keep_alive());
+    stream.expires_after(kAdminIoTimeout);
+    auto [write_error, written] = co_await http::async_write(stream, response, net::use_tuple);
+    if (write_error || !request.keep_alive()) break;
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(net::tcp::socket::shutdown_send, ignored);
+}
+
+asio::awaitable<bool> AdminServer::origin_reachable() {
+  beast::tcp_stream probe(context_);
+  probe.expires_after(std::chrono::milliseconds(500));
+  auto [ec] = co_await probe.async_connect(runtime_.origin_endpoint, net::use_tuple);
+  co_return !ec;
+}
+
+asio::awaitable<http::response<http::string_body>> AdminServer::dispatch(const net::Request& request) {
+  const unsigned version = request.version();
+  std::string_view target(request.target().data(), request.target().size());
+  std::string_view path = target.substr(0, target.find('?'));
+  const bool is_get = request.method() == http::verb::get;
+  const bool is_post = request.method() == http::verb::post;
+
+  if (is_post && !runtime_.config.admin.token.empty()) {
+    std::string expected = "Bearer " + runtime_.config.admin.token;
+    auto it = request.find(http::field::authorization);
+    if (it == request.end() || it->value() != expected) {
+      co_return error_response(http::status::unauthorized,
+                               "this call changes state: send Authorization: Bearer <token>", version);
+    }
+  }
+
+  if (path == "/healthz" && is_get) co_return json_response(http::status::ok, {{"status", "alive"}}, version);
+  if (path == "/readyz" && is_get) {
+    bool origin = co_await origin_reachable();
+    bool listening = runtime_.listening.load();
+    bool draining = runtime_.draining.load();
+    bool ready = listening && origin && !draining;
+    json body = {{"ready", ready},
+                 {"config", runtime_.config.source_path},
+                 {"listener", listening ? "up" : "down"},
+                 {"origin", origin ? "reachable" : "unreachable"},
+                 {"draining", draining},
+                 {"redis", runtime_.config.redis ? "configured, not connected (tier not built yet)" : "not configured"}};
+    co_return json_response(ready ? http::status::ok : http::status::service_unavailable, body, version);
+  }
+  if (path == "/admin/stats" && is_get) co_return json_response(http::status::ok, stats_view(runtime_), version);
+  if (path == "/admin/routes" && is_get) co_return json_response(http::status::ok, routes_view(runtime_), version);
+  if (path == "/admin/keys/explain" && is_get) {
+    std::string method = "GET", explained_path;
+    std::vector<std::pair<std::string, std::string>> headers;
+    for (auto& [name, value] : query_params(target)) {
+      if (name == "method") method = value;
+      else if (name == "path") explained_path = value;
+      else if (name == "header") {
+        auto colon = value.find(':');
+        if (colon == std::string::npos) {
+          co_return error_response(http::status::bad_request, "header must be Name:Value", version);
+        }
+        std::string header_value = value.substr(colon + 1);
+        while (!header_value.empty() && header_value.front() == ' ') header_value.erase(0, 1);
+        headers.emplace_back(value.substr(0, colon), header_value);
+      }
+    }
+    if (explained_path.empty() || explained_path.front() != '/') {
+      co_return error_response(http::status::bad_request, "path is required and must start with '/'", version);
+    }
+    co_return json_response(http::status::ok, explain_view(runtime_, method, explained_path, headers), version);
+  }
+  if (path == "/admin/purge" && is_post) {
+    json body = json::parse(request.body(), nullptr, false);
+    if (body.is_discarded()) co_return error_response(http::status::bad_request, "body is not valid JSON", version);
+    bool ok = false;
+    json result = purge(runtime_, body, ok);
+    if (ok) spdlog::info("admin purge {} -> {}", body.dump(), result.dump());
+    co_return json_response(ok ? http::status::ok : http::status::bad_request, result, version);
+  }
+  const bool known = path == "/healthz" || path == "/readyz" || path == "/admin/stats" || path == "/admin/routes" ||
+                     path == "/admin/keys/explain" || path == "/admin/purge";
+  if (known) co_return error_response(http::status::method_not_allowed, "method not allowed on this path", version);
+  co_return error_response(http::status::not_found, "no admin endpoint at " + std::string(path), version);
+}
+
+}  // namespace cachecar::admin

@@ -1,0 +1,218 @@
+#include "admin/admin_views.hpp"
+
+#include "cache/key_builder.hpp"
+#include "config/units.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace cachecar::admin {
+
+using nlohmann::json;
+
+namespace {
+
+json store_stats(const store::StoreStats& s) {
+  return {{"entries", s.entries},   {"bytes", s.bytes},         {"hits", s.hits},
+          {"misses", s.misses},     {"stores", s.stores},       {"evictions", s.evictions},
+          {"rejected_too_large", s.rejected_too_large}};
+}
+
+json status_counts(const proxy::Stats& stats, std::size_t slot) {
+  json counts = json::object();
+  for (std::size_t i = 0; i < cache::kCacheStatusCount; ++i) {
+    auto status = static_cast<cache::CacheStatus>(i);
+    counts[cache::to_string(status)] = stats.by_route(slot, status);
+  }
+  return counts;
+}
+
+class PairHeaders final : public cache::HeaderSource {
+ public:
+  explicit PairHeaders(const std::vector<std::pair<std::string, std::string>>& pairs) : pairs_(pairs) {}
+  std::optional<std::string_view> header(std::string_view name) const override {
+    for (const auto& [n, v] : pairs_) {
+      if (n.size() == name.size() && std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
+            return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+          }))
+        return std::string_view(v);
+    }
+    return std::nullopt;
+  }
+
+ private:
+  const std::vector<std::pair<std::string, std::string>>& pairs_;
+};
+
+// Splits a key into its six ':' separated segments (SPEC §4).
+std::vector<std::string_view> key_segments(std::string_view key) {
+  std::vector<std::string_view> parts;
+  while (true) {
+    auto colon = key.find(':');
+    parts.push_back(key.substr(0, colon));
+    if (colon == std::string_view::npos) break;
+    key.remove_prefix(colon + 1);
+  }
+  return parts;
+}
+
+}  // namespace
+
+std::string url_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '+') {
+      out += ' ';
+    } else if (c == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+               std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+json stats_view(const proxy::Runtime& runtime) {
+  const auto& stats = runtime.stats;
+  json routes = json::object();
+  for (std::size_t i = 0; i < runtime.config.routes.size(); ++i) {
+    routes[runtime.config.routes[i].name] = status_counts(stats, i);
+  }
+  json origin_failures = json::object();
+  for (std::size_t i = 0; i < proxy::kOriginFailureCount; ++i) {
+    auto failure = static_cast<proxy::OriginFailure>(i);
+    origin_failures[proxy::to_string(failure)] = stats.origin_failures(failure);
+  }
+  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - runtime.started);
+  return {{"uptime_seconds", uptime.count()},
+          {"workers", runtime.workers},
+          {"routes", routes},
+          {"unmatched", status_counts(stats, stats.unmatched_slot())},
+          {"stored", stats.stored()},
+          {"origin_failures", origin_failures},
+          {"tiers", {{"memory", store_stats(runtime.memory.stats())}}}};
+}
+
+json routes_view(const proxy::Runtime& runtime) {
+  json list = json::array();
+  for (const auto& r : runtime.config.routes) {
+    json route = {{"name", r.name},
+                  {"methods", r.methods.empty() ? json("*") : json(r.methods)},
+                  {"path", r.path.text()},
+                  {"mode", config::to_string(r.mode)},
+                  {"entity", r.key_entity()},
+                  {"version", r.version},
+                  {"ttl", r.ttl ? json(config::format_duration(*r.ttl)) : json(nullptr)},
+                  {"origin_cache_control",
+                   r.origin_cache_control == config::OriginCacheControl::respect ? "respect" : "ignore"},
+                  {"ttl_jitter", r.ttl_jitter},
+                  {"coalesce", r.coalesce},
+                  {"vary", r.vary},
+                  {"tags", r.tags}};
+    route["query"] = r.query ? json(*r.query) : json("*");
+    if (!r.tenant_header.empty()) route["tenant_header"] = r.tenant_header;
+    if (!r.refreshes.empty()) route["refreshes"] = r.refreshes;
+    list.push_back(route);
+  }
+  return {{"routes", list}};
+}
+
+json explain_view(const proxy::Runtime& runtime, std::string_view method, std::string_view target,
+                  const std::vector<std::pair<std::string, std::string>>& headers) {
+  std::string_view path = target.substr(0, target.find('?'));
+  std::string_view query = path.size() < target.size() ? target.substr(path.size() + 1) : std::string_view{};
+  config::RouteValues values;
+  const config::RoutePolicy* route = runtime.routes.match(method, path, values);
+  json out = {{"method", method}, {"path", target}};
+  if (route == nullptr) {
+    out["route"] = nullptr;
+    out["cached"] = false;
+    out["reason"] = "no route matches: the request is forwarded untouched (bypass)";
+    return out;
+  }
+  out["route"] = route->name;
+  out["mode"] = config::to_string(route->mode);
+  if (route->mode == config::RouteMode::bypass || route->mode == config::RouteMode::write_through) {
+    out["cached"] = false;
+    out["reason"] = std::string("route mode ") + config::to_string(route->mode) + " does not serve from cache";
+    return out;
+  }
+  if (method != "GET" && method != "HEAD") {
+    out["cached"] = false;
+    out["reason"] = "only GET and HEAD are served from cache";
+    return out;
+  }
+  PairHeaders source(headers);
+  cache::KeyScratch scratch;
+  std::vector<cache::KeySegmentOrigin> segments;
+  if (cache::build_key(*route, runtime.config.environment, values, query, source, scratch, &segments) ==
+      cache::KeyOutcome::missing_tenant) {
+    out["cached"] = false;
+    out["reason"] = "the route is tenant-scoped and the request has no " + route->tenant_header + " header";
+    return out;
+  }
+  out["cached"] = true;
+  out["key"] = scratch.key;
+  json parts = json::array();
+  for (const auto& s : segments) parts.push_back({{"segment", s.name}, {"value", s.value}, {"origin", s.origin}});
+  out["segments"] = parts;
+  auto entry = const_cast<store::MemoryTier&>(runtime.memory).find(scratch.key);
+  out["in_memory"] = entry != nullptr && entry->fingerprint == scratch.fingerprint;
+  return out;
+}
+
+json purge(proxy::Runtime& runtime, const json& body, bool& ok) {
+  ok = true;
+  auto text = [&](const char* name) -> std::optional<std::string> {
+    if (!body.contains(name)) return std::nullopt;
+    if (!body[name].is_string()) return std::nullopt;
+    return body[name].get<std::string>();
+  };
+  if (!body.is_object()) {
+    ok = false;
+    return {{"error", "expected a JSON object: {\"key\"}, {\"prefix\"}, {\"tag\"} or {\"entity\", \"id\"}"}};
+  }
+  if (auto key = text("key")) return {{"purged", runtime.memory.remove(*key) ? 1 : 0}};
+  if (auto prefix = text("prefix")) {
+    if (prefix->empty()) {
+      ok = false;
+      return {{"error", "an empty prefix would purge everything; refuse"}};
+    }
+    return {{"purged", runtime.memory.remove_prefix(*prefix)}};
+  }
+  if (auto tag = text("tag")) {
+    std::vector<std::string> keys;
+    runtime.memory.for_each([&](std::string_view key, const store::EntryPtr& entry) {
+      if (std::find(entry->tags.begin(), entry->tags.end(), *tag) != entry->tags.end()) keys.emplace_back(key);
+    });
+    std::uint64_t purged = 0;
+    for (const auto& key : keys) purged += runtime.memory.remove(key) ? 1 : 0;
+    return {{"purged", purged}};
+  }
+  if (auto entity = text("entity")) {
+    auto id = text("id");
+    auto tenant = text("tenant");
+    std::string encoded_entity = cache::encode_key_segment(*entity);
+    std::string encoded_id = id ? cache::encode_key_segment(*id) : "";
+    std::string encoded_tenant = tenant ? cache::encode_key_segment(*tenant) : "";
+    std::vector<std::string> keys;
+    runtime.memory.for_each([&](std::string_view key, const store::EntryPtr&) {
+      auto parts = key_segments(key);
+      if (parts.size() != 6 || parts[2] != encoded_entity) return;
+      if (id && parts[3] != encoded_id) return;
+      if (tenant && parts[1] != encoded_tenant) return;
+      keys.emplace_back(key);
+    });
+    std::uint64_t purged = 0;
+    for (const auto& key : keys) purged += runtime.memory.remove(key) ? 1 : 0;
+    return {{"purged", purged}};
+  }
+  ok = false;
+  return {{"error", "expected one of \"key\", \"prefix\", \"tag\" or \"entity\" (string values)"}};
+}
+
+}  // namespace cachecar::admin

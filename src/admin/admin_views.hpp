@@ -1,0 +1,31 @@
+// The JSON documents the admin endpoint returns, built from the runtime.
+// Pure functions of their inputs; no I/O.
+#pragma once
+
+#include "proxy/runtime.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace cachecar::admin {
+
+nlohmann::json stats_view(const proxy::Runtime& runtime);
+nlohmann::json routes_view(const proxy::Runtime& runtime);
+
+// GET /admin/keys/explain: the key a request would get, and why.
+// `headers` are "Name: Value" pairs given as header=Name:Value.
+nlohmann::json explain_view(const proxy::Runtime& runtime, std::string_view method, std::string_view target,
+                            const std::vector<std::pair<std::string, std::string>>& headers);
+
+// POST /admin/purge with {"key"} | {"prefix"} | {"tag"} | {"entity", "id"[, "tenant"]}.
+// Returns {"purged": n}, or an {"error"} document with `ok` false.
+nlohmann::json purge(proxy::Runtime& runtime, const nlohmann::json& body, bool& ok);
+
+// Percent-decodes a query component ('+' is a space).
+std::string url_decode(std::string_view text);
+
+}  // namespace cachecar::admin

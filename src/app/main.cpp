@@ -1,0 +1,47 @@
+// cachecar's entry point: arguments, config, then the server (SPEC §2).
+#include "app/cli.hpp"
+#include "app/logging.hpp"
+#include "app/server.hpp"
+#include "config/config_loader.hpp"
+
+#include <filesystem>
+#include <iostream>
+
+using namespace cachecar;
+
+int main(int argc, char** argv) {
+  std::string error;
+  auto options = app::parse_cli(std::vector<std::string>(argv + 1, argv + argc), error);
+  if (!options) {
+    std::cerr << "cachecar: " << error << "\n";
+    return 2;
+  }
+  if (options->help) {
+    std::cout << app::usage_text();
+    return 0;
+  }
+  if (options->version) {
+    std::cout << "cachecar " << CACHECAR_VERSION << "\n";
+    return 0;
+  }
+
+  config::LoadResult loaded;
+  std::string source = options->config_path;
+  if (!options->config_given && !std::filesystem::exists(options->config_path)) {
+    source = "<embedded default>";
+    loaded = config::load_config_text(config::embedded_default_config(), source, config::process_env);
+  } else {
+    loaded = config::load_config_file(options->config_path, config::process_env);
+  }
+  for (const auto& diagnostic : loaded.errors) std::cerr << config::format_diagnostic(source, diagnostic) << "\n";
+  if (!loaded.config) {
+    if (!options->check) std::cerr << "cachecar: " << loaded.errors.size() << " problem(s) in " << source << "\n";
+    return 1;
+  }
+  if (options->check) {
+    std::cout << source << ": ok (" << loaded.config->routes.size() << " routes)\n";
+    return 0;
+  }
+  app::configure_logging(loaded.config->log);
+  return app::run_server(std::move(*loaded.config));
+}

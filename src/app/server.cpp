@@ -1,0 +1,140 @@
+#include "app/server.hpp"
+
+#include "admin/admin_server.hpp"
+#include "net/listener.hpp"
+#include "proxy/request_handler.hpp"
+#include "proxy/runtime.hpp"
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <memory>
+#include <thread>
+#include <vector>
+
+namespace cachecar::app {
+
+namespace asio = net::asio;
+using net::tcp;
+
+namespace {
+
+std::optional<tcp::endpoint> resolve(asio::io_context& context, const std::string& host, std::uint16_t port,
+                                     const char* what) {
+  boost::system::error_code ec;
+  tcp::resolver resolver(context);
+  auto results = resolver.resolve(host, std::to_string(port), tcp::resolver::numeric_service, ec);
+  if (ec || results.empty()) {
+    spdlog::error("cannot resolve {} address {}:{}: {}", what, host, port, ec ? ec.message() : "no address");
+    return std::nullopt;
+  }
+  return results.begin()->endpoint();
+}
+
+struct Worker {
+  asio::io_context context{1};
+  std::unique_ptr<proxy::RequestHandler> handler;
+  std::unique_ptr<net::Listener> listener;
+  std::thread thread;
+};
+
+}  // namespace
+
+int run_server(config::Config config) {
+  asio::io_context main_context{1};
+  auto origin = resolve(main_context, config.origin.host, config.origin.port, "origin");
+  auto listen = resolve(main_context, config.listen.host, config.listen.port, "listen");
+  auto admin_listen = resolve(main_context, config.admin.listen.host, config.admin.listen.port, "admin.listen");
+  if (!origin || !listen || !admin_listen) return 1;
+
+  std::size_t worker_count = config.workers > 0 ? static_cast<std::size_t>(config.workers)
+                                                : std::max(1u, std::thread::hardware_concurrency());
+  proxy::Runtime runtime(std::move(config), worker_count, *origin);
+  const auto& cfg = runtime.config;
+
+  std::vector<std::unique_ptr<Worker>> workers;
+  net::SessionLimits limits{cfg.limits.max_header_bytes, cfg.limits.max_body_bytes, cfg.limits.header_timeout};
+  try {
+    for (std::size_t i = 0; i < worker_count; ++i) {
+      auto worker = std::make_unique<Worker>();
+      worker->handler = std::make_unique<proxy::RequestHandler>(runtime, i, worker->context.get_executor());
+      worker->listener = std::make_unique<net::Listener>(worker->context, *listen, limits, *worker->handler);
+      worker->listener->start();
+      workers.push_back(std::move(worker));
+    }
+  } catch (const boost::system::system_error& e) {
+    spdlog::error("cannot listen on {}: {}", cfg.listen.to_string(), e.code().message());
+    return 1;
+  }
+
+  asio::io_context admin_context{1};
+  admin::AdminServer admin_server(admin_context, runtime, *admin_listen);
+  try {
+    admin_server.start();
+  } catch (const boost::system::system_error& e) {
+    spdlog::error("cannot listen on admin {}: {}", cfg.admin.listen.to_string(), e.code().message());
+    return 1;
+  }
+  auto admin_guard = asio::make_work_guard(admin_context);
+  std::thread admin_thread([&] { admin_context.run(); });
+
+  // Workers report to the main context when their io_context runs dry,
+  // which happens once their listener is closed and their sessions ended.
+  std::size_t finished = 0;
+  for (auto& worker : workers) {
+    worker->thread = std::thread([&, w = worker.get()] {
+      w->context.run();
+      asio::post(main_context, [&] {
+        if (++finished == workers.size()) main_context.stop();
+      });
+    });
+  }
+  runtime.listening = true;
+  spdlog::info("cachecar {} listening on {} (workers={}), origin {}, admin {}, config {}", CACHECAR_VERSION,
+               cfg.listen.to_string(), worker_count, cfg.origin.to_string(), cfg.admin.listen.to_string(),
+               cfg.source_path);
+
+  asio::signal_set signals(main_context, SIGINT, SIGTERM, SIGHUP);
+  asio::steady_timer drain_timer(main_context);
+  asio::steady_timer grace_timer(main_context);
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int signal) {
+        if (ec) return;
+        if (signal == SIGHUP) {
+          spdlog::warn("SIGHUP received: config reload is not implemented yet; keeping the running config");
+          signals.async_wait(on_signal);
+          return;
+        }
+        if (runtime.draining.exchange(true)) return;
+        spdlog::info("signal {}: draining for {} ms (readyz is 503), then stopping", signal,
+                     cfg.drain_delay.count());
+        drain_timer.expires_after(cfg.drain_delay);
+        drain_timer.async_wait([&](const boost::system::error_code&) {
+          runtime.listening = false;
+          for (auto& worker : workers) {
+            asio::post(worker->context, [w = worker.get()] { w->listener->begin_drain(); });
+          }
+          grace_timer.expires_after(cfg.shutdown_grace);
+          grace_timer.async_wait([&](const boost::system::error_code& timer_ec) {
+            if (timer_ec) return;
+            spdlog::warn("shutdown_grace ({} ms) is over: abandoning requests still in flight",
+                         cfg.shutdown_grace.count());
+            for (auto& worker : workers) worker->context.stop();
+          });
+        });
+      };
+  signals.async_wait(on_signal);
+  main_context.run();
+
+  for (auto& worker : workers) worker->thread.join();
+  admin_guard.reset();
+  asio::post(admin_context, [&] { admin_server.stop(); });
+  admin_context.stop();
+  admin_thread.join();
+  spdlog::info("cachecar stopped");
+  return 0;
+}
+
+}  // namespace cachecar::app

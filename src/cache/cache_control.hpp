@@ -1,0 +1,36 @@
+// Parsing of Cache-Control style fields (RFC 9111 §5.2, RFC 9213 targeted
+// fields, RFC 5861 extensions). Pure; unknown directives are ignored and
+// malformed delta-seconds are read as 0, as RFC 9111 §4.2.1 advises.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string_view>
+
+namespace cachecar::cache {
+
+struct CacheDirectives {
+  bool present = false;  // the field was there at all
+  bool no_store = false;
+  bool no_cache = false;
+  bool is_private = false;
+  bool is_public = false;
+  bool must_revalidate = false;
+  bool proxy_revalidate = false;
+  bool only_if_cached = false;
+  std::optional<std::chrono::seconds> max_age;
+  std::optional<std::chrono::seconds> s_maxage;
+  std::optional<std::chrono::seconds> stale_while_revalidate;
+  std::optional<std::chrono::seconds> stale_if_error;
+};
+
+// Folds one field value into `into` (call once per field line).
+void parse_cache_control(std::string_view value, CacheDirectives& into);
+
+inline CacheDirectives parse_cache_control(std::string_view value) {
+  CacheDirectives d;
+  parse_cache_control(value, d);
+  return d;
+}
+
+}  // namespace cachecar::cache

@@ -1,0 +1,30 @@
+#include "cache/cache_status.hpp"
+
+#include <cstdio>
+
+namespace cachecar::cache {
+
+const char* to_string(CacheStatus status) {
+  switch (status) {
+    case CacheStatus::hit: return "hit";
+    case CacheStatus::miss: return "miss";
+    case CacheStatus::stale: return "stale";
+    case CacheStatus::bypass: return "bypass";
+    case CacheStatus::method: return "method";
+    case CacheStatus::request: return "request";
+  }
+  return "?";
+}
+
+CacheStatusText::CacheStatusText(CacheStatus status, long long ttl_seconds, bool stored, std::string_view detail) {
+  int n;
+  if (status == CacheStatus::hit) {
+    n = std::snprintf(data_, sizeof data_, "cachecar; hit; ttl=%lld", ttl_seconds);
+  } else {
+    n = std::snprintf(data_, sizeof data_, "cachecar; fwd=%s%s%s%.*s", to_string(status), stored ? "; stored" : "",
+                      detail.empty() ? "" : "; detail=", static_cast<int>(detail.size()), detail.data());
+  }
+  size_ = n < 0 ? 0 : std::min<std::size_t>(static_cast<std::size_t>(n), sizeof data_ - 1);
+}
+
+}  // namespace cachecar::cache

@@ -1,0 +1,35 @@
+// How one request was served, as RFC 9211 Cache-Status names it. The same
+// string goes into the header, the stats and the logs, so tests assert on it.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+namespace cachecar::cache {
+
+enum class CacheStatus : unsigned char {
+  hit,      // served from cache, fresh
+  miss,     // looked up, absent: forwarded
+  stale,    // looked up, expired: forwarded and replaced
+  bypass,   // not a caching route, or a tenant route without the tenant
+  method,   // the method is never served from cache
+  request,  // the request's own directives forced a forward
+};
+inline constexpr std::size_t kCacheStatusCount = 6;
+
+const char* to_string(CacheStatus status);
+
+// The header's value in a fixed buffer, so that serving a hit allocates
+// nothing: "cachecar; hit; ttl=42", "cachecar; fwd=miss; stored",
+// "cachecar; fwd=miss; detail=no-store".
+class CacheStatusText {
+ public:
+  CacheStatusText(CacheStatus status, long long ttl_seconds, bool stored, std::string_view detail);
+  std::string_view view() const { return {data_, size_}; }
+
+ private:
+  char data_[160];
+  std::size_t size_ = 0;
+};
+
+}  // namespace cachecar::cache

@@ -1,0 +1,111 @@
+#include "cache/cacheability.hpp"
+
+namespace cachecar::cache {
+
+using std::chrono::milliseconds;
+using std::chrono::duration_cast;
+
+const char* to_string(StoreVerdict verdict) {
+  switch (verdict) {
+    case StoreVerdict::store: return "stored";
+    case StoreVerdict::no_store: return "no-store";
+    case StoreVerdict::is_private: return "private";
+    case StoreVerdict::set_cookie: return "set-cookie";
+    case StoreVerdict::authorization: return "authorization";
+    case StoreVerdict::no_cache: return "no-cache";
+    case StoreVerdict::status: return "status";
+    case StoreVerdict::vary: return "vary";
+    case StoreVerdict::no_freshness: return "no-freshness";
+    case StoreVerdict::expired: return "expired";
+  }
+  return "?";
+}
+
+bool is_heuristically_cacheable(unsigned status) {
+  switch (status) {
+    case 200: case 203: case 204: case 300: case 301: case 308:
+    case 404: case 405: case 410: case 414: case 501:
+      return true;
+    default:
+      return false;
+  }
+}
+
+namespace {
+
+// RFC 9111 §4.2.1, shared-cache order: s-maxage, max-age, Expires - Date.
+std::optional<milliseconds> origin_lifetime(const ResponseFacts& r, Clock::time_point now) {
+  const CacheDirectives& cc = r.cache_control;
+  if (cc.s_maxage) return duration_cast<milliseconds>(*cc.s_maxage);
+  if (cc.max_age) return duration_cast<milliseconds>(*cc.max_age);
+  if (r.expires_invalid) return milliseconds(0);
+  if (r.expires) {
+    auto lifetime = duration_cast<milliseconds>(*r.expires - r.date.value_or(now));
+    return lifetime.count() > 0 ? lifetime : milliseconds(0);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+StorageDecision decide_storage(const RequestFacts& request, const ResponseFacts& response,
+                               const config::RoutePolicy& policy, Clock::time_point now, double jitter_draw) {
+  StorageDecision d;
+  const CacheDirectives& cc = response.cache_control;
+  const CacheDirectives& plain = response.plain_cache_control;
+  if (request.cache_control.no_store || cc.no_store || plain.no_store) {
+    d.verdict = StoreVerdict::no_store;
+    return d;
+  }
+  if (cc.is_private || plain.is_private) {
+    d.verdict = StoreVerdict::is_private;
+    return d;
+  }
+  if (response.has_set_cookie) {
+    d.verdict = StoreVerdict::set_cookie;
+    return d;
+  }
+  // RFC 9111 §3.5: a response to an authorized request is shared only when
+  // the origin says so explicitly.
+  if (request.has_authorization && !(cc.is_public || cc.s_maxage || cc.must_revalidate)) {
+    d.verdict = StoreVerdict::authorization;
+    return d;
+  }
+  if (cc.no_cache || plain.no_cache) {
+    d.verdict = StoreVerdict::no_cache;
+    return d;
+  }
+  if (response.vary_star || response.vary_uncovered) {
+    d.verdict = StoreVerdict::vary;
+    return d;
+  }
+
+  std::optional<milliseconds> from_origin = origin_lifetime(response, now);
+  std::optional<milliseconds> lifetime;
+  if (policy.origin_cache_control == config::OriginCacheControl::ignore && policy.ttl) {
+    lifetime = *policy.ttl;
+  } else if (from_origin) {
+    lifetime = from_origin;
+  } else if (policy.ttl && is_heuristically_cacheable(response.status)) {
+    lifetime = *policy.ttl;
+  }
+  if (!lifetime) {
+    d.verdict = is_heuristically_cacheable(response.status) ? StoreVerdict::no_freshness : StoreVerdict::status;
+    return d;
+  }
+  if (response.status == 206 || response.status < 200) {
+    d.verdict = StoreVerdict::status;
+    return d;
+  }
+  double kept = 1.0 - policy.ttl_jitter * jitter_draw;
+  auto jittered = milliseconds(static_cast<milliseconds::rep>(static_cast<double>(lifetime->count()) * kept));
+  // An origin-given lifetime is measured from the response's creation, so
+  // the time it already spent elsewhere (Age) is used up.
+  bool origin_counted = from_origin && !(policy.origin_cache_control == config::OriginCacheControl::ignore &&
+                                         policy.ttl);
+  d.time_to_live = origin_counted ? jittered - duration_cast<milliseconds>(response.age) : jittered;
+  d.verdict = d.time_to_live.count() > 0 ? StoreVerdict::store : StoreVerdict::expired;
+  return d;
+}
+
+}  // namespace cachecar::cache

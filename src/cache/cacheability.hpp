@@ -1,0 +1,64 @@
+// Whether a response may be stored, and for how long (RFC 9111 §3 and §4.2,
+// with the route's policy on top). Pure functions: the caller supplies the
+// facts read from the headers, the clock reading and the jitter draw.
+#pragma once
+
+#include "cache/cache_control.hpp"
+#include "config/config.hpp"
+
+#include <chrono>
+#include <optional>
+
+namespace cachecar::cache {
+
+using Clock = std::chrono::system_clock;
+
+struct RequestFacts {
+  CacheDirectives cache_control;
+  bool has_authorization = false;
+};
+
+struct ResponseFacts {
+  unsigned status = 200;
+  // The most specific of Cachecar-Cache-Control, CDN-Cache-Control and
+  // Cache-Control that was present (RFC 9213 §2.1).
+  CacheDirectives cache_control;
+  CacheDirectives plain_cache_control;  // Cache-Control alone: private/no-store still apply from it
+  bool has_set_cookie = false;
+  bool vary_star = false;
+  bool vary_uncovered = false;  // Vary names a header the route's key does not include
+  std::optional<Clock::time_point> date;
+  std::optional<Clock::time_point> expires;
+  bool expires_invalid = false;  // present but unparseable: already expired (RFC 9111 §5.3)
+  std::chrono::seconds age{0};
+};
+
+enum class StoreVerdict {
+  store,
+  no_store,         // no-store from the request or the response
+  is_private,
+  set_cookie,
+  authorization,
+  no_cache,         // must be revalidated on every use
+  status,           // status code not cacheable without explicit freshness
+  vary,             // Vary: * or a header outside the route's key
+  no_freshness,     // neither the origin nor the route gives a lifetime
+  expired,          // the lifetime is already used up on arrival
+};
+const char* to_string(StoreVerdict verdict);
+
+struct StorageDecision {
+  StoreVerdict verdict = StoreVerdict::no_freshness;
+  // Remaining freshness from `now`, jitter applied; meaningful for `store`.
+  std::chrono::milliseconds time_to_live{0};
+};
+
+// `jitter_draw` is a uniform random number in [0, 1): the stored lifetime
+// is shortened by up to `policy.ttl_jitter` of itself so that entries
+// filled together do not expire together.
+StorageDecision decide_storage(const RequestFacts& request, const ResponseFacts& response,
+                               const config::RoutePolicy& policy, Clock::time_point now, double jitter_draw);
+
+bool is_heuristically_cacheable(unsigned status);
+
+}  // namespace cachecar::cache

@@ -1,0 +1,179 @@
+#include "cache/key_builder.hpp"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <boost/container/small_vector.hpp>
+#include <cstdio>
+
+namespace cachecar::cache {
+namespace {
+
+// Appends `value` with '%' ':' ',' encoded; a bare "-" is encoded too, since
+// "-" alone means "absent" in a key.
+void append_encoded(std::string& out, std::string_view value) {
+  if (value == "-") {
+    out += "%2D";
+    return;
+  }
+  for (char c : value) {
+    switch (c) {
+      case ':': out += "%3A"; break;
+      case '%': out += "%25"; break;
+      default: out += c;
+    }
+  }
+}
+
+void append_hex64(std::string& out, std::uint64_t value) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(value));
+  out.append(hex, 16);
+}
+
+// Appends one key segment, hashed when its encoded form is too long.
+void append_segment(std::string& key, std::string& fingerprint, std::string_view raw, bool encode) {
+  std::size_t start = key.size();
+  if (encode) append_encoded(key, raw);
+  else key += raw;
+  if (key.size() - start <= kMaxSegmentBytes) return;
+  std::string_view long_form(key.data() + start, key.size() - start);
+  std::uint64_t hash = XXH64(long_form.data(), long_form.size(), 0);
+  fingerprint += long_form;
+  fingerprint += '\n';
+  key.resize(start);
+  key += '~';
+  append_hex64(key, hash);
+}
+
+struct QueryParam {
+  std::string_view name;
+  std::string_view pair;  // "name=value" as sent
+};
+using QueryParams = boost::container::small_vector<QueryParam, 8>;
+
+QueryParams select_query(std::string_view query, const std::optional<std::vector<std::string>>& allowed) {
+  QueryParams params;
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    std::string_view name = pair.substr(0, pair.find('='));
+    if (allowed && !std::binary_search(allowed->begin(), allowed->end(), name)) continue;
+    params.push_back({name, pair});
+  }
+  // Sorted by name; repeated names keep their order, which may carry meaning.
+  std::stable_sort(params.begin(), params.end(), [](const QueryParam& a, const QueryParam& b) {
+    return a.name < b.name;
+  });
+  return params;
+}
+
+}  // namespace
+
+KeyOutcome build_key(const config::RoutePolicy& route, std::string_view environment,
+                     const config::RouteValues& values, std::string_view query, const HeaderSource& headers,
+                     KeyScratch& out, std::vector<KeySegmentOrigin>* explain) {
+  std::string& key = out.key;
+  std::string& fingerprint = out.fingerprint;
+  key.clear();
+  fingerprint.clear();
+  auto note = [&](const char* name, std::size_t from, std::string origin) {
+    if (explain) explain->push_back({name, key.substr(from), std::move(origin)});
+  };
+
+  std::size_t from = key.size();
+  append_segment(key, fingerprint, environment, true);
+  note("environment", from, "config 'environment'");
+  key += ':';
+
+  from = key.size();
+  if (route.tenant_header.empty()) {
+    key += '-';
+    note("tenant", from, "route '" + route.name + "' is not tenant-scoped");
+  } else {
+    auto tenant = headers.header(route.tenant_header);
+    if (!tenant || tenant->empty()) return KeyOutcome::missing_tenant;
+    append_segment(key, fingerprint, *tenant, true);
+    note("tenant", from, "request header " + route.tenant_header);
+  }
+  key += ':';
+
+  from = key.size();
+  append_segment(key, fingerprint, route.key_entity(), true);
+  note("entity", from, route.entity.empty() ? "route name '" + route.name + "'" : "route 'entity'");
+  key += ':';
+
+  // Identity: the path variables in template order, joined by '/'.
+  from = key.size();
+  if (values.empty()) {
+    key += '-';
+  } else {
+    std::size_t identity_start = key.size();
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (i) key += '/';
+      append_encoded(key, values[i]);
+    }
+    std::string identity = key.substr(identity_start);
+    key.resize(identity_start);
+    append_segment(key, fingerprint, identity, false);
+  }
+  if (explain) {
+    std::string origin = "path variables";
+    auto names = route.path.variable_names();
+    for (std::size_t i = 0; i < names.size() && i < values.size(); ++i) {
+      origin += (i ? ", " : " ") + names[i] + "=" + std::string(values[i]);
+    }
+    note("identity", from, values.empty() ? "the route has no path variables" : origin);
+  }
+  key += ':';
+
+  // Projection: the selected query parameters and the vary headers.
+  from = key.size();
+  std::size_t canonical_start = fingerprint.size();
+  for (const QueryParam& p : select_query(query, route.query)) {
+    fingerprint += 'q';
+    fingerprint += p.pair;
+    fingerprint += '\0';
+  }
+  for (const std::string& name : route.vary) {
+    fingerprint += 'h';
+    fingerprint += name;
+    fingerprint += ':';
+    if (auto value = headers.header(name)) fingerprint += *value;
+    else fingerprint += '\x01';  // absent differs from empty
+    fingerprint += '\0';
+  }
+  std::string_view canonical(fingerprint.data() + canonical_start, fingerprint.size() - canonical_start);
+  if (canonical.empty()) {
+    key += '-';
+  } else {
+    append_hex64(key, XXH64(canonical.data(), canonical.size(), 0));
+  }
+  if (explain) {
+    std::string origin = canonical.empty() ? "no query parameters or vary headers" : "xxh64 of";
+    for (const QueryParam& p : select_query(query, route.query)) origin += " query " + std::string(p.pair) + ";";
+    for (const std::string& name : route.vary) {
+      auto value = headers.header(name);
+      origin += " header " + name + "=" + (value ? std::string(*value) : "(absent)") + ";";
+    }
+    if (!route.query) origin += " (route has no 'query:' list, so every parameter counts)";
+    note("projection", from, origin);
+  }
+  key += ':';
+
+  from = key.size();
+  key += 'v';
+  key += std::to_string(route.version);
+  note("version", from, "route 'version'");
+  return KeyOutcome::built;
+}
+
+std::string encode_key_segment(std::string_view raw) {
+  std::string out, unused;
+  append_segment(out, unused, raw, true);
+  return out;
+}
+
+}  // namespace cachecar::cache

@@ -1,0 +1,55 @@
+// Cache keys, SPEC §4:
+//   {environment}:{tenant|-}:{entity|route}:{identity}:{projection}:v{version}
+// Each segment is percent-encoded where it holds ':' (so the key splits on
+// ':' unambiguously) and hashed (xxh64, '~' + 16 hex digits) past 128 bytes.
+// The fingerprint is the unhashed text behind every hashed part; entries
+// keep it and a hit compares it, so a hash collision is a miss, never a
+// wrong body.
+#pragma once
+
+#include "config/config.hpp"
+#include "config/route_template.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cachecar::cache {
+
+// Request header access without tying keys to an HTTP library.
+class HeaderSource {
+ public:
+  virtual ~HeaderSource() = default;
+  // The field's value, or nullopt when absent (case-insensitive name).
+  virtual std::optional<std::string_view> header(std::string_view name) const = 0;
+};
+
+// Reused across requests of one connection so that building a key does not
+// allocate once the buffers have grown.
+struct KeyScratch {
+  std::string key;
+  std::string fingerprint;
+};
+
+struct KeySegmentOrigin {
+  std::string name;    // environment, tenant, entity, identity, projection, version
+  std::string value;   // as it appears in the key
+  std::string origin;  // where it came from, for /admin/keys/explain
+};
+
+enum class KeyOutcome { built, missing_tenant };
+
+// Builds the key of a request on `route`; `values` are the route's matched
+// path variables. `explain`, when given, receives each segment's origin.
+KeyOutcome build_key(const config::RoutePolicy& route, std::string_view environment,
+                     const config::RouteValues& values, std::string_view query, const HeaderSource& headers,
+                     KeyScratch& out, std::vector<KeySegmentOrigin>* explain = nullptr);
+
+// One value as it appears as (part of) a key segment: ':' '%' encoded, a
+// bare "-" encoded, hashed when longer than kMaxSegmentBytes.
+std::string encode_key_segment(std::string_view raw);
+
+constexpr std::size_t kMaxSegmentBytes = 128;
+
+}  // namespace cachecar::cache

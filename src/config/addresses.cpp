@@ -1,0 +1,118 @@
+#include "config/addresses.hpp"
+
+#include <charconv>
+
+namespace cachecar::config {
+namespace {
+
+template <typename Int>
+bool parse_int(std::string_view s, Int& value) {
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  return !s.empty() && ec == std::errc{} && ptr == s.data() + s.size();
+}
+
+}  // namespace
+
+std::string HostPort::to_string() const {
+  bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+std::string RedisUrl::redacted() const {
+  std::string auth;
+  if (!user.empty() || !password.empty()) auth = user + (password.empty() ? "" : ":***") + "@";
+  return std::string(tls ? "rediss" : "redis") + "://" + auth + host + ":" + std::to_string(port) +
+         "/" + std::to_string(database);
+}
+
+std::optional<HostPort> parse_host_port(std::string_view text, std::string& error) {
+  HostPort result;
+  std::string_view port_text;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      error = "expected [ipv6]:port, got '" + std::string(text) + "'";
+      return std::nullopt;
+    }
+    result.host = std::string(text.substr(1, close - 1));
+    port_text = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) {
+      error = "expected host:port, got '" + std::string(text) + "'";
+      return std::nullopt;
+    }
+    result.host = std::string(text.substr(0, colon));
+    port_text = text.substr(colon + 1);
+  }
+  if (!parse_int(port_text, result.port)) {
+    error = "port '" + std::string(port_text) + "' is not a number from 0 to 65535";
+    return std::nullopt;
+  }
+  return result;
+}
+
+std::optional<OriginUrl> parse_origin_url(std::string_view text, std::string& error) {
+  constexpr std::string_view kScheme = "http://";
+  if (text.substr(0, kScheme.size()) != kScheme) {
+    error = "origin must be an http:// URL (the API beside cachecar), got '" + std::string(text) + "'";
+    return std::nullopt;
+  }
+  std::string_view rest = text.substr(kScheme.size());
+  if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+  if (rest.find('/') != std::string_view::npos) {
+    error = "origin URL must not have a path: '" + std::string(text) + "'";
+    return std::nullopt;
+  }
+  OriginUrl result;
+  if (rest.find(':') == std::string_view::npos || (rest.front() == '[' && rest.back() == ']')) {
+    result.host = std::string(rest);
+    return result;
+  }
+  auto host_port = parse_host_port(rest, error);
+  if (!host_port) return std::nullopt;
+  result.host = host_port->host;
+  result.port = host_port->port;
+  return result;
+}
+
+std::optional<RedisUrl> parse_redis_url(std::string_view text, std::string& error) {
+  RedisUrl result;
+  std::string_view rest;
+  if (text.substr(0, 8) == "redis://") rest = text.substr(8);
+  else if (text.substr(0, 9) == "rediss://") { rest = text.substr(9); result.tls = true; }
+  else {
+    error = "redis url must start with redis:// or rediss://, got '" + std::string(text) + "'";
+    return std::nullopt;
+  }
+  if (auto at = rest.rfind('@'); at != std::string_view::npos) {
+    std::string_view auth = rest.substr(0, at);
+    rest = rest.substr(at + 1);
+    auto colon = auth.find(':');
+    result.user = std::string(auth.substr(0, colon));
+    if (colon != std::string_view::npos) result.password = std::string(auth.substr(colon + 1));
+  }
+  if (auto slash = rest.find('/'); slash != std::string_view::npos) {
+    std::string_view db = rest.substr(slash + 1);
+    rest = rest.substr(0, slash);
+    if (!db.empty() && (!parse_int(db, result.database) || result.database < 0)) {
+      error = "redis database '" + std::string(db) + "' is not a number";
+      return std::nullopt;
+    }
+  }
+  if (rest.find(':') == std::string_view::npos) {
+    result.host = std::string(rest);
+  } else {
+    auto host_port = parse_host_port(rest, error);
+    if (!host_port) return std::nullopt;
+    result.host = host_port->host;
+    result.port = host_port->port;
+  }
+  if (result.host.empty()) {
+    error = "redis url '" + std::string(text) + "' has no host";
+    return std::nullopt;
+  }
+  return result;
+}
+
+}  // namespace cachecar::config

@@ -1,0 +1,41 @@
+// Parsing of the network addresses in the config: listen endpoints,
+// the origin URL and the Redis URL. Pure functions, no resolution.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace cachecar::config {
+
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+  std::string to_string() const;
+};
+
+struct OriginUrl {
+  std::string host;
+  std::uint16_t port = 80;
+  std::string to_string() const { return "http://" + host + ":" + std::to_string(port); }
+};
+
+struct RedisUrl {
+  bool tls = false;
+  std::string user;
+  std::string password;
+  std::string host;
+  std::uint16_t port = 6379;
+  int database = 0;
+  std::string redacted() const;  // the URL with the password replaced by ***
+};
+
+// "127.0.0.1:8080", "0.0.0.0:8080", "[::1]:8080", "localhost:8080".
+std::optional<HostPort> parse_host_port(std::string_view text, std::string& error);
+// "http://127.0.0.1:5000" (https is not supported for the loopback origin).
+std::optional<OriginUrl> parse_origin_url(std::string_view text, std::string& error);
+// "redis://[user:password@]host:port/db" or "rediss://..." for TLS.
+std::optional<RedisUrl> parse_redis_url(std::string_view text, std::string& error);
+
+}  // namespace cachecar::config

@@ -1,0 +1,112 @@
+// The configuration as plain, validated values (SPEC §3). Built once by the
+// loader; a running server only ever reads it through an immutable snapshot.
+#pragma once
+
+#include "config/addresses.hpp"
+#include "config/route_template.hpp"
+#include "config/units.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cachecar::config {
+
+enum class RouteMode { cache_aside, stale_while_revalidate, write_through, bypass };
+enum class OriginCacheControl { respect, ignore };
+enum class EarlyRefresh { off, probabilistic };
+enum class RefreshFrom { refetch, response };
+enum class OnCacheError { invalidate, ignore };
+enum class LogFormat { json, text };
+enum class Compression { zstd, lz4, none };
+
+const char* to_string(RouteMode mode);
+
+struct RoutePolicy {
+  std::string name;
+  std::vector<std::string> methods;  // upper case; empty = every method
+  RouteTemplate path;
+  RouteMode mode = RouteMode::cache_aside;
+  std::string entity;         // empty: the route name is the key's entity segment
+  std::string tenant_header;  // empty: the route is not tenant-scoped
+  int version = 1;
+  std::optional<Duration> ttl;
+  OriginCacheControl origin_cache_control = OriginCacheControl::respect;
+  double ttl_jitter = 0;  // fraction of the lifetime, 0..1
+  Duration stale_while_revalidate{0};
+  Duration stale_if_error{0};
+  std::optional<Duration> max_stale;
+  std::optional<std::vector<std::string>> query;  // nullopt: the whole query string
+  std::vector<std::string> vary;                  // request header names
+  std::vector<std::string> tags;
+  std::vector<std::string> warm;
+  std::optional<double> rebuild_rate;  // per second
+  EarlyRefresh early_refresh = EarlyRefresh::off;
+  bool coalesce = true;
+  std::string refreshes;
+  RefreshFrom refresh_from = RefreshFrom::refetch;
+  OnCacheError on_cache_error = OnCacheError::invalidate;
+
+  bool allows_method(std::string_view method) const;
+  const std::string& key_entity() const { return entity.empty() ? name : entity; }
+};
+
+struct LogConfig {
+  LogFormat format = LogFormat::json;
+  std::string level = "info";
+  double access_sample = 0;
+};
+
+struct Limits {
+  std::uint64_t max_header_bytes = 16 * 1024;
+  std::uint64_t max_body_bytes = 8 * 1024 * 1024;
+  Duration header_timeout{10'000};
+  Duration origin_timeout{5'000};
+};
+
+struct AdminConfig {
+  HostPort listen{"127.0.0.1", 9901};
+  std::string token_env = "CACHECAR_ADMIN_TOKEN";
+  std::string token;  // resolved from token_env at load time; empty = no token
+};
+
+struct MemoryStoreConfig {
+  std::uint64_t max_bytes = 256ull * 1024 * 1024;
+  std::uint64_t max_entry_bytes = 1024 * 1024;
+};
+
+struct RedisStoreConfig {
+  RedisUrl url;
+  Duration timeout{50};
+  int pool = 4;
+  Compression compress = Compression::zstd;
+};
+
+struct InvalidationConfig {
+  std::string channel = "cachecar:invalidate";
+  std::map<std::string, std::string> owners;  // entity -> owning source
+  std::string secret_env;
+  std::string stream;
+  Duration max_skew{5 * 60'000};
+};
+
+struct Config {
+  std::string source_path;  // the file it came from, or "<embedded default>"
+  HostPort listen{"0.0.0.0", 8080};
+  OriginUrl origin{"127.0.0.1", 5000};
+  std::string environment = "prod";
+  int workers = 0;
+  Duration shutdown_grace{10'000};
+  Duration drain_delay{5'000};
+  LogConfig log;
+  Limits limits;
+  AdminConfig admin;
+  MemoryStoreConfig memory;
+  std::optional<RedisStoreConfig> redis;
+  InvalidationConfig invalidation;
+  std::vector<RoutePolicy> routes;
+};
+
+}  // namespace cachecar::config

@@ -1,0 +1,267 @@
+#include "config/config_loader.hpp"
+
+#include "config/route_loader.hpp"
+#include "config/yaml_reader.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace cachecar::config {
+namespace {
+
+void load_log(YamlReader& r, const YAML::Node& node, LogConfig& log) {
+  if (!r.expect_map(node, "log")) return;
+  r.reject_unknown_keys(node, {"format", "level", "access_sample"}, "log");
+  if (node["format"]) {
+    if (auto v = r.choice<LogFormat>(node["format"], "log.format",
+                                     {{"json", LogFormat::json}, {"text", LogFormat::text}}))
+      log.format = *v;
+  }
+  if (node["level"]) {
+    using L = std::string;
+    if (auto v = r.choice<L>(node["level"], "log.level",
+                             {{"trace", "trace"}, {"debug", "debug"}, {"info", "info"}, {"warn", "warn"},
+                              {"error", "error"}, {"critical", "critical"}, {"off", "off"}}))
+      log.level = *v;
+  }
+  if (node["access_sample"]) {
+    if (auto v = r.number(node["access_sample"], "log.access_sample", 0.0, 1.0)) log.access_sample = *v;
+  }
+}
+
+void load_limits(YamlReader& r, const YAML::Node& node, Limits& limits) {
+  if (!r.expect_map(node, "limits")) return;
+  r.reject_unknown_keys(node, {"max_header_bytes", "max_body_bytes", "header_timeout", "origin_timeout"},
+                        "limits");
+  auto positive_size = [&](const char* key, std::uint64_t& out) {
+    if (!node[key]) return;
+    std::string name = std::string("limits.") + key;
+    if (auto v = r.size(node[key], name)) {
+      if (*v == 0) r.error(node[key], name + ": must be above 0");
+      else out = *v;
+    }
+  };
+  auto positive_duration = [&](const char* key, Duration& out) {
+    if (!node[key]) return;
+    std::string name = std::string("limits.") + key;
+    if (auto v = r.duration(node[key], name)) {
+      if (v->count() <= 0) r.error(node[key], name + ": must be above 0");
+      else out = *v;
+    }
+  };
+  positive_size("max_header_bytes", limits.max_header_bytes);
+  positive_size("max_body_bytes", limits.max_body_bytes);
+  positive_duration("header_timeout", limits.header_timeout);
+  positive_duration("origin_timeout", limits.origin_timeout);
+}
+
+void load_admin(YamlReader& r, const YAML::Node& node, AdminConfig& admin) {
+  if (!r.expect_map(node, "admin")) return;
+  r.reject_unknown_keys(node, {"listen", "token_env"}, "admin");
+  if (node["listen"]) {
+    if (auto text = r.string(node["listen"], "admin.listen")) {
+      std::string reason;
+      if (auto hp = parse_host_port(*text, reason)) admin.listen = *hp;
+      else r.error(node["listen"], "admin.listen: " + reason);
+    }
+  }
+  if (node["token_env"]) {
+    if (auto v = r.string(node["token_env"], "admin.token_env")) admin.token_env = *v;
+  }
+}
+
+void load_store(YamlReader& r, const YAML::Node& node, Config& config) {
+  if (!r.expect_map(node, "store")) return;
+  r.reject_unknown_keys(node, {"memory", "redis"}, "store");
+  if (const auto memory = node["memory"]) {
+    if (r.expect_map(memory, "store.memory")) {
+      r.reject_unknown_keys(memory, {"max_bytes", "max_entry_bytes"}, "store.memory");
+      if (memory["max_bytes"]) {
+        if (auto v = r.size(memory["max_bytes"], "store.memory.max_bytes")) config.memory.max_bytes = *v;
+      }
+      if (memory["max_entry_bytes"]) {
+        if (auto v = r.size(memory["max_entry_bytes"], "store.memory.max_entry_bytes"))
+          config.memory.max_entry_bytes = *v;
+      }
+      if (config.memory.max_entry_bytes > config.memory.max_bytes) {
+        r.error(memory, "store.memory.max_entry_bytes (" + format_size(config.memory.max_entry_bytes) +
+                            ") is larger than store.memory.max_bytes (" +
+                            format_size(config.memory.max_bytes) + ")");
+      }
+    }
+  }
+  const auto redis = node["redis"];
+  if (!redis || redis.IsNull()) return;
+  if (!r.expect_map(redis, "store.redis")) return;
+  r.reject_unknown_keys(redis, {"url", "timeout", "pool", "compress"}, "store.redis");
+  RedisStoreConfig out;
+  if (!redis["url"]) {
+    r.error(redis, "store.redis.url is required when store.redis is set");
+  } else if (auto text = r.string(redis["url"], "store.redis.url")) {
+    std::string reason;
+    if (auto url = parse_redis_url(*text, reason)) out.url = *url;
+    else r.error(redis["url"], "store.redis.url: " + reason);
+  }
+  if (redis["timeout"]) {
+    if (auto v = r.duration(redis["timeout"], "store.redis.timeout")) {
+      if (v->count() <= 0) r.error(redis["timeout"], "store.redis.timeout: must be above 0");
+      else out.timeout = *v;
+    }
+  }
+  if (redis["pool"]) {
+    if (auto v = r.integer(redis["pool"], "store.redis.pool", 1, 256)) out.pool = static_cast<int>(*v);
+  }
+  if (redis["compress"]) {
+    if (auto v = r.choice<Compression>(redis["compress"], "store.redis.compress",
+                                       {{"zstd", Compression::zstd}, {"lz4", Compression::lz4},
+                                        {"none", Compression::none}}))
+      out.compress = *v;
+  }
+  config.redis = out;
+}
+
+void load_invalidation(YamlReader& r, const YAML::Node& node, InvalidationConfig& inv) {
+  if (!r.expect_map(node, "invalidation")) return;
+  r.reject_unknown_keys(node, {"channel", "owners", "secret_env", "stream", "max_skew"}, "invalidation");
+  if (node["channel"]) {
+    if (auto v = r.string(node["channel"], "invalidation.channel")) inv.channel = *v;
+  }
+  if (node["owners"] && r.expect_map(node["owners"], "invalidation.owners")) {
+    for (const auto& item : node["owners"]) {
+      const std::string entity = item.first.Scalar();
+      if (auto owner = r.string(item.second, "invalidation.owners." + entity)) inv.owners[entity] = *owner;
+    }
+  }
+  if (node["secret_env"]) {
+    if (auto v = r.string(node["secret_env"], "invalidation.secret_env")) inv.secret_env = *v;
+  }
+  if (node["stream"]) {
+    if (auto v = r.string(node["stream"], "invalidation.stream")) inv.stream = *v;
+  }
+  if (node["max_skew"]) {
+    if (auto v = r.duration(node["max_skew"], "invalidation.max_skew")) inv.max_skew = *v;
+  }
+}
+
+void load_top_level(YamlReader& r, const YAML::Node& root, Config& config) {
+  r.reject_unknown_keys(root,
+                        {"listen", "origin", "environment", "workers", "shutdown_grace", "drain_delay", "log",
+                         "limits", "admin", "store", "invalidation", "defaults", "routes"},
+                        "");
+  if (root["listen"]) {
+    if (auto text = r.string(root["listen"], "listen")) {
+      std::string reason;
+      if (auto hp = parse_host_port(*text, reason)) config.listen = *hp;
+      else r.error(root["listen"], "listen: " + reason);
+    }
+  }
+  if (root["origin"]) {
+    if (auto text = r.string(root["origin"], "origin")) {
+      std::string reason;
+      if (auto url = parse_origin_url(*text, reason)) config.origin = *url;
+      else r.error(root["origin"], "origin: " + reason);
+    }
+  }
+  if (root["environment"]) {
+    if (auto v = r.string(root["environment"], "environment")) {
+      if (v->empty()) r.error(root["environment"], "environment: must not be empty");
+      else config.environment = *v;
+    }
+  }
+  if (root["workers"]) {
+    if (auto v = r.integer(root["workers"], "workers", 0, 256)) config.workers = static_cast<int>(*v);
+  }
+  if (root["shutdown_grace"]) {
+    if (auto v = r.duration(root["shutdown_grace"], "shutdown_grace")) config.shutdown_grace = *v;
+  }
+  if (root["drain_delay"]) {
+    if (auto v = r.duration(root["drain_delay"], "drain_delay")) config.drain_delay = *v;
+  }
+  if (root["log"]) load_log(r, root["log"], config.log);
+  if (root["limits"]) load_limits(r, root["limits"], config.limits);
+  if (root["admin"]) load_admin(r, root["admin"], config.admin);
+  if (root["store"]) load_store(r, root["store"], config);
+  if (root["invalidation"]) load_invalidation(r, root["invalidation"], config.invalidation);
+
+  YAML::Node defaults = root["defaults"];
+  if (defaults && !defaults.IsNull() && !r.expect_map(defaults, "defaults")) defaults = YAML::Node();
+  if (root["routes"] && !root["routes"].IsNull()) config.routes = load_routes(r, root["routes"], defaults);
+}
+
+// SPEC §2: environment variables override the file.
+void apply_environment(Config& config, const EnvLookup& env, std::vector<Diagnostic>& errors) {
+  auto fail = [&](const std::string& name, const std::string& reason) {
+    errors.push_back({0, 0, name + ": " + reason});
+  };
+  std::string reason;
+  if (auto v = env("CACHECAR_LISTEN")) {
+    if (auto hp = parse_host_port(*v, reason)) config.listen = *hp;
+    else fail("CACHECAR_LISTEN", reason);
+  }
+  if (auto v = env("CACHECAR_ORIGIN")) {
+    if (auto url = parse_origin_url(*v, reason)) config.origin = *url;
+    else fail("CACHECAR_ORIGIN", reason);
+  }
+  if (auto v = env("CACHECAR_REDIS_URL")) {
+    if (auto url = parse_redis_url(*v, reason)) {
+      if (!config.redis) config.redis.emplace();
+      config.redis->url = *url;
+    } else {
+      fail("CACHECAR_REDIS_URL", reason);
+    }
+  }
+  if (auto v = env("CACHECAR_LOG_LEVEL")) config.log.level = *v;
+  if (auto v = env(config.admin.token_env)) config.admin.token = *v;
+}
+
+}  // namespace
+
+std::optional<std::string> process_env(const std::string& name) {
+  if (name.empty()) return std::nullopt;
+  const char* value = std::getenv(name.c_str());
+  if (value == nullptr) return std::nullopt;
+  return std::string(value);
+}
+
+LoadResult load_config_text(std::string_view yaml, const std::string& source_path, const EnvLookup& env) {
+  LoadResult result;
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::ParserException& e) {
+    result.errors.push_back({e.mark.line + 1, e.mark.column + 1, "YAML syntax: " + e.msg});
+    return result;
+  }
+  Config config;
+  config.source_path = source_path;
+  YamlReader reader(result.errors);
+  if (root.IsNull()) {
+    // An empty file is the embedded defaults with no routes: a plain proxy.
+  } else if (!root.IsMap()) {
+    reader.error(root, "the top level must be a mapping of keys to values");
+  } else {
+    try {
+      load_top_level(reader, root, config);
+    } catch (const YAML::Exception& e) {
+      result.errors.push_back({e.mark.line + 1, e.mark.column + 1, e.msg});
+    }
+  }
+  apply_environment(config, env, result.errors);
+  if (result.errors.empty()) result.config = std::move(config);
+  return result;
+}
+
+LoadResult load_config_file(const std::string& path, const EnvLookup& env) {
+  std::ifstream file(path);
+  if (!file) {
+    LoadResult result;
+    result.errors.push_back({0, 0, "cannot read the config file"});
+    return result;
+  }
+  std::stringstream text;
+  text << file.rdbuf();
+  return load_config_text(text.str(), path, env);
+}
+
+}  // namespace cachecar::config

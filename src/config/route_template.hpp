@@ -1,0 +1,55 @@
+// ASP.NET Core style route templates: "/products/{id:int}", "/files/{*rest}".
+// Supported parts: literal segments (matched case-insensitively, as ASP.NET
+// Core does), {name}, {name:int}, {name:guid} and a trailing {*name}.
+// A template is immutable after parse and safe to share across threads.
+#pragma once
+
+#include <boost/container/small_vector.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cachecar::config {
+
+enum class SegmentKind { literal, int_param, guid_param, param, catch_all };
+
+struct TemplateSegment {
+  SegmentKind kind;
+  std::string text;  // the literal, or the variable's name
+};
+
+// Variable values of one match, in template order; they view the request path.
+using RouteValues = boost::container::small_vector<std::string_view, 4>;
+
+class RouteTemplate {
+ public:
+  // nullopt with `error` set when the template is malformed.
+  static std::optional<RouteTemplate> parse(std::string_view text, std::string& error);
+
+  // True when `path` (no query string) matches; fills `values` on success.
+  bool match(std::string_view path, RouteValues& values) const;
+
+  const std::string& text() const { return text_; }
+  const std::vector<TemplateSegment>& segments() const { return segments_; }
+  std::vector<std::string> variable_names() const;
+  bool has_variable(std::string_view name) const;
+
+ private:
+  std::string text_;
+  std::vector<TemplateSegment> segments_;
+};
+
+// How the sets of paths matched by two templates relate.
+enum class TemplateRelation { disjoint, identical, first_narrower, second_narrower, ambiguous };
+TemplateRelation compare_templates(const RouteTemplate& first, const RouteTemplate& second);
+
+// Segment-by-segment precedence (literal < constrained < param < catch-all):
+// when two templates nest, the narrower one sorts first.
+bool more_specific_first(const RouteTemplate& first, const RouteTemplate& second);
+
+bool is_int_segment(std::string_view segment);
+bool is_guid_segment(std::string_view segment);
+
+}  // namespace cachecar::config

@@ -1,0 +1,25 @@
+// The Asio/Beast names the network code uses, in one place.
+#pragma once
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace cachecar::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
+
+// Completion token for expected errors: co_await returns a tuple (ec, ...).
+inline constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+using Request = http::request<http::string_body>;
+
+}  // namespace cachecar::net

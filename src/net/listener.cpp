@@ -1,0 +1,107 @@
+#include "net/listener.hpp"
+
+#include "net/http_util.hpp"
+
+#include <sys/socket.h>
+
+namespace cachecar::net {
+
+Listener::Listener(asio::io_context& context, tcp::endpoint endpoint, SessionLimits limits, RequestSink& sink)
+    : context_(context), endpoint_(endpoint), limits_(limits), sink_(sink), acceptor_(context) {}
+
+void Listener::start() {
+  acceptor_.open(endpoint_.protocol());
+  acceptor_.set_option(tcp::acceptor::reuse_address(true));
+  // Each worker binds its own acceptor to the same port; the kernel spreads
+  // connections across them, so a connection never changes thread.
+  acceptor_.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
+  acceptor_.bind(endpoint_);
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+  asio::co_spawn(context_, accept_loop(), asio::detached);
+}
+
+void Listener::begin_drain() {
+  draining_ = true;
+  beast::error_code ignored;
+  acceptor_.close(ignored);
+  for (auto& session : sessions_) {
+    if (session.idle) session.stream->cancel();
+  }
+}
+
+asio::awaitable<void> Listener::accept_loop() {
+  while (acceptor_.is_open()) {
+    auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
+    if (ec) continue;  // e.g. EMFILE: keep serving the connections we have
+    asio::co_spawn(context_, run_session(std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<void> Listener::reply_error(beast::tcp_stream& stream, http::status status, const char* reason) {
+  auto response = json_error(status, reason, 11, false, "cachecar; fwd=bypass; detail=bad-request");
+  stream.expires_after(limits_.header_timeout);
+  co_await http::async_write(stream, response, use_tuple);
+}
+
+asio::awaitable<void> Listener::run_session(tcp::socket socket) {
+  beast::error_code ec;
+  tcp::endpoint peer = socket.remote_endpoint(ec);
+  socket.set_option(tcp::no_delay(true), ec);
+  beast::tcp_stream stream(std::move(socket));
+  auto self = sessions_.insert(sessions_.end(), SessionState{&stream, true});
+  beast::flat_buffer buffer;
+
+  while (!draining_) {
+    self->idle = true;
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
+    parser.body_limit(limits_.max_body_bytes);
+    stream.expires_after(limits_.header_timeout);
+    auto [read_error, header_bytes] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+    self->idle = false;
+    if (read_error == http::error::header_limit) {
+      co_await reply_error(stream, http::status::request_header_fields_too_large,
+                           "request header is larger than limits.max_header_bytes");
+      break;
+    }
+    if (read_error == http::error::body_limit) {
+      co_await reply_error(stream, http::status::payload_too_large, "request body is larger than limits.max_body_bytes");
+      break;
+    }
+    if (read_error == http::error::end_of_stream || read_error == asio::error::operation_aborted ||
+        read_error == beast::error::timeout || read_error == asio::error::connection_reset ||
+        read_error == asio::error::eof) {
+      break;
+    }
+    if (read_error) {
+      co_await reply_error(stream, http::status::bad_request, "malformed HTTP request");
+      break;
+    }
+    auto& header = parser.get();
+    if (beast::iequals(header[http::field::expect], "100-continue")) {
+      // The client waits for this before sending a body; we are about to read it.
+      header.erase(http::field::expect);
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      co_await asio::async_write(stream, asio::buffer(kContinue), use_tuple);
+    }
+    if (!parser.is_done()) {
+      stream.expires_after(limits_.header_timeout);
+      auto [body_error, body_bytes] = co_await http::async_read(stream, buffer, parser, use_tuple);
+      if (body_error == http::error::body_limit) {
+        co_await reply_error(stream, http::status::payload_too_large,
+                             "request body is larger than limits.max_body_bytes");
+        break;
+      }
+      if (body_error) break;
+    }
+    Request request = parser.release();
+    bool keep_alive = co_await sink_.handle(request, stream, peer);
+    if (!keep_alive) break;
+  }
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.close();
+  sessions_.erase(self);
+}
+
+}  // namespace cachecar::net

@@ -1,0 +1,47 @@
+// Keep-alive connections to the origin, one pool per worker thread. Only the
+// owning worker's thread may call it (connections never change thread).
+// Idle connections the origin has closed are detected and dropped on reuse.
+#pragma once
+
+#include "net/beast.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+
+namespace cachecar::net {
+
+struct OriginConnection {
+  explicit OriginConnection(asio::any_io_executor ex) : stream(ex) {}
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;
+  bool reused = false;  // came from the idle list: it may have been closed meanwhile
+};
+
+class OriginPool {
+ public:
+  OriginPool(asio::any_io_executor executor, tcp::endpoint origin, std::chrono::milliseconds connect_timeout,
+             std::size_t max_idle = 256);
+
+  // An idle connection, or a new one. On failure `ec` is set:
+  // connection_refused and friends for an unreachable origin, timeout when
+  // the connect did not finish in time.
+  asio::awaitable<std::unique_ptr<OriginConnection>> acquire(beast::error_code& ec);
+  // A fresh connection, never an idle one (used to retry after a reused one failed).
+  asio::awaitable<std::unique_ptr<OriginConnection>> connect(beast::error_code& ec);
+  // Returns a connection whose last response was read completely and kept alive.
+  void release(std::unique_ptr<OriginConnection> connection);
+
+  std::uint64_t connects() const { return connects_; }
+
+ private:
+  asio::any_io_executor executor_;
+  tcp::endpoint origin_;
+  std::chrono::milliseconds connect_timeout_;
+  std::size_t max_idle_;
+  std::deque<std::unique_ptr<OriginConnection>> idle_;
+  std::uint64_t connects_ = 0;
+};
+
+}  // namespace cachecar::net

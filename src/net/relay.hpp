@@ -1,0 +1,36 @@
+// Streams an origin response whose header has been read to the client,
+// chunk by chunk, without holding the body: used for everything that is not
+// stored (bypass, uncacheable, larger than max_entry_bytes). Runs on the
+// worker thread that owns both streams.
+#pragma once
+
+#include "net/beast.hpp"
+
+#include <chrono>
+#include <string_view>
+
+namespace cachecar::net {
+
+using OriginParser = http::response_parser<http::buffer_body>;
+
+struct RelayOptions {
+  std::string_view cache_status;   // value of the Cache-Status field to add
+  std::string_view already_read;   // body bytes read before streaming began
+  bool head_only = false;          // the client asked with HEAD: send the header only
+  bool client_keep_alive = true;
+  unsigned client_version = 11;
+  std::chrono::milliseconds origin_timeout{5000};
+  std::chrono::milliseconds client_timeout{10000};
+};
+
+struct RelayResult {
+  bool origin_complete = false;  // the origin's message was read to its end
+  bool client_ok = false;        // everything was written to the client
+  bool client_keep_alive = false;
+};
+
+asio::awaitable<RelayResult> relay_response(beast::tcp_stream& origin, beast::flat_buffer& origin_buffer,
+                                            OriginParser& parser, beast::tcp_stream& client,
+                                            const RelayOptions& options);
+
+}  // namespace cachecar::net

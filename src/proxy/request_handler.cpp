@@ -1,0 +1,310 @@
+#include "proxy/request_handler.hpp"
+
+#include "net/http_util.hpp"
+#include "net/relay.hpp"
+#include "proxy/entry_builder.hpp"
+#include "proxy/response_facts.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <cstdio>
+
+namespace cachecar::proxy {
+
+namespace asio = net::asio;
+namespace beast = net::beast;
+namespace http = net::http;
+using cache::CacheStatus;
+using store::Clock;
+
+namespace {
+
+constexpr std::uint32_t kOriginHeaderLimit = 64 * 1024;
+constexpr std::size_t kBodyChunk = 64 * 1024;
+
+bool is_idempotent(http::verb method) {
+  switch (method) {
+    case http::verb::get: case http::verb::head: case http::verb::put:
+    case http::verb::delete_: case http::verb::options: case http::verb::trace:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
+
+}  // namespace
+
+// Everything decided about one request before the origin is asked.
+struct RequestHandler::Plan {
+  const config::RoutePolicy* route = nullptr;
+  std::size_t slot = 0;
+  CacheStatus status = CacheStatus::bypass;
+  std::string_view detail;
+  bool store = false;  // the response may be stored under `key`
+  const cache::KeyScratch* key = nullptr;
+  cache::RequestFacts request_facts;
+  bool head_only = false;
+  bool keep_alive = true;
+  unsigned version = 11;
+};
+
+class RequestHandler::ScratchLease {
+ public:
+  explicit ScratchLease(RequestHandler& owner) : owner_(owner) {
+    if (owner_.free_scratch_.empty()) {
+      scratch_ = std::make_unique<cache::KeyScratch>();
+    } else {
+      scratch_ = std::move(owner_.free_scratch_.back());
+      owner_.free_scratch_.pop_back();
+    }
+  }
+  ~ScratchLease() { owner_.free_scratch_.push_back(std::move(scratch_)); }
+  ScratchLease(const ScratchLease&) = delete;
+  ScratchLease& operator=(const ScratchLease&) = delete;
+  cache::KeyScratch& get() { return *scratch_; }
+
+ private:
+  RequestHandler& owner_;
+  std::unique_ptr<cache::KeyScratch> scratch_;
+};
+
+RequestHandler::RequestHandler(Runtime& runtime, std::size_t worker, asio::any_io_executor executor)
+    : runtime_(runtime),
+      worker_(worker),
+      pool_(std::move(executor), runtime.origin_endpoint, runtime.config.limits.origin_timeout),
+      random_(std::random_device{}()) {}
+
+double RequestHandler::jitter_draw() { return std::uniform_real_distribution<double>(0.0, 1.0)(random_); }
+
+asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_stream& client,
+                                             const net::tcp::endpoint& peer) {
+  Plan plan;
+  plan.head_only = request.method() == http::verb::head;
+  plan.keep_alive = request.keep_alive();
+  plan.version = request.version();
+  std::string_view path, query;
+  net::split_target(sv(request.target()), path, query);
+  config::RouteValues values;
+  plan.route = runtime_.routes.match(sv(request.method_string()), path, values);
+  plan.slot = plan.route ? runtime_.routes.index_of(plan.route) : runtime_.stats.unmatched_slot();
+
+  if (plan.route == nullptr || plan.route->mode == config::RouteMode::bypass ||
+      plan.route->mode == config::RouteMode::write_through) {
+    co_return co_await forward(request, client, peer, plan);
+  }
+  if (request.method() != http::verb::get && request.method() != http::verb::head) {
+    plan.status = CacheStatus::method;
+    co_return co_await forward(request, client, peer, plan);
+  }
+
+  ScratchLease scratch(*this);
+  BeastHeaders headers(request);
+  if (cache::build_key(*plan.route, runtime_.config.environment, values, query, headers, scratch.get()) ==
+      cache::KeyOutcome::missing_tenant) {
+    plan.detail = "no-tenant";  // never cached: a tenant-less request must not see or fill tenant data
+    co_return co_await forward(request, client, peer, plan);
+  }
+  plan.key = &scratch.get();
+  plan.request_facts = request_facts(request);
+  if (plan.request_facts.cache_control.no_store) {
+    plan.status = CacheStatus::request;
+    plan.detail = "no-store";
+    co_return co_await forward(request, client, peer, plan);
+  }
+  plan.store = true;
+  if (plan.request_facts.cache_control.no_cache) {
+    plan.status = CacheStatus::request;
+    co_return co_await forward(request, client, peer, plan);
+  }
+
+  const auto now = Clock::now();
+  store::EntryPtr entry = runtime_.memory.find(plan.key->key);
+  if (entry && entry->fingerprint == plan.key->fingerprint) {
+    if (now < entry->expires_at) {
+      plan.status = CacheStatus::hit;
+      runtime_.stats.count(worker_, plan.slot, plan.status);
+      co_return co_await serve_entry(client, *entry, plan, false, {}, now);
+    }
+    plan.status = CacheStatus::stale;
+  } else {
+    plan.status = CacheStatus::miss;
+  }
+  co_return co_await forward(request, client, peer, plan);
+}
+
+asio::awaitable<bool> RequestHandler::serve_entry(beast::tcp_stream& client, const store::Entry& entry,
+                                                  const Plan& plan, bool stored, std::string_view detail,
+                                                  Clock::time_point now) {
+  using std::chrono::duration_cast;
+  using std::chrono::seconds;
+  long long resident = std::max<long long>(0, duration_cast<seconds>(now - entry.stored_at).count());
+  long long ttl = std::max<long long>(0, duration_cast<seconds>(entry.expires_at - now).count());
+  cache::CacheStatusText status(plan.status, ttl, stored, detail);
+  const char* connection = !plan.keep_alive      ? "Connection: close\r\n"
+                           : plan.version < 11 ? "Connection: keep-alive\r\n"
+                                               : "";
+  std::array<char, 320> tail;
+  int n = std::snprintf(tail.data(), tail.size(), "Age: %lld\r\nCache-Status: %.*s\r\n%s\r\n",
+                        entry.initial_age_seconds + resident, static_cast<int>(status.view().size()),
+                        status.view().data(), connection);
+  std::array<asio::const_buffer, 3> buffers{
+      asio::buffer(entry.head), asio::buffer(tail.data(), static_cast<std::size_t>(n)),
+      plan.head_only ? asio::const_buffer{} : asio::buffer(entry.body)};
+  client.expires_after(runtime_.config.limits.header_timeout);
+  auto [ec, written] = co_await asio::async_write(client, buffers, net::use_tuple);
+  co_return !ec && plan.keep_alive;
+}
+
+void RequestHandler::prepare_origin_request(net::Request& request, const net::tcp::endpoint& peer,
+                                            const Plan& plan) const {
+  net::strip_hop_by_hop(request);
+  // A HEAD that may fill the cache is fetched as GET, so that the stored
+  // entry can answer GETs too; the client still gets only the head.
+  if (plan.store && plan.head_only) request.method(http::verb::get);
+  std::string client_ip = peer.address().to_string();
+  if (auto it = request.find("X-Forwarded-For"); it != request.end()) {
+    request.set("X-Forwarded-For", std::string(sv(it->value())) + ", " + client_ip);
+  } else {
+    request.set("X-Forwarded-For", client_ip);
+  }
+  if (request.find("X-Forwarded-Proto") == request.end()) request.set("X-Forwarded-Proto", "http");
+  if (request.find("X-Forwarded-Host") == request.end() && request.find(http::field::host) != request.end()) {
+    request.set("X-Forwarded-Host", request[http::field::host]);
+  }
+  request.version(11);
+  request.keep_alive(true);
+  request.prepare_payload();
+}
+
+asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_stream& client,
+                                              const net::tcp::endpoint& peer, Plan& plan) {
+  runtime_.stats.count(worker_, plan.slot, plan.status);
+  prepare_origin_request(request, peer, plan);
+  const auto& limits = runtime_.config.limits;
+  const std::uint64_t max_entry_bytes = runtime_.memory.max_entry_bytes();
+
+  std::unique_ptr<net::OriginConnection> connection;
+  std::optional<net::OriginParser> parser;
+  beast::error_code ec;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    // (Two statements: GCC 12 miscompiles co_await inside ?: )
+    if (attempt == 0) {
+      connection = co_await pool_.acquire(ec);
+    } else {
+      connection = co_await pool_.connect(ec);
+    }
+    if (ec) break;
+    connection->stream.expires_after(limits.origin_timeout);
+    auto [write_error, written] = co_await http::async_write(connection->stream, request, net::use_tuple);
+    ec = write_error;
+    if (!ec) {
+      parser.emplace();
+      parser->body_limit(boost::none);  // bodies stream or are bounded by max_entry_bytes below
+      parser->header_limit(kOriginHeaderLimit);
+      if (request.method() == http::verb::head) parser->skip(true);
+      auto [read_error, read] =
+          co_await http::async_read_header(connection->stream, connection->buffer, *parser, net::use_tuple);
+      ec = read_error;
+    }
+    if (!ec) break;
+    // A kept-alive connection may have been closed by the origin just as we
+    // reused it; retrying is safe for idempotent methods only.
+    if (!connection->reused || !is_idempotent(request.method()) || ec == beast::error::timeout) break;
+  }
+  if (ec) co_return co_await reply_origin_failure(client, plan, ec);
+
+  auto& response = parser->get();
+  const bool origin_keep_alive = parser->keep_alive();
+  const auto now = Clock::now();
+  std::string_view detail = plan.detail;
+  bool buffer_body = false;
+  cache::ResponseFacts facts;
+  cache::StorageDecision decision;
+  if (plan.store) {
+    facts = response_facts(response, *plan.route);
+    decision = cache::decide_storage(plan.request_facts, facts, *plan.route, now, jitter_draw());
+    if (decision.verdict != cache::StoreVerdict::store) {
+      detail = cache::to_string(decision.verdict);
+    } else if (auto length = parser->content_length(); length && *length > max_entry_bytes) {
+      detail = "too-large";
+    } else {
+      buffer_body = true;
+    }
+  }
+
+  std::string body;
+  if (buffer_body) {
+    if (auto length = parser->content_length()) body.reserve(*length);
+    while (!parser->is_done() && body.size() <= max_entry_bytes) {
+      std::size_t before = body.size();
+      body.resize(before + kBodyChunk);
+      response.body().data = body.data() + before;
+      response.body().size = kBodyChunk;
+      connection->stream.expires_after(limits.origin_timeout);
+      auto [read_error, read] =
+          co_await http::async_read(connection->stream, connection->buffer, *parser, net::use_tuple);
+      body.resize(before + (kBodyChunk - response.body().size));
+      if (read_error && read_error != http::error::need_buffer) {
+        co_return co_await reply_origin_failure(client, plan, read_error);
+      }
+    }
+    if (parser->is_done() && body.size() <= max_entry_bytes) {
+      store::EntryPtr entry = build_entry(response, std::move(body), plan.key->fingerprint, now,
+                                          decision.time_to_live, facts.age);
+      bool stored = runtime_.memory.insert(plan.key->key, entry) == store::PutResult::stored;
+      if (stored) runtime_.stats.count_stored(worker_);
+      if (origin_keep_alive) pool_.release(std::move(connection));
+      co_return co_await serve_entry(client, *entry, plan, stored, stored ? "" : "too-large", now);
+    }
+    detail = "too-large";  // grew past max_entry_bytes: stream the rest, store nothing
+  }
+
+  cache::CacheStatusText status(plan.status, 0, false, detail);
+  net::RelayOptions options;
+  options.cache_status = status.view();
+  options.already_read = body;
+  options.head_only = plan.head_only;
+  options.client_keep_alive = plan.keep_alive;
+  options.client_version = plan.version;
+  options.origin_timeout = limits.origin_timeout;
+  options.client_timeout = limits.header_timeout;
+  auto result = co_await net::relay_response(connection->stream, connection->buffer, *parser, client, options);
+  if (result.origin_complete && origin_keep_alive) pool_.release(std::move(connection));
+  co_return result.client_ok && result.client_keep_alive;
+}
+
+asio::awaitable<bool> RequestHandler::reply_origin_failure(beast::tcp_stream& client, const Plan& plan,
+                                                           beast::error_code ec) {
+  const auto& config = runtime_.config;
+  OriginFailure failure = ec == beast::error::timeout              ? OriginFailure::timeout
+                          : ec == asio::error::connection_refused ? OriginFailure::refused
+                                                                   : OriginFailure::broken;
+  runtime_.stats.count_origin_failure(worker_, failure);
+  http::status status = http::status::bad_gateway;
+  std::string reason;
+  switch (failure) {
+    case OriginFailure::timeout:
+      status = http::status::gateway_timeout;
+      reason = "origin " + config.origin.to_string() + " did not answer within limits.origin_timeout (" +
+               config::format_duration(config.limits.origin_timeout) + ")";
+      break;
+    case OriginFailure::refused:
+      reason = "origin " + config.origin.to_string() + " refused the connection";
+      break;
+    case OriginFailure::broken:
+      reason = "origin " + config.origin.to_string() + " failed: " + ec.message();
+      break;
+  }
+  spdlog::warn("route={} origin failure: {}", plan.route ? plan.route->name : "-", reason);
+  cache::CacheStatusText cache_status(plan.status, 0, false,
+                                      failure == OriginFailure::timeout ? "origin-timeout" : "origin-unreachable");
+  auto response = net::json_error(status, reason, 11, plan.keep_alive, cache_status.view());
+  client.expires_after(config.limits.header_timeout);
+  auto [write_error, written] = co_await http::async_write(client, response, net::use_tuple);
+  co_return !write_error && plan.keep_alive;
+}
+
+}  // namespace cachecar::proxy

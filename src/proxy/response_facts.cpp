@@ -1,0 +1,76 @@
+#include "proxy/response_facts.hpp"
+
+#include "cache/http_date.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+namespace cachecar::proxy {
+namespace {
+
+std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
+
+// Folds every line of a (possibly repeated) field into one set of directives.
+bool fold_directives(const http::fields& fields, std::string_view name, cache::CacheDirectives& into) {
+  bool found = false;
+  for (auto it = fields.find(name); it != fields.end() && beast::iequals(it->name_string(), name); ++it) {
+    cache::parse_cache_control(sv(it->value()), into);
+    found = true;
+  }
+  return found;
+}
+
+}  // namespace
+
+cache::RequestFacts request_facts(const http::request_header<>& request) {
+  cache::RequestFacts facts;
+  fold_directives(request, "Cache-Control", facts.cache_control);
+  // RFC 9111 §5.4: Pragma: no-cache counts only when Cache-Control is absent.
+  if (!facts.cache_control.present && request.find(http::field::pragma) != request.end() &&
+      beast::iequals(request[http::field::pragma], "no-cache")) {
+    facts.cache_control.no_cache = true;
+  }
+  facts.has_authorization = request.find(http::field::authorization) != request.end();
+  return facts;
+}
+
+cache::ResponseFacts response_facts(const http::response_header<>& response, const config::RoutePolicy& route) {
+  cache::ResponseFacts facts;
+  facts.status = response.result_int();
+  fold_directives(response, "Cache-Control", facts.plain_cache_control);
+  // RFC 9213: the most targeted field present wins over Cache-Control.
+  if (!fold_directives(response, "Cachecar-Cache-Control", facts.cache_control) &&
+      !fold_directives(response, "CDN-Cache-Control", facts.cache_control)) {
+    facts.cache_control = facts.plain_cache_control;
+  }
+  facts.has_set_cookie = response.find(http::field::set_cookie) != response.end();
+  for (auto it = response.find(http::field::vary); it != response.end() && it->name() == http::field::vary; ++it) {
+    for (auto token : http::token_list(it->value())) {
+      std::string_view name = sv(token);
+      if (name == "*") {
+        facts.vary_star = true;
+        continue;
+      }
+      bool covered = std::any_of(route.vary.begin(), route.vary.end(),
+                                 [&](const std::string& v) { return beast::iequals(v, name); }) ||
+                     (!route.tenant_header.empty() && beast::iequals(route.tenant_header, name));
+      if (!covered) facts.vary_uncovered = true;
+    }
+  }
+  if (auto it = response.find(http::field::date); it != response.end()) {
+    facts.date = cache::parse_http_date(sv(it->value()));
+  }
+  if (auto it = response.find(http::field::expires); it != response.end()) {
+    facts.expires = cache::parse_http_date(sv(it->value()));
+    facts.expires_invalid = !facts.expires;
+  }
+  if (auto it = response.find(http::field::age); it != response.end()) {
+    std::string_view text = sv(it->value());
+    long long seconds = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+    if (ec == std::errc{} && ptr == text.data() + text.size() && seconds > 0) facts.age = std::chrono::seconds(seconds);
+  }
+  return facts;
+}
+
+}  // namespace cachecar::proxy

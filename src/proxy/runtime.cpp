@@ -1,0 +1,13 @@
+#include "proxy/runtime.hpp"
+
+namespace cachecar::proxy {
+
+Runtime::Runtime(config::Config config_in, std::size_t worker_count, boost::asio::ip::tcp::endpoint origin)
+    : config(std::move(config_in)),
+      routes(config.routes),
+      workers(worker_count),
+      origin_endpoint(origin),
+      memory(config.memory.max_bytes, config.memory.max_entry_bytes),
+      stats(worker_count, config.routes.size()) {}
+
+}  // namespace cachecar::proxy

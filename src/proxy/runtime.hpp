@@ -1,0 +1,35 @@
+// What every worker and the admin endpoint share for the life of the
+// process: the validated config, its route table, the memory tier and the
+// counters. Built once before any thread starts; read-only afterwards
+// except for the thread-safe members (memory tier, stats, flags).
+#pragma once
+
+#include "config/config.hpp"
+#include "config/route_table.hpp"
+#include "proxy/stats.hpp"
+#include "store/memory_tier.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <atomic>
+#include <chrono>
+
+namespace cachecar::proxy {
+
+struct Runtime {
+  Runtime(config::Config config, std::size_t workers, boost::asio::ip::tcp::endpoint origin_endpoint);
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  const config::Config config;
+  const config::RouteTable routes;  // views config.routes
+  const std::size_t workers;
+  const boost::asio::ip::tcp::endpoint origin_endpoint;
+  store::MemoryTier memory;
+  Stats stats;
+  std::atomic<bool> listening{false};
+  std::atomic<bool> draining{false};
+  const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+};
+
+}  // namespace cachecar::proxy

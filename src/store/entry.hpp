@@ -1,0 +1,42 @@
+// One stored response: bytes plus the metadata the cache needs. Stores keep
+// and return entries without interpreting HTTP; entries are immutable once
+// shared (readers hold a shared_ptr while they write it to a socket).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace cachecar::store {
+
+using Clock = std::chrono::system_clock;
+
+struct Entry {
+  // Status line and header lines, each ending in CRLF, without the blank
+  // line that ends the head and without Age, Cache-Status and Connection:
+  // serving splices those in.
+  std::string head;
+  std::string body;
+  std::string fingerprint;  // see cache/key_builder.hpp
+  std::vector<std::string> tags;
+  Clock::time_point stored_at;
+  Clock::time_point expires_at;
+  std::uint32_t initial_age_seconds = 0;  // Age the origin's response already had
+  std::uint16_t status = 200;
+
+  // Bytes this entry costs a store holding it under `key`: payload plus a
+  // fixed allowance for the node, the index slot and the shared_ptr block.
+  std::size_t charge(std::size_t key_size) const {
+    std::size_t tag_bytes = 0;
+    for (const auto& t : tags) tag_bytes += t.size() + sizeof(std::string);
+    return head.size() + body.size() + fingerprint.size() + tag_bytes + key_size * 2 + kOverheadBytes;
+  }
+
+  static constexpr std::size_t kOverheadBytes = 256;
+};
+
+using EntryPtr = std::shared_ptr<const Entry>;
+
+}  // namespace cachecar::store

@@ -1,0 +1,113 @@
+#include "store/memory_tier.hpp"
+
+#include <xxhash.h>
+
+namespace cachecar::store {
+
+MemoryTier::MemoryTier(std::uint64_t max_bytes, std::uint64_t max_entry_bytes, std::size_t shard_count)
+    : max_entry_bytes_(max_entry_bytes), shard_capacity_(max_bytes / (shard_count ? shard_count : 1)) {
+  if (shard_count == 0) shard_count = 1;
+  shards_.reserve(shard_count);
+  for (std::size_t i = 0; i < shard_count; ++i) shards_.push_back(std::make_unique<Shard>());
+}
+
+MemoryTier::Shard& MemoryTier::shard_for(std::string_view key) {
+  return *shards_[XXH3_64bits(key.data(), key.size()) % shards_.size()];
+}
+
+EntryPtr MemoryTier::find(std::string_view key) {
+  Shard& shard = shard_for(key);
+  std::lock_guard lock(shard.mutex);
+  auto it = shard.index.find(key);
+  if (it == shard.index.end()) {
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
+  }
+  shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
+  hits_.fetch_add(1, std::memory_order_relaxed);
+  return it->second->entry;
+}
+
+void MemoryTier::unlink(Shard& shard, std::list<Node>::iterator it) {
+  shard.bytes -= it->charge;
+  shard.index.erase(std::string_view(it->key));
+  shard.lru.erase(it);
+}
+
+void MemoryTier::evict_until_fits(Shard& shard, std::size_t incoming) {
+  while (!shard.lru.empty() && shard.bytes + incoming > shard_capacity_) {
+    unlink(shard, std::prev(shard.lru.end()));
+    evictions_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+PutResult MemoryTier::insert(std::string_view key, EntryPtr entry) {
+  std::size_t charge = entry->charge(key.size());
+  if (charge > max_entry_bytes_ || charge > shard_capacity_) {
+    rejected_.fetch_add(1, std::memory_order_relaxed);
+    return PutResult::too_large;
+  }
+  Shard& shard = shard_for(key);
+  std::lock_guard lock(shard.mutex);
+  if (auto it = shard.index.find(key); it != shard.index.end()) unlink(shard, it->second);
+  evict_until_fits(shard, charge);
+  shard.lru.push_front(Node{std::string(key), std::move(entry), charge});
+  shard.index.emplace(std::string_view(shard.lru.front().key), shard.lru.begin());
+  shard.bytes += charge;
+  stores_.fetch_add(1, std::memory_order_relaxed);
+  return PutResult::stored;
+}
+
+bool MemoryTier::remove(std::string_view key) {
+  Shard& shard = shard_for(key);
+  std::lock_guard lock(shard.mutex);
+  auto it = shard.index.find(key);
+  if (it == shard.index.end()) return false;
+  unlink(shard, it->second);
+  return true;
+}
+
+std::uint64_t MemoryTier::remove_prefix(std::string_view prefix) {
+  std::uint64_t removed = 0;
+  for (auto& shard : shards_) {
+    std::lock_guard lock(shard->mutex);
+    for (auto it = shard->lru.begin(); it != shard->lru.end();) {
+      auto next = std::next(it);
+      if (std::string_view(it->key).substr(0, prefix.size()) == prefix) {
+        unlink(*shard, it);
+        ++removed;
+      }
+      it = next;
+    }
+  }
+  return removed;
+}
+
+boost::asio::awaitable<EntryPtr> MemoryTier::get(std::string key) { co_return find(key); }
+
+boost::asio::awaitable<PutResult> MemoryTier::put(std::string key, EntryPtr entry) {
+  co_return insert(key, std::move(entry));
+}
+
+boost::asio::awaitable<bool> MemoryTier::erase(std::string key) { co_return remove(key); }
+
+boost::asio::awaitable<std::uint64_t> MemoryTier::erase_prefix(std::string prefix) {
+  co_return remove_prefix(prefix);
+}
+
+StoreStats MemoryTier::stats() const {
+  StoreStats s;
+  for (const auto& shard : shards_) {
+    std::lock_guard lock(shard->mutex);
+    s.entries += shard->index.size();
+    s.bytes += shard->bytes;
+  }
+  s.hits = hits_.load(std::memory_order_relaxed);
+  s.misses = misses_.load(std::memory_order_relaxed);
+  s.stores = stores_.load(std::memory_order_relaxed);
+  s.evictions = evictions_.load(std::memory_order_relaxed);
+  s.rejected_too_large = rejected_.load(std::memory_order_relaxed);
+  return s;
+}
+
+}  // namespace cachecar::store

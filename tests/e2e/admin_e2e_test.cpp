@@ -1,0 +1,154 @@
+// The first part of the admin API (SPEC §7): health, readiness, stats,
+// routes, key explanation and purge, on its own listener.
+#include "support/fixture.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace cachecar::testing {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+const std::string kConfig = std::string(kTestBase) + R"(
+environment: test
+routes:
+  - name: product
+    match: { method: [GET, HEAD], path: "/products/{id:int}" }
+    entity: product
+    version: 2
+    ttl: 5m
+    query: [currency]
+  - name: profile
+    match: { method: GET, path: "/users/{id}/profile" }
+    entity: user-profile
+    tenant: { header: X-Tenant-Id }
+    ttl: 5m
+)";
+
+class AdminTest : public ::testing::Test {
+ protected:
+  json admin_json(const std::string& method, const std::string& target, const std::string& body = {},
+                  int expected_status = 200, const Headers& headers = {}) {
+    auto r = cachecar_.admin(method, target, body, headers);
+    EXPECT_EQ(r.status, expected_status) << method << " " << target << ": " << r.body;
+    EXPECT_EQ(r.header("Content-Type"), "application/json");
+    return json::parse(r.body);
+  }
+
+  Origin origin_;
+  Cachecar cachecar_{origin_.port(), kConfig, {{"CACHECAR_ADMIN_TOKEN", "s3cret"}}};
+  const Headers auth_{{"Authorization", "Bearer s3cret"}};
+};
+
+TEST_F(AdminTest, HealthAndReadiness) {
+  EXPECT_EQ(admin_json("GET", "/healthz")["status"], "alive");
+  auto ready = admin_json("GET", "/readyz");
+  EXPECT_EQ(ready["ready"], true);
+  EXPECT_EQ(ready["origin"], "reachable");
+  EXPECT_EQ(ready["redis"], "not configured");
+}
+
+TEST_F(AdminTest, StatsCountByRouteAndStatus) {
+  cachecar_.get("/products/1");
+  cachecar_.get("/products/1");
+  cachecar_.get("/products/1");
+  cachecar_.get("/nowhere");
+  auto stats = admin_json("GET", "/admin/stats");
+  EXPECT_EQ(stats["routes"]["product"]["miss"], 1);
+  EXPECT_EQ(stats["routes"]["product"]["hit"], 2);
+  EXPECT_EQ(stats["unmatched"]["bypass"], 1);
+  EXPECT_EQ(stats["tiers"]["memory"]["entries"], 1);
+  EXPECT_EQ(stats["stored"], 1);
+}
+
+TEST_F(AdminTest, RoutesShowTheirPolicies) {
+  auto routes = admin_json("GET", "/admin/routes")["routes"];
+  ASSERT_EQ(routes.size(), 2u);
+  EXPECT_EQ(routes[0]["name"], "product");
+  EXPECT_EQ(routes[0]["mode"], "cache-aside");
+  EXPECT_EQ(routes[0]["ttl"], "5m");
+  EXPECT_EQ(routes[0]["query"], json({"currency"}));
+  EXPECT_EQ(routes[1]["tenant_header"], "X-Tenant-Id");
+}
+
+TEST_F(AdminTest, ExplainShowsTheKeyAndWhereEachSegmentCameFrom) {
+  auto explained = admin_json("GET", "/admin/keys/explain?method=GET&path=/products/42");
+  EXPECT_EQ(explained["route"], "product");
+  EXPECT_EQ(explained["key"], "test:-:product:42:-:v2");
+  EXPECT_EQ(explained["segments"].size(), 6u);
+  EXPECT_EQ(explained["segments"][3]["origin"], "path variables id=42");
+  auto with_query = admin_json("GET", "/admin/keys/explain?path=%2Fproducts%2F42%3Fcurrency%3DEUR%26utm%3Dx");
+  EXPECT_THAT(with_query["key"].get<std::string>(), StartsWith("test:-:product:42:"));
+  EXPECT_NE(with_query["key"], explained["key"]);
+  auto tenant = admin_json("GET", "/admin/keys/explain?path=/users/7/profile&header=X-Tenant-Id:acme");
+  EXPECT_EQ(tenant["key"], "test:acme:user-profile:7:-:v1");
+  auto no_tenant = admin_json("GET", "/admin/keys/explain?path=/users/7/profile");
+  EXPECT_EQ(no_tenant["cached"], false);
+  EXPECT_THAT(no_tenant["reason"].get<std::string>(), HasSubstr("X-Tenant-Id"));
+  EXPECT_EQ(admin_json("GET", "/admin/keys/explain?path=/nowhere")["route"], nullptr);
+}
+
+TEST_F(AdminTest, ExplainAgreesWithWhatIsStored) {
+  cachecar_.get("/products/5");
+  EXPECT_EQ(admin_json("GET", "/admin/keys/explain?path=/products/5")["in_memory"], true);
+  EXPECT_EQ(admin_json("GET", "/admin/keys/explain?path=/products/6")["in_memory"], false);
+}
+
+TEST_F(AdminTest, PurgeByKeyMakesTheNextRequestAMiss) {
+  cachecar_.get("/products/3");
+  auto purged = admin_json("POST", "/admin/purge", R"({"key": "test:-:product:3:-:v2"})", 200, auth_);
+  EXPECT_EQ(purged["purged"], 1);
+  EXPECT_EQ(cachecar_.get("/products/3").header("Cache-Status"), "cachecar; fwd=miss; stored");
+  EXPECT_EQ(origin_.count("/products/3"), 2u);
+}
+
+TEST_F(AdminTest, PurgeByPrefixAndByEntity) {
+  cachecar_.get("/products/1");
+  cachecar_.get("/products/1?currency=EUR");
+  cachecar_.get("/products/2");
+  cachecar_.get("/users/1/profile", {{"X-Tenant-Id", "acme"}});
+  cachecar_.get("/users/1/profile", {{"X-Tenant-Id", "globex"}});
+  EXPECT_EQ(admin_json("POST", "/admin/purge", R"({"prefix": "test:-:product:1:"})", 200, auth_)["purged"], 2);
+  EXPECT_THAT(cachecar_.get("/products/2").header("Cache-Status"), StartsWith("cachecar; hit"));
+  EXPECT_EQ(admin_json("POST", "/admin/purge", R"({"entity": "user-profile", "id": "1", "tenant": "acme"})", 200,
+                       auth_)["purged"],
+            1);
+  EXPECT_THAT(cachecar_.get("/users/1/profile", {{"X-Tenant-Id", "globex"}}).header("Cache-Status"),
+              StartsWith("cachecar; hit"));
+  EXPECT_EQ(admin_json("POST", "/admin/purge", R"({"entity": "product"})", 200, auth_)["purged"], 1);
+}
+
+TEST_F(AdminTest, MutatingCallsNeedTheToken) {
+  auto no_token = cachecar_.admin("POST", "/admin/purge", R"({"key": "x"})");
+  EXPECT_EQ(no_token.status, 401);
+  EXPECT_THAT(no_token.body, HasSubstr("Bearer"));
+  auto wrong = cachecar_.admin("POST", "/admin/purge", R"({"key": "x"})", {{"Authorization", "Bearer nope"}});
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(cachecar_.admin("GET", "/admin/stats").status, 200);
+}
+
+TEST_F(AdminTest, BadInputGetsAClearError) {
+  EXPECT_THAT(admin_json("POST", "/admin/purge", "{not json", 400, auth_)["error"].get<std::string>(),
+              HasSubstr("not valid JSON"));
+  EXPECT_THAT(admin_json("POST", "/admin/purge", R"({"colour": "red"})", 400, auth_)["error"].get<std::string>(),
+              HasSubstr("expected one of"));
+  EXPECT_THAT(admin_json("POST", "/admin/purge", R"({"prefix": ""})", 400, auth_)["error"].get<std::string>(),
+              HasSubstr("empty prefix"));
+  EXPECT_EQ(admin_json("GET", "/admin/nothing", {}, 404)["error"], "no admin endpoint at /admin/nothing");
+  EXPECT_EQ(admin_json("GET", "/admin/keys/explain", {}, 400)["error"], "path is required and must start with '/'");
+  admin_json("DELETE", "/admin/stats", {}, 405);
+}
+
+TEST(AdminReadiness, OriginDownMeansNotReady) {
+  Cachecar cachecar(free_port(), kTestBase);
+  auto r = cachecar.admin("GET", "/readyz");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(json::parse(r.body)["origin"], "unreachable");
+  EXPECT_EQ(cachecar.admin("GET", "/healthz").status, 200);
+}
+
+}  // namespace
+}  // namespace cachecar::testing

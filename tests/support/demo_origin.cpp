@@ -1,0 +1,287 @@
+// demo_origin: a small JSON API for the demo and the tests. It counts what
+// it receives (GET /__stats) so that tests can tell hits from fetches.
+//
+//   GET    /products/{id}            product JSON, ETag + Last-Modified (?currency=EUR)
+//   GET    /products?category=N      products of a category
+//   PUT|PATCH|DELETE /products/{id}  change or remove a product
+//   GET    /users/{id}/profile       profile JSON; echoes X-Tenant-Id
+//   PUT|PATCH /users/{id}/profile    change a profile
+//   ANY    /t/{anything}             test knobs: ?cc=, set_cookie=1, size=N, status=N,
+//                                    chunked=1, vary=, echo=1 (echo the request back)
+//   GET    /__stats                  {"requests", "connections", "in_flight", "paths", "targets"}
+//   POST   /__reset                  zero the counters
+// Every path takes ?delay_ms=N; --delay-ms N delays every request.
+// Single-threaded: one io_context, so the counters need no locks.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+
+#include <ctime>
+#include <iostream>
+#include <map>
+#include <string>
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using nlohmann::json;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+struct Product {
+  std::string name;
+  double price;
+  int category;
+  int version = 1;
+  std::time_t modified;
+};
+
+struct State {
+  std::map<int, Product> products;
+  std::map<std::string, json> profiles;  // "tenant/id" -> profile
+  std::uint64_t requests = 0, connections = 0, in_flight = 0;
+  std::map<std::string, std::uint64_t> paths, targets;
+  int default_delay_ms = 0;
+} state;
+
+std::string http_date(std::time_t t) {
+  char buf[64];
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+std::map<std::string, std::string> query_of(std::string_view target) {
+  std::map<std::string, std::string> out;
+  auto q = target.find('?');
+  if (q == std::string_view::npos) return out;
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    auto eq = pair.find('=');
+    out[std::string(pair.substr(0, eq))] = eq == std::string_view::npos ? "" : std::string(pair.substr(eq + 1));
+  }
+  return out;
+}
+
+json product_json(int id, const Product& p, const std::string& currency) {
+  double price = currency == "EUR" ? p.price * 0.92 : p.price;
+  return {{"id", id}, {"name", p.name}, {"price", price}, {"currency", currency.empty() ? "USD" : currency},
+          {"category", p.category}, {"version", p.version}};
+}
+
+using Response = http::response<http::string_body>;
+
+Response json_reply(const http::request<http::string_body>& req, http::status status, const json& body) {
+  Response res{status, req.version()};
+  res.set(http::field::content_type, "application/json");
+  res.body() = body.dump();
+  return res;
+}
+
+Response products(const http::request<http::string_body>& req, std::string_view path,
+                  std::map<std::string, std::string>& query) {
+  if (path == "/products") {
+    json list = json::array();
+    for (const auto& [id, p] : state.products) {
+      if (query.count("category") && std::to_string(p.category) != query["category"]) continue;
+      list.push_back(product_json(id, p, query["currency"]));
+    }
+    return json_reply(req, http::status::ok, {{"products", list}});
+  }
+  int id = std::atoi(std::string(path.substr(10)).c_str());
+  auto it = state.products.find(id);
+  switch (req.method()) {
+    case http::verb::get:
+    case http::verb::head: {
+      if (it == state.products.end()) return json_reply(req, http::status::not_found, {{"error", "no such product"}});
+      auto res = json_reply(req, http::status::ok, product_json(id, it->second, query["currency"]));
+      res.set(http::field::etag, "\"p" + std::to_string(id) + "-v" + std::to_string(it->second.version) + "\"");
+      res.set(http::field::last_modified, http_date(it->second.modified));
+      return res;
+    }
+    case http::verb::put:
+    case http::verb::patch: {
+      json body = json::parse(req.body(), nullptr, false);
+      if (body.is_discarded() || !body.is_object()) {
+        return json_reply(req, http::status::bad_request, {{"error", "body must be a JSON object"}});
+      }
+      Product& p = state.products[id];
+      if (it == state.products.end()) p = Product{"product " + std::to_string(id), 10.0, 1, 0, std::time(nullptr)};
+      if (body.contains("name")) p.name = body["name"].get<std::string>();
+      if (body.contains("price")) p.price = body["price"].get<double>();
+      if (body.contains("category")) p.category = body["category"].get<int>();
+      ++p.version;
+      p.modified = std::time(nullptr);
+      return json_reply(req, http::status::ok, product_json(id, p, ""));
+    }
+    case http::verb::delete_: {
+      state.products.erase(id);
+      Response res{http::status::no_content, req.version()};
+      return res;
+    }
+    default:
+      return json_reply(req, http::status::method_not_allowed, {{"error", "method not allowed"}});
+  }
+}
+
+Response profile(const http::request<http::string_body>& req, std::string_view path) {
+  std::string id(path.substr(7, path.size() - 7 - 8));  // "/users/" ... "/profile"
+  std::string tenant(req["X-Tenant-Id"]);
+  std::string slot = tenant + "/" + id;
+  if (req.method() == http::verb::put || req.method() == http::verb::patch) {
+    json body = json::parse(req.body(), nullptr, false);
+    if (body.is_discarded()) return json_reply(req, http::status::bad_request, {{"error", "body must be JSON"}});
+    state.profiles[slot].update(body);
+  }
+  json p = state.profiles.count(slot) ? state.profiles[slot] : json::object();
+  p["id"] = id;
+  p["tenant"] = tenant;
+  return json_reply(req, http::status::ok, p);
+}
+
+Response test_knobs(const http::request<http::string_body>& req, std::string_view target,
+                    std::map<std::string, std::string>& query) {
+  if (query.count("echo")) {
+    json headers = json::object();
+    for (const auto& f : req) headers[std::string(f.name_string())] = std::string(f.value());
+    return json_reply(req, http::status::ok,
+                      {{"method", std::string(req.method_string())}, {"target", std::string(target)},
+                       {"body", req.body()}, {"headers", headers}});
+  }
+  int status = query.count("status") ? std::atoi(query["status"].c_str()) : 200;
+  Response res{static_cast<http::status>(status), req.version()};
+  res.set(http::field::content_type, "text/plain");
+  res.set("X-Origin-Count", std::to_string(state.targets[std::string(target)]));
+  if (query.count("cc")) res.set(http::field::cache_control, query["cc"]);
+  if (query.count("set_cookie")) res.set(http::field::set_cookie, "session=abc; Path=/");
+  if (query.count("vary")) res.set(http::field::vary, query["vary"]);
+  std::size_t size = query.count("size") ? std::stoul(query["size"]) : 0;
+  std::string body = "count=" + std::to_string(state.targets[std::string(target)]) + " target=" + std::string(target);
+  if (size > body.size()) body.append(size - body.size(), 'x');
+  res.body() = body;
+  if (query.count("chunked")) res.chunked(true);
+  return res;
+}
+
+Response dispatch(const http::request<http::string_body>& req) {
+  std::string_view target(req.target().data(), req.target().size());
+  std::string_view path = target.substr(0, target.find('?'));
+  auto query = query_of(target);
+  if (path == "/__stats") {
+    return json_reply(req, http::status::ok,
+                      {{"requests", state.requests}, {"connections", state.connections},
+                       {"in_flight", state.in_flight - 1}, {"paths", state.paths}, {"targets", state.targets}});
+  }
+  if (path == "/__reset") {
+    state.requests = 0;
+    state.paths.clear();
+    state.targets.clear();
+    state.connections = 0;
+    return json_reply(req, http::status::ok, {{"reset", true}});
+  }
+  if (path == "/products" || (path.rfind("/products/", 0) == 0 && path.size() > 10)) {
+    return products(req, path, query);
+  }
+  if (path.rfind("/users/", 0) == 0 && path.size() > 15 && path.substr(path.size() - 8) == "/profile") {
+    return profile(req, path);
+  }
+  if (path.rfind("/t/", 0) == 0) return test_knobs(req, target, query);
+  return json_reply(req, http::status::not_found, {{"error", "no such path"}});
+}
+
+asio::awaitable<void> session(tcp::socket socket) {
+  ++state.connections;
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  while (true) {
+    http::request<http::string_body> req;
+    auto [ec, n] = co_await http::async_read(stream, buffer, req, use_tuple);
+    if (ec) break;
+    std::string_view target(req.target().data(), req.target().size());
+    std::string path(target.substr(0, target.find('?')));
+    bool counted = path != "/__stats" && path != "/__reset";
+    if (counted) {
+      ++state.requests;
+      ++state.paths[path];
+      ++state.targets[std::string(target)];
+    }
+    ++state.in_flight;
+    auto query = query_of(target);
+    int delay = query.count("delay_ms") ? std::atoi(query["delay_ms"].c_str()) : state.default_delay_ms;
+    if (delay > 0 && counted) {
+      asio::steady_timer timer(stream.get_executor(), std::chrono::milliseconds(delay));
+      co_await timer.async_wait(use_tuple);
+    }
+    Response res = dispatch(req);
+    --state.in_flight;
+    if (!res.chunked()) res.prepare_payload();
+    if (req.method() == http::verb::head) res.body().clear();  // Content-Length stays: that of the GET
+    res.keep_alive(req.keep_alive());
+    auto [write_error, written] = co_await http::async_write(stream, res, use_tuple);
+    if (write_error || !req.keep_alive()) break;
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+asio::awaitable<void> serve(tcp::acceptor& acceptor) {
+  while (true) {
+    auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+    if (ec) break;
+    asio::co_spawn(acceptor.get_executor(), session(std::move(socket)), asio::detached);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string listen = "127.0.0.1:5000";
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--listen" && i + 1 < argc) listen = argv[++i];
+    else if (arg == "--delay-ms" && i + 1 < argc) state.default_delay_ms = std::atoi(argv[++i]);
+    else {
+      std::cerr << "usage: demo_origin [--listen HOST:PORT] [--delay-ms N]\n";
+      return 2;
+    }
+  }
+  std::time_t start = std::time(nullptr);
+  for (int id = 1; id <= 100; ++id) {
+    state.products[id] = Product{"product " + std::to_string(id), 10.0 + id, id % 5, 1, start};
+  }
+  auto colon = listen.rfind(':');
+  asio::io_context context{1};
+  tcp::acceptor acceptor(context);
+  try {
+    tcp::endpoint endpoint(asio::ip::make_address(listen.substr(0, colon)),
+                           static_cast<unsigned short>(std::stoi(listen.substr(colon + 1))));
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(tcp::acceptor::reuse_address(true));
+    acceptor.bind(endpoint);
+    acceptor.listen();
+  } catch (const std::exception& e) {
+    std::cerr << "demo_origin: cannot listen on " << listen << ": " << e.what() << "\n";
+    return 1;
+  }
+  // Tests read this line to learn the port when they ask for port 0.
+  std::cout << "listening on 127.0.0.1:" << acceptor.local_endpoint().port() << std::endl;
+  asio::signal_set signals(context, SIGINT, SIGTERM);
+  signals.async_wait([&](auto, int) { context.stop(); });
+  asio::co_spawn(context, serve(acceptor), asio::detached);
+  context.run();
+  return 0;
+}

@@ -1,0 +1,114 @@
+#include "support/fixture.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace cachecar::testing {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+std::uint16_t free_port() {
+  asio::io_context context;
+  tcp::acceptor acceptor(context, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  return acceptor.local_endpoint().port();
+}
+
+TempDir::TempDir() {
+  char path_template[] = "/tmp/cachecar-test-XXXXXX";
+  if (::mkdtemp(path_template) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = path_template;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+std::string TempDir::write(const std::string& name, const std::string& content) const {
+  std::string file = path_ + "/" + name;
+  std::ofstream(file) << content;
+  return file;
+}
+
+Origin::Origin(std::vector<std::string> extra_args) {
+  ChildProcess::Options options;
+  options.argv = {DEMO_ORIGIN_BINARY, "--listen", "127.0.0.1:0"};
+  options.argv.insert(options.argv.end(), extra_args.begin(), extra_args.end());
+  options.capture_stdout = true;
+  process_ = std::make_unique<ChildProcess>(options);
+  auto line = process_->read_line(std::chrono::seconds(10));
+  constexpr std::string_view kPrefix = "listening on 127.0.0.1:";
+  if (!line || line->rfind(kPrefix, 0) != 0) throw std::runtime_error("demo_origin did not start");
+  port_ = static_cast<std::uint16_t>(std::stoi(line->substr(kPrefix.size())));
+}
+
+nlohmann::json Origin::stats() {
+  auto response = http_request(port_, "GET", "/__stats");
+  if (response.status != 200) throw std::runtime_error("origin /__stats failed: " + response.error);
+  return nlohmann::json::parse(response.body);
+}
+
+std::uint64_t Origin::count(const std::string& path) {
+  auto s = stats();
+  return s["paths"].contains(path) ? s["paths"][path].get<std::uint64_t>() : 0;
+}
+
+std::uint64_t Origin::count_target(const std::string& target) {
+  auto s = stats();
+  return s["targets"].contains(target) ? s["targets"][target].get<std::uint64_t>() : 0;
+}
+
+std::uint64_t Origin::connections() {
+  // /__stats itself arrives on a connection of its own: leave it out.
+  return stats()["connections"].get<std::uint64_t>() - 1;
+}
+
+void Origin::reset() { http_request(port_, "POST", "/__reset"); }
+
+Cachecar::Cachecar(std::uint16_t origin_port, const std::string& yaml, std::map<std::string, std::string> env)
+    : port_(free_port()), admin_port_(free_port()) {
+  std::ostringstream config;
+  config << "listen: 127.0.0.1:" << port_ << "\n"
+         << "origin: http://127.0.0.1:" << origin_port << "\n"
+         << "admin: { listen: 127.0.0.1:" << admin_port_ << " }\n"
+         << yaml;
+  std::string path = dir_.write("cachecar.yaml", config.str());
+  ChildProcess::Options options;
+  options.argv = {CACHECAR_BINARY, "--config", path};
+  options.env = std::move(env);
+  options.stderr_path = dir_.path() + "/stderr.log";
+  process_ = std::make_unique<ChildProcess>(options);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!process_->running()) throw std::runtime_error("cachecar exited at start:\n" + log());
+    if (http_request(admin_port_, "GET", "/healthz").status == 200) return;
+    // Not up yet: the listener binds within milliseconds of exec.
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  throw std::runtime_error("cachecar did not answer /healthz:\n" + log());
+}
+
+HttpResponse Cachecar::get(const std::string& target, const Headers& headers) {
+  return http_request(port_, "GET", target, headers);
+}
+
+HttpResponse Cachecar::admin(const std::string& method, const std::string& target, const std::string& body,
+                             const Headers& headers) {
+  return http_request(admin_port_, method, target, headers, body);
+}
+
+std::string Cachecar::log() const {
+  std::ifstream file(dir_.path() + "/stderr.log");
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+}  // namespace cachecar::testing

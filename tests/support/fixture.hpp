@@ -1,0 +1,72 @@
+// End-to-end fixtures: the real demo origin and the real cachecar binary as
+// child processes on free loopback ports, stopped by PID when the test ends.
+#pragma once
+
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace cachecar::testing {
+
+// A port that was free a moment ago on 127.0.0.1 (bound, then released).
+std::uint16_t free_port();
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string write(const std::string& name, const std::string& content) const;
+
+ private:
+  std::string path_;
+};
+
+class Origin {
+ public:
+  explicit Origin(std::vector<std::string> extra_args = {});
+  std::uint16_t port() const { return port_; }
+  nlohmann::json stats();
+  // Requests seen for a path (no query), or for an exact target (with query).
+  std::uint64_t count(const std::string& path);
+  std::uint64_t count_target(const std::string& target);
+  std::uint64_t connections();
+  void reset();
+  ChildProcess& process() { return *process_; }
+
+ private:
+  std::unique_ptr<ChildProcess> process_;
+  std::uint16_t port_ = 0;
+};
+
+// Top-level keys most tests share: one worker, no drain delay, quiet logs.
+inline constexpr const char* kTestBase = "workers: 1\ndrain_delay: 0s\nlog: { format: text, level: warn }\n";
+
+class Cachecar {
+ public:
+  // Writes a config of listen/origin/admin on fresh ports followed by
+  // `yaml`, starts the binary and waits (bounded) until /healthz answers.
+  Cachecar(std::uint16_t origin_port, const std::string& yaml, std::map<std::string, std::string> env = {});
+  std::uint16_t port() const { return port_; }
+  std::uint16_t admin_port() const { return admin_port_; }
+  HttpResponse get(const std::string& target, const Headers& headers = {});
+  HttpResponse admin(const std::string& method, const std::string& target, const std::string& body = {},
+                     const Headers& headers = {});
+  ChildProcess& process() { return *process_; }
+  std::string log() const;  // what cachecar wrote to stderr
+
+ private:
+  TempDir dir_;
+  std::uint16_t port_ = 0;
+  std::uint16_t admin_port_ = 0;
+  std::unique_ptr<ChildProcess> process_;
+};
+
+}  // namespace cachecar::testing

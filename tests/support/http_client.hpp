@@ -1,0 +1,54 @@
+// A small HTTP/1.1 client for end-to-end tests: keeps its connection alive
+// between requests, and every exchange has a deadline, so a test fails
+// instead of hanging.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace cachecar::testing {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpResponse {
+  int status = 0;  // 0: no response (connection failed or closed)
+  Headers headers;
+  std::string body;
+  bool chunked = false;
+  std::string error;  // why status is 0
+
+  std::string header(std::string_view name) const;  // "" when absent
+  bool has_header(std::string_view name) const;
+};
+
+class HttpClient {
+ public:
+  explicit HttpClient(std::uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  HttpResponse request(const std::string& method, const std::string& target, const Headers& headers = {},
+                       const std::string& body = {});
+  HttpResponse get(const std::string& target, const Headers& headers = {}) { return request("GET", target, headers); }
+  // Writes `bytes` as they are, then reads one response.
+  HttpResponse raw(const std::string& bytes);
+  void close();
+  int connections_opened() const { return connections_opened_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  int connections_opened_ = 0;
+};
+
+// One request on a fresh connection.
+HttpResponse http_request(std::uint16_t port, const std::string& method, const std::string& target,
+                          const Headers& headers = {}, const std::string& body = {});
+
+}  // namespace cachecar::testing

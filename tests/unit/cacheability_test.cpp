@@ -1,0 +1,124 @@
+#include "cache/cacheability.hpp"
+
+#include <gtest/gtest.h>
+
+namespace cachecar::cache {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+const Clock::time_point kNow = Clock::from_time_t(1'800'000'000);
+
+config::RoutePolicy route_with_ttl(std::optional<milliseconds> ttl) {
+  config::RoutePolicy route;
+  route.name = "r";
+  route.ttl = ttl;
+  return route;
+}
+
+ResponseFacts response(const char* cache_control = nullptr, unsigned status = 200) {
+  ResponseFacts r;
+  r.status = status;
+  if (cache_control) {
+    r.plain_cache_control = parse_cache_control(cache_control);
+    r.cache_control = r.plain_cache_control;
+  }
+  return r;
+}
+
+StorageDecision decide(const ResponseFacts& r, const config::RoutePolicy& route, RequestFacts request = {},
+                       double draw = 0.0) {
+  return decide_storage(request, r, route, kNow, draw);
+}
+
+TEST(Cacheability, RouteTtlAppliesWhenTheOriginIsSilent) {
+  auto d = decide(response(), route_with_ttl(seconds(300)));
+  EXPECT_EQ(d.verdict, StoreVerdict::store);
+  EXPECT_EQ(d.time_to_live, seconds(300));
+}
+
+TEST(Cacheability, OriginFreshnessWinsUnlessTheRouteIgnoresIt) {
+  auto route = route_with_ttl(seconds(300));
+  EXPECT_EQ(decide(response("max-age=60"), route).time_to_live, seconds(60));
+  EXPECT_EQ(decide(response("max-age=60, s-maxage=90"), route).time_to_live, seconds(90));
+  route.origin_cache_control = config::OriginCacheControl::ignore;
+  EXPECT_EQ(decide(response("max-age=60"), route).time_to_live, seconds(300));
+}
+
+TEST(Cacheability, ExpiresMinusDateAndAgeCount) {
+  auto r = response();
+  r.date = kNow;
+  r.expires = kNow + seconds(100);
+  r.age = seconds(30);
+  auto d = decide(r, route_with_ttl(std::nullopt));
+  EXPECT_EQ(d.verdict, StoreVerdict::store);
+  EXPECT_EQ(d.time_to_live, seconds(70));
+  r.expires_invalid = true;
+  r.expires.reset();
+  EXPECT_EQ(decide(r, route_with_ttl(std::nullopt)).verdict, StoreVerdict::expired);
+}
+
+TEST(Cacheability, NeverStoresWhatMustNotBeShared) {
+  auto route = route_with_ttl(seconds(300));
+  EXPECT_EQ(decide(response("no-store"), route).verdict, StoreVerdict::no_store);
+  EXPECT_EQ(decide(response("private, max-age=60"), route).verdict, StoreVerdict::is_private);
+  auto cookie = response("max-age=60");
+  cookie.has_set_cookie = true;
+  EXPECT_EQ(decide(cookie, route).verdict, StoreVerdict::set_cookie);
+  RequestFacts no_store_request;
+  no_store_request.cache_control.no_store = true;
+  EXPECT_EQ(decide(response(), route, no_store_request).verdict, StoreVerdict::no_store);
+  EXPECT_EQ(decide(response("no-cache"), route).verdict, StoreVerdict::no_cache);
+}
+
+TEST(Cacheability, AuthorizedRequestsAreSharedOnlyWhenTheOriginSaysSo) {
+  auto route = route_with_ttl(seconds(300));
+  RequestFacts authorized;
+  authorized.has_authorization = true;
+  EXPECT_EQ(decide(response(), route, authorized).verdict, StoreVerdict::authorization);
+  EXPECT_EQ(decide(response("public, max-age=10"), route, authorized).verdict, StoreVerdict::store);
+  EXPECT_EQ(decide(response("s-maxage=10"), route, authorized).verdict, StoreVerdict::store);
+}
+
+TEST(Cacheability, TargetedFieldsOverrideCacheControl) {
+  auto r = response("max-age=10");
+  r.cache_control = parse_cache_control("max-age=500");  // as if CDN-Cache-Control said so
+  EXPECT_EQ(decide(r, route_with_ttl(std::nullopt)).time_to_live, seconds(500));
+}
+
+TEST(Cacheability, StatusCodes) {
+  auto route = route_with_ttl(seconds(60));
+  EXPECT_EQ(decide(response(nullptr, 404), route).verdict, StoreVerdict::store);
+  EXPECT_EQ(decide(response(nullptr, 500), route).verdict, StoreVerdict::status);
+  EXPECT_EQ(decide(response(nullptr, 302), route).verdict, StoreVerdict::status);
+  EXPECT_EQ(decide(response("max-age=5", 302), route).verdict, StoreVerdict::store);
+  EXPECT_EQ(decide(response("max-age=5", 206), route).verdict, StoreVerdict::status);
+}
+
+TEST(Cacheability, NoFreshnessNoStore) {
+  EXPECT_EQ(decide(response(), route_with_ttl(std::nullopt)).verdict, StoreVerdict::no_freshness);
+  EXPECT_EQ(decide(response("max-age=0"), route_with_ttl(std::nullopt)).verdict, StoreVerdict::expired);
+}
+
+TEST(Cacheability, VaryOutsideTheKeyIsNotStored) {
+  auto r = response("max-age=60");
+  r.vary_uncovered = true;
+  EXPECT_EQ(decide(r, route_with_ttl(std::nullopt)).verdict, StoreVerdict::vary);
+  r.vary_uncovered = false;
+  r.vary_star = true;
+  EXPECT_EQ(decide(r, route_with_ttl(std::nullopt)).verdict, StoreVerdict::vary);
+}
+
+TEST(Cacheability, JitterOnlyShortensWithinItsBound) {
+  auto route = route_with_ttl(seconds(100));
+  route.ttl_jitter = 0.10;
+  EXPECT_EQ(decide(response(), route, {}, 0.0).time_to_live, seconds(100));
+  EXPECT_EQ(decide(response(), route, {}, 0.5).time_to_live, seconds(95));
+  auto shortest = decide(response(), route, {}, 0.999999).time_to_live;
+  EXPECT_GT(shortest, seconds(90) - milliseconds(1));
+  EXPECT_LT(shortest, seconds(91));
+}
+
+}  // namespace
+}  // namespace cachecar::cache

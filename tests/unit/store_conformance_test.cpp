@@ -1,0 +1,119 @@
+// The conformance suite every Store implementation must pass. A new tier
+// adds one factory to the INSTANTIATE list at the bottom.
+#include "store/memory_tier.hpp"
+#include "store/store.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <gtest/gtest.h>
+
+#include <functional>
+
+namespace cachecar::store {
+namespace {
+
+namespace asio = boost::asio;
+
+struct StoreFactory {
+  std::string name;
+  // Every store under test holds at least 1 MiB and entries of 64 KiB.
+  std::function<std::unique_ptr<Store>()> make;
+};
+
+class StoreConformance : public ::testing::TestWithParam<StoreFactory> {
+ protected:
+  void SetUp() override { store_ = GetParam().make(); }
+
+  template <typename T>
+  T run(asio::awaitable<T> operation) {
+    auto future = asio::co_spawn(context_, std::move(operation), asio::use_future);
+    context_.restart();
+    context_.run();
+    return future.get();
+  }
+
+  static EntryPtr entry(std::string body, std::vector<std::string> tags = {}) {
+    auto e = std::make_shared<Entry>();
+    e->head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n";
+    e->body = std::move(body);
+    e->fingerprint = "fp";
+    e->tags = std::move(tags);
+    e->stored_at = Clock::from_time_t(1'800'000'000);
+    e->expires_at = e->stored_at + std::chrono::seconds(60);
+    e->initial_age_seconds = 7;
+    e->status = 203;
+    return e;
+  }
+
+  asio::io_context context_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_P(StoreConformance, MissingKeyIsNull) { EXPECT_EQ(run(store_->get("absent")), nullptr); }
+
+TEST_P(StoreConformance, ReturnsWhatWasPutBytesAndMetadata) {
+  auto original = entry("hello", {"category:3"});
+  ASSERT_EQ(run(store_->put("k", original)), PutResult::stored);
+  auto got = run(store_->get("k"));
+  ASSERT_NE(got, nullptr);
+  EXPECT_EQ(got->head, original->head);
+  EXPECT_EQ(got->body, "hello");
+  EXPECT_EQ(got->fingerprint, "fp");
+  EXPECT_EQ(got->tags, std::vector<std::string>{"category:3"});
+  EXPECT_EQ(got->stored_at, original->stored_at);
+  EXPECT_EQ(got->expires_at, original->expires_at);
+  EXPECT_EQ(got->initial_age_seconds, 7u);
+  EXPECT_EQ(got->status, 203);
+}
+
+TEST_P(StoreConformance, BinaryBodiesSurvive) {
+  std::string body("\0\r\n\xff:binary", 11);
+  ASSERT_EQ(run(store_->put("bin", entry(body))), PutResult::stored);
+  EXPECT_EQ(run(store_->get("bin"))->body, body);
+}
+
+TEST_P(StoreConformance, PutReplaces) {
+  run(store_->put("k", entry("one")));
+  run(store_->put("k", entry("two")));
+  EXPECT_EQ(run(store_->get("k"))->body, "two");
+}
+
+TEST_P(StoreConformance, EraseRemovesOnlyThatKey) {
+  run(store_->put("a", entry("1")));
+  run(store_->put("b", entry("2")));
+  EXPECT_TRUE(run(store_->erase("a")));
+  EXPECT_FALSE(run(store_->erase("a")));
+  EXPECT_EQ(run(store_->get("a")), nullptr);
+  EXPECT_NE(run(store_->get("b")), nullptr);
+}
+
+TEST_P(StoreConformance, ErasePrefixRemovesEveryMatchingKey) {
+  run(store_->put("prod:-:product:1:-:v1", entry("1")));
+  run(store_->put("prod:-:product:1:ab12:v2", entry("2")));
+  run(store_->put("prod:-:product:10:-:v1", entry("3")));
+  EXPECT_EQ(run(store_->erase_prefix("prod:-:product:1:")), 2u);
+  EXPECT_EQ(run(store_->get("prod:-:product:1:-:v1")), nullptr);
+  EXPECT_NE(run(store_->get("prod:-:product:10:-:v1")), nullptr);
+}
+
+TEST_P(StoreConformance, RejectsEntriesOverItsEntryLimit) {
+  EXPECT_EQ(run(store_->put("huge", entry(std::string(2 * 1024 * 1024, 'x')))), PutResult::too_large);
+  EXPECT_EQ(run(store_->get("huge")), nullptr);
+}
+
+TEST_P(StoreConformance, StatsCountEntries) {
+  run(store_->put("a", entry("1")));
+  run(store_->put("b", entry("2")));
+  EXPECT_EQ(store_->stats().entries, 2u);
+  EXPECT_GT(store_->stats().bytes, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Stores, StoreConformance,
+    ::testing::Values(StoreFactory{"memory",
+                                   [] { return std::make_unique<MemoryTier>(4 * 1024 * 1024, 64 * 1024); }}),
+    [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace cachecar::store
