@@ -10,7 +10,7 @@ packages=(
   redis-server
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(wrk nginx-light util-linux)
+  packages+=(wrk nginx util-linux python3)
 fi
 
 missing=()
