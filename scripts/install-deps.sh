@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build pkg-config ccache curl
   libboost1.81-dev libhiredis-dev nlohmann-json3-dev libspdlog-dev libyaml-cpp-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libxxhash-dev libzstd-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libxxhash-dev libzstd-dev liblz4-dev
   redis-server
 )
 if [[ "${1:-}" == "--bench" ]]; then

@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
-# The README's second command: install what is missing, build, run every test.
+# The README's second command: install what is missing, build, run every
+# test; then the same suite again under AddressSanitizer + UBSan.
+#   scripts/test.sh           what CI runs
+#   scripts/test.sh --quick   the dev build only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh dev
 ctest --preset dev -j 2 --timeout 300
+if [[ "${1:-}" != "--quick" ]]; then
+  scripts/build.sh asan
+  ctest --preset asan -j 2 --timeout 300
+fi

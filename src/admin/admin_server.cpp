@@ -51,7 +51,12 @@ std::vector<std::pair<std::string, std::string>> query_params(std::string_view t
 }  // namespace
 
 AdminServer::AdminServer(asio::io_context& context, proxy::Runtime& runtime, net::tcp::endpoint endpoint)
-    : context_(context), runtime_(runtime), endpoint_(endpoint), acceptor_(context) {}
+    : context_(context), runtime_(runtime), endpoint_(endpoint), acceptor_(context) {
+  if (runtime.config.redis) {
+    redis_ = std::make_unique<store::RedisTier>(context.get_executor(), *runtime.config.redis,
+                                                runtime.config.memory.max_entry_bytes);
+  }
+}
 
 void AdminServer::start() {
   acceptor_.open(endpoint_.protocol());
@@ -100,6 +105,17 @@ asio::awaitable<void> AdminServer::run_session(net::tcp::socket socket) {
   stream.socket().shutdown(net::tcp::socket::shutdown_send, ignored);
 }
 
+asio::awaitable<std::uint64_t> AdminServer::purge_redis(const PurgeTarget& target) {
+  switch (target.kind) {
+    case PurgeTarget::Kind::key: co_return (co_await redis_->erase(target.value)) ? 1 : 0;
+    case PurgeTarget::Kind::prefix: co_return co_await redis_->erase_prefix(target.value);
+    case PurgeTarget::Kind::entity:
+      co_return co_await redis_->erase_matching(entity_glob(runtime_.config.environment, target));
+    case PurgeTarget::Kind::tag: co_return 0;  // no tag index in Redis yet (issue 3)
+  }
+  co_return 0;
+}
+
 asio::awaitable<bool> AdminServer::origin_reachable() {
   beast::tcp_stream probe(context_);
   probe.expires_after(std::chrono::milliseconds(500));
@@ -134,7 +150,11 @@ asio::awaitable<http::response<http::string_body>> AdminServer::dispatch(const n
                  {"listener", listening ? "up" : "down"},
                  {"origin", origin ? "reachable" : "unreachable"},
                  {"draining", draining},
-                 {"redis", runtime_.config.redis ? "configured, not connected (tier not built yet)" : "not configured"}};
+                 {"redis", "not configured"}};
+    if (redis_) {
+      // Redis never makes cachecar unready: without it, memory and origin serve.
+      body["redis"] = co_await redis_->ping() ? "ok" : "degraded";
+    }
     co_return json_response(ready ? http::status::ok : http::status::service_unavailable, body, version);
   }
   if (path == "/admin/stats" && is_get) co_return json_response(http::status::ok, stats_view(runtime_), version);
@@ -163,10 +183,13 @@ asio::awaitable<http::response<http::string_body>> AdminServer::dispatch(const n
   if (path == "/admin/purge" && is_post) {
     json body = json::parse(request.body(), nullptr, false);
     if (body.is_discarded()) co_return error_response(http::status::bad_request, "body is not valid JSON", version);
-    bool ok = false;
-    json result = purge(runtime_, body, ok);
-    if (ok) spdlog::info("admin purge {} -> {}", body.dump(), result.dump());
-    co_return json_response(ok ? http::status::ok : http::status::bad_request, result, version);
+    std::string error;
+    auto target = parse_purge(body, error);
+    if (!target) co_return error_response(http::status::bad_request, error, version);
+    json result = {{"purged", purge_memory(runtime_.memory, *target)}};
+    if (redis_) result["purged_redis"] = co_await purge_redis(*target);
+    spdlog::info("admin purge {} -> {}", body.dump(), result.dump());
+    co_return json_response(http::status::ok, result, version);
   }
   const bool known = path == "/healthz" || path == "/readyz" || path == "/admin/stats" || path == "/admin/routes" ||
                      path == "/admin/keys/explain" || path == "/admin/purge";

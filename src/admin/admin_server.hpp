@@ -4,8 +4,12 @@
 // the bearer token when one is configured.
 #pragma once
 
+#include "admin/admin_views.hpp"
 #include "net/beast.hpp"
 #include "proxy/runtime.hpp"
+#include "store/redis_tier.hpp"
+
+#include <memory>
 
 namespace cachecar::admin {
 
@@ -24,11 +28,13 @@ class AdminServer {
   net::asio::awaitable<void> run_session(net::tcp::socket socket);
   net::asio::awaitable<http::response<http::string_body>> dispatch(const net::Request& request);
   net::asio::awaitable<bool> origin_reachable();
+  net::asio::awaitable<std::uint64_t> purge_redis(const PurgeTarget& target);
 
   net::asio::io_context& context_;
   proxy::Runtime& runtime_;
   net::tcp::endpoint endpoint_;
   net::tcp::acceptor acceptor_;
+  std::unique_ptr<store::RedisTier> redis_;  // purges reach the shared tier too
 };
 
 }  // namespace cachecar::admin

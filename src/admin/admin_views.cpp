@@ -88,13 +88,30 @@ json stats_view(const proxy::Runtime& runtime) {
     origin_failures[proxy::to_string(failure)] = stats.origin_failures(failure);
   }
   auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - runtime.started);
+  json tiers = {{"memory", store_stats(runtime.memory.stats())}};
+  if (!runtime.redis_tiers.empty()) {
+    store::StoreStats sum;
+    std::uint64_t errors = 0;
+    bool degraded = false;
+    for (const auto* tier : runtime.redis_tiers) {
+      auto s = tier->stats();
+      sum.hits += s.hits;
+      sum.misses += s.misses;
+      sum.stores += s.stores;
+      sum.rejected_too_large += s.rejected_too_large;
+      errors += tier->errors();
+      degraded = degraded || tier->degraded();
+    }
+    tiers["redis"] = {{"hits", sum.hits},     {"misses", sum.misses}, {"stores", sum.stores},
+                      {"errors", errors},     {"degraded", degraded}, {"rejected_too_large", sum.rejected_too_large}};
+  }
   return {{"uptime_seconds", uptime.count()},
           {"workers", runtime.workers},
           {"routes", routes},
           {"unmatched", status_counts(stats, stats.unmatched_slot())},
           {"stored", stats.stored()},
           {"origin_failures", origin_failures},
-          {"tiers", {{"memory", store_stats(runtime.memory.stats())}}}};
+          {"tiers", tiers}};
 }
 
 json routes_view(const proxy::Runtime& runtime) {
@@ -160,59 +177,75 @@ json explain_view(const proxy::Runtime& runtime, std::string_view method, std::s
   json parts = json::array();
   for (const auto& s : segments) parts.push_back({{"segment", s.name}, {"value", s.value}, {"origin", s.origin}});
   out["segments"] = parts;
-  auto entry = const_cast<store::MemoryTier&>(runtime.memory).find(scratch.key);
+  auto entry = runtime.memory.peek(scratch.key);
   out["in_memory"] = entry != nullptr && entry->fingerprint == scratch.fingerprint;
   return out;
 }
 
-json purge(proxy::Runtime& runtime, const json& body, bool& ok) {
-  ok = true;
+std::optional<PurgeTarget> parse_purge(const json& body, std::string& error) {
   auto text = [&](const char* name) -> std::optional<std::string> {
-    if (!body.contains(name)) return std::nullopt;
-    if (!body[name].is_string()) return std::nullopt;
+    if (!body.contains(name) || !body[name].is_string()) return std::nullopt;
     return body[name].get<std::string>();
   };
   if (!body.is_object()) {
-    ok = false;
-    return {{"error", "expected a JSON object: {\"key\"}, {\"prefix\"}, {\"tag\"} or {\"entity\", \"id\"}"}};
+    error = "expected a JSON object: {\"key\"}, {\"prefix\"}, {\"tag\"} or {\"entity\", \"id\"}";
+    return std::nullopt;
   }
-  if (auto key = text("key")) return {{"purged", runtime.memory.remove(*key) ? 1 : 0}};
-  if (auto prefix = text("prefix")) {
+  PurgeTarget target;
+  if (auto key = text("key")) {
+    target.value = *key;
+  } else if (auto prefix = text("prefix")) {
     if (prefix->empty()) {
-      ok = false;
-      return {{"error", "an empty prefix would purge everything; refuse"}};
+      error = "an empty prefix would purge everything; refused";
+      return std::nullopt;
     }
-    return {{"purged", runtime.memory.remove_prefix(*prefix)}};
+    target.kind = PurgeTarget::Kind::prefix;
+    target.value = *prefix;
+  } else if (auto tag = text("tag")) {
+    target.kind = PurgeTarget::Kind::tag;
+    target.value = *tag;
+  } else if (auto entity = text("entity")) {
+    target.kind = PurgeTarget::Kind::entity;
+    target.value = *entity;
+    target.id = text("id");
+    target.tenant = text("tenant");
+  } else {
+    error = "expected one of \"key\", \"prefix\", \"tag\" or \"entity\" (string values)";
+    return std::nullopt;
   }
-  if (auto tag = text("tag")) {
-    std::vector<std::string> keys;
-    runtime.memory.for_each([&](std::string_view key, const store::EntryPtr& entry) {
-      if (std::find(entry->tags.begin(), entry->tags.end(), *tag) != entry->tags.end()) keys.emplace_back(key);
+  return target;
+}
+
+std::uint64_t purge_memory(store::MemoryTier& memory, const PurgeTarget& target) {
+  using Kind = PurgeTarget::Kind;
+  if (target.kind == Kind::key) return memory.remove(target.value) ? 1 : 0;
+  if (target.kind == Kind::prefix) return memory.remove_prefix(target.value);
+  std::vector<std::string> keys;
+  if (target.kind == Kind::tag) {
+    memory.for_each([&](std::string_view key, const store::EntryPtr& entry) {
+      if (std::find(entry->tags.begin(), entry->tags.end(), target.value) != entry->tags.end()) keys.emplace_back(key);
     });
-    std::uint64_t purged = 0;
-    for (const auto& key : keys) purged += runtime.memory.remove(key) ? 1 : 0;
-    return {{"purged", purged}};
-  }
-  if (auto entity = text("entity")) {
-    auto id = text("id");
-    auto tenant = text("tenant");
-    std::string encoded_entity = cache::encode_key_segment(*entity);
-    std::string encoded_id = id ? cache::encode_key_segment(*id) : "";
-    std::string encoded_tenant = tenant ? cache::encode_key_segment(*tenant) : "";
-    std::vector<std::string> keys;
-    runtime.memory.for_each([&](std::string_view key, const store::EntryPtr&) {
+  } else {
+    std::string entity = cache::encode_key_segment(target.value);
+    std::string id = target.id ? cache::encode_key_segment(*target.id) : "";
+    std::string tenant = target.tenant ? cache::encode_key_segment(*target.tenant) : "";
+    memory.for_each([&](std::string_view key, const store::EntryPtr&) {
       auto parts = key_segments(key);
-      if (parts.size() != 6 || parts[2] != encoded_entity) return;
-      if (id && parts[3] != encoded_id) return;
-      if (tenant && parts[1] != encoded_tenant) return;
+      if (parts.size() != 6 || parts[2] != entity) return;
+      if (target.id && parts[3] != id) return;
+      if (target.tenant && parts[1] != tenant) return;
       keys.emplace_back(key);
     });
-    std::uint64_t purged = 0;
-    for (const auto& key : keys) purged += runtime.memory.remove(key) ? 1 : 0;
-    return {{"purged", purged}};
   }
-  ok = false;
-  return {{"error", "expected one of \"key\", \"prefix\", \"tag\" or \"entity\" (string values)"}};
+  std::uint64_t purged = 0;
+  for (const auto& key : keys) purged += memory.remove(key) ? 1 : 0;
+  return purged;
+}
+
+std::string entity_glob(std::string_view environment, const PurgeTarget& target) {
+  auto literal = [](std::string_view raw) { return store::RedisTier::escape_glob(cache::encode_key_segment(raw)); };
+  return literal(environment) + ":" + (target.tenant ? literal(*target.tenant) : "*") + ":" + literal(target.value) +
+         ":" + (target.id ? literal(*target.id) : "*") + ":*";
 }
 
 }  // namespace cachecar::admin

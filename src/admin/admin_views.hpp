@@ -22,8 +22,18 @@ nlohmann::json explain_view(const proxy::Runtime& runtime, std::string_view meth
                             const std::vector<std::pair<std::string, std::string>>& headers);
 
 // POST /admin/purge with {"key"} | {"prefix"} | {"tag"} | {"entity", "id"[, "tenant"]}.
-// Returns {"purged": n}, or an {"error"} document with `ok` false.
-nlohmann::json purge(proxy::Runtime& runtime, const nlohmann::json& body, bool& ok);
+struct PurgeTarget {
+  enum class Kind { key, prefix, tag, entity } kind = Kind::key;
+  std::string value;  // the key, prefix, tag or entity
+  std::optional<std::string> id;
+  std::optional<std::string> tenant;
+};
+// nullopt with `error` set when the body names no valid target.
+std::optional<PurgeTarget> parse_purge(const nlohmann::json& body, std::string& error);
+std::uint64_t purge_memory(store::MemoryTier& memory, const PurgeTarget& target);
+// The Redis glob (over un-namespaced keys) that covers an entity target.
+// It may match a few keys more than the target, never fewer.
+std::string entity_glob(std::string_view environment, const PurgeTarget& target);
 
 // Percent-decodes a query component ('+' is a space).
 std::string url_decode(std::string_view text);

@@ -62,6 +62,7 @@ int run_server(config::Config config) {
       worker->handler = std::make_unique<proxy::RequestHandler>(runtime, i, worker->context.get_executor());
       worker->listener = std::make_unique<net::Listener>(worker->context, *listen, limits, *worker->handler);
       worker->listener->start();
+      if (auto* tier = worker->handler->redis_tier()) runtime.redis_tiers.push_back(tier);
       workers.push_back(std::move(worker));
     }
   } catch (const boost::system::system_error& e) {

@@ -19,7 +19,8 @@ const char* to_string(CacheStatus status) {
 CacheStatusText::CacheStatusText(CacheStatus status, long long ttl_seconds, bool stored, std::string_view detail) {
   int n;
   if (status == CacheStatus::hit) {
-    n = std::snprintf(data_, sizeof data_, "cachecar; hit; ttl=%lld", ttl_seconds);
+    n = std::snprintf(data_, sizeof data_, "cachecar; hit; ttl=%lld%s%.*s", ttl_seconds,
+                      detail.empty() ? "" : "; detail=", static_cast<int>(detail.size()), detail.data());
   } else {
     n = std::snprintf(data_, sizeof data_, "cachecar; fwd=%s%s%s%.*s", to_string(status), stored ? "; stored" : "",
                       detail.empty() ? "" : "; detail=", static_cast<int>(detail.size()), detail.data());

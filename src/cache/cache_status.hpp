@@ -20,7 +20,8 @@ inline constexpr std::size_t kCacheStatusCount = 6;
 const char* to_string(CacheStatus status);
 
 // The header's value in a fixed buffer, so that serving a hit allocates
-// nothing: "cachecar; hit; ttl=42", "cachecar; fwd=miss; stored",
+// nothing: "cachecar; hit; ttl=42", "cachecar; hit; ttl=42; detail=redis"
+// (found in the shared tier), "cachecar; fwd=miss; stored",
 // "cachecar; fwd=miss; detail=no-store".
 class CacheStatusText {
  public:

@@ -74,8 +74,13 @@ class RequestHandler::ScratchLease {
 RequestHandler::RequestHandler(Runtime& runtime, std::size_t worker, asio::any_io_executor executor)
     : runtime_(runtime),
       worker_(worker),
-      pool_(std::move(executor), runtime.origin_endpoint, runtime.config.limits.origin_timeout),
-      random_(std::random_device{}()) {}
+      pool_(executor, runtime.origin_endpoint, runtime.config.limits.origin_timeout),
+      random_(std::random_device{}()) {
+  if (runtime.config.redis) {
+    redis_ = std::make_unique<store::RedisTier>(executor, *runtime.config.redis, runtime.config.memory.max_entry_bytes);
+    redis_->start();
+  }
+}
 
 double RequestHandler::jitter_draw() { return std::uniform_real_distribution<double>(0.0, 1.0)(random_); }
 
@@ -120,13 +125,22 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
     co_return co_await forward(request, client, peer, plan);
   }
 
-  const auto now = Clock::now();
   store::EntryPtr entry = runtime_.memory.find(plan.key->key);
+  bool from_redis = false;
+  if (!entry && redis_) {
+    // Fails open: an unavailable Redis reads as a miss.
+    entry = co_await redis_->get(plan.key->key);
+    from_redis = entry != nullptr;
+  }
+  const auto now = Clock::now();
   if (entry && entry->fingerprint == plan.key->fingerprint) {
     if (now < entry->expires_at) {
+      // A shared-tier hit is promoted with its own (absolute) expiry, so it
+      // lives in memory exactly as long as it has left.
+      if (from_redis) runtime_.memory.insert(plan.key->key, entry);
       plan.status = CacheStatus::hit;
       runtime_.stats.count(worker_, plan.slot, plan.status);
-      co_return co_await serve_entry(client, *entry, plan, false, {}, now);
+      co_return co_await serve_entry(client, *entry, plan, false, from_redis ? "redis" : "", now);
     }
     plan.status = CacheStatus::stale;
   } else {
@@ -257,6 +271,9 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
       bool stored = runtime_.memory.insert(plan.key->key, entry) == store::PutResult::stored;
       if (stored) runtime_.stats.count_stored(worker_);
       if (origin_keep_alive) pool_.release(std::move(connection));
+      // The fill reaches the shared tier before the client hears back, so a
+      // peer asked next finds it (bounded by store.redis.timeout; fails open).
+      if (stored && redis_) co_await redis_->put(plan.key->key, entry);
       co_return co_await serve_entry(client, *entry, plan, stored, stored ? "" : "too-large", now);
     }
     detail = "too-large";  // grew past max_entry_bytes: stream the rest, store nothing

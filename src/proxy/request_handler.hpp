@@ -29,6 +29,8 @@ class RequestHandler final : public net::RequestSink {
                                     const net::tcp::endpoint& peer) override;
 
   const net::OriginPool& origin_pool() const { return pool_; }
+  // This worker's shared tier, or nullptr without store.redis.
+  const store::RedisTier* redis_tier() const { return redis_.get(); }
 
  private:
   struct Plan;
@@ -46,6 +48,7 @@ class RequestHandler final : public net::RequestSink {
   Runtime& runtime_;
   std::size_t worker_;
   net::OriginPool pool_;
+  std::unique_ptr<store::RedisTier> redis_;
   std::minstd_rand random_;
   // Key buffers reused across requests of this worker, so keys stop
   // allocating once the buffers have grown.

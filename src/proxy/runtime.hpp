@@ -8,6 +8,7 @@
 #include "config/route_table.hpp"
 #include "proxy/stats.hpp"
 #include "store/memory_tier.hpp"
+#include "store/redis_tier.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 
@@ -26,6 +27,9 @@ struct Runtime {
   const std::size_t workers;
   const boost::asio::ip::tcp::endpoint origin_endpoint;
   store::MemoryTier memory;
+  // Each worker's Redis tier (empty without store.redis), registered before
+  // the workers start; read-only afterwards, their counters thread-safe.
+  std::vector<const store::RedisTier*> redis_tiers;
   Stats stats;
   std::atomic<bool> listening{false};
   std::atomic<bool> draining{false};

@@ -11,7 +11,7 @@ MemoryTier::MemoryTier(std::uint64_t max_bytes, std::uint64_t max_entry_bytes, s
   for (std::size_t i = 0; i < shard_count; ++i) shards_.push_back(std::make_unique<Shard>());
 }
 
-MemoryTier::Shard& MemoryTier::shard_for(std::string_view key) {
+MemoryTier::Shard& MemoryTier::shard_for(std::string_view key) const {
   return *shards_[XXH3_64bits(key.data(), key.size()) % shards_.size()];
 }
 
@@ -26,6 +26,13 @@ EntryPtr MemoryTier::find(std::string_view key) {
   shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
   hits_.fetch_add(1, std::memory_order_relaxed);
   return it->second->entry;
+}
+
+EntryPtr MemoryTier::peek(std::string_view key) const {
+  Shard& shard = shard_for(key);
+  std::lock_guard lock(shard.mutex);
+  auto it = shard.index.find(key);
+  return it == shard.index.end() ? nullptr : it->second->entry;
 }
 
 void MemoryTier::unlink(Shard& shard, std::list<Node>::iterator it) {

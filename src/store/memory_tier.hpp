@@ -23,6 +23,8 @@ class MemoryTier final : public Store {
 
   // Synchronous forms, used on the hit path without a coroutine frame.
   EntryPtr find(std::string_view key);
+  // Like find, but leaves LRU order and hit/miss counters alone (inspection).
+  EntryPtr peek(std::string_view key) const;
   PutResult insert(std::string_view key, EntryPtr entry);
   bool remove(std::string_view key);
   std::uint64_t remove_prefix(std::string_view prefix);
@@ -52,7 +54,7 @@ class MemoryTier final : public Store {
     std::uint64_t bytes = 0;
   };
 
-  Shard& shard_for(std::string_view key);
+  Shard& shard_for(std::string_view key) const;
   void evict_until_fits(Shard& shard, std::size_t incoming);
   void unlink(Shard& shard, std::list<Node>::iterator it);
 

@@ -32,6 +32,19 @@ TEST(MemoryTier, EvictsLeastRecentlyUsedFirst) {
   EXPECT_EQ(tier.stats().evictions, 1u);
 }
 
+TEST(MemoryTier, PeekChangesNeitherOrderNorCounters) {
+  const std::size_t one = charge_of("k1", 100);
+  MemoryTier tier(one * 2, one, 1);
+  tier.insert("k1", entry_of(100));
+  tier.insert("k2", entry_of(100));
+  ASSERT_TRUE(tier.peek("k1"));  // unlike find, k1 stays the oldest
+  EXPECT_FALSE(tier.peek("absent"));
+  tier.insert("k3", entry_of(100));
+  EXPECT_FALSE(tier.peek("k1"));
+  EXPECT_EQ(tier.stats().hits, 0u);
+  EXPECT_EQ(tier.stats().misses, 0u);
+}
+
 TEST(MemoryTier, NeverHoldsMoreThanMaxBytes) {
   const std::uint64_t max_bytes = 64 * 1024;
   MemoryTier tier(max_bytes, 8 * 1024, 4);

@@ -1,0 +1,221 @@
+#include "redis/connection.hpp"
+
+#include "redis/resp_codec.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include <array>
+#include <deque>
+
+namespace cachecar::redis {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+}
+
+// A command waiting for its reply. The waiter sleeps on `signal` until the
+// reader fills `reply` (and cancels the timer) or the timeout fires.
+struct PendingCommand {
+  explicit PendingCommand(asio::any_io_executor ex) : signal(ex) {}
+  asio::steady_timer signal;
+  std::optional<Reply> reply;
+  error_code error;
+  bool done = false;
+
+  void complete(std::optional<Reply> r, error_code ec) {
+    reply = std::move(r);
+    error = ec;
+    done = true;
+    signal.cancel();
+  }
+};
+
+// Everything the read and write loops touch. They hold a shared_ptr to it,
+// so it outlives the Connection handle until they have finished.
+struct Connection::State {
+  State(asio::any_io_executor ex, ConnectOptions opts)
+      : executor(ex), options(std::move(opts)), stream(std::make_unique<boost::beast::tcp_stream>(ex)) {}
+
+  asio::any_io_executor executor;
+  ConnectOptions options;
+  std::unique_ptr<boost::beast::tcp_stream> stream;  // replaced on each connect
+  std::unique_ptr<ReplyParser> parser;
+  std::deque<std::shared_ptr<PendingCommand>> pending;  // in the order written
+  std::string outgoing;                                  // formatted, not yet written
+  bool writing = false;
+  bool is_connected = false;
+  std::uint64_t generation = 0;  // bumped per connect, so old loops stand down
+
+  void fail_all(error_code ec) {
+    if (is_connected) {
+      is_connected = false;
+      error_code ignored;
+      stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+      stream->close();
+    }
+    outgoing.clear();
+    auto waiting = std::move(pending);
+    pending.clear();
+    for (auto& p : waiting) p->complete(std::nullopt, ec);
+  }
+};
+
+namespace {
+
+asio::awaitable<void> read_loop(std::shared_ptr<Connection::State> s, std::uint64_t generation) {
+  std::array<char, 64 * 1024> buffer;
+  while (s->is_connected && s->generation == generation) {
+    auto [ec, n] = co_await s->stream->async_read_some(asio::buffer(buffer), use_tuple);
+    if (s->generation != generation) co_return;
+    if (ec) {
+      s->fail_all(ec);
+      co_return;
+    }
+    if (!s->parser->feed(buffer.data(), n)) {
+      s->fail_all(asio::error::message_size);
+      co_return;
+    }
+    bool failed = false;
+    while (auto reply = s->parser->next(failed)) {
+      if (s->pending.empty()) {  // a reply nobody asked for: the stream is out of step
+        s->fail_all(asio::error::fault);
+        co_return;
+      }
+      auto waiter = std::move(s->pending.front());
+      s->pending.pop_front();
+      waiter->complete(std::move(reply), {});
+    }
+    if (failed) {
+      s->fail_all(asio::error::fault);
+      co_return;
+    }
+  }
+}
+
+asio::awaitable<void> write_loop(std::shared_ptr<Connection::State> s, std::uint64_t generation) {
+  std::string chunk;
+  while (!s->outgoing.empty() && s->is_connected && s->generation == generation) {
+    chunk.clear();
+    chunk.swap(s->outgoing);
+    auto [ec, n] = co_await asio::async_write(s->stream->socket(), asio::buffer(chunk), use_tuple);
+    if (s->generation != generation) co_return;
+    if (ec) {
+      s->fail_all(ec);
+      break;
+    }
+  }
+  s->writing = false;
+}
+
+// Sends the set-up commands and checks each reply before the loops start.
+asio::awaitable<error_code> handshake(Connection::State& s) {
+  std::string commands;
+  int expected = 0;
+  if (!s.options.password.empty()) {
+    commands += s.options.user.empty() ? format_command({"AUTH", s.options.password})
+                                       : format_command({"AUTH", s.options.user, s.options.password});
+    ++expected;
+  }
+  if (s.options.database != 0) {
+    std::string db = std::to_string(s.options.database);
+    commands += format_command({"SELECT", db});
+    ++expected;
+  }
+  if (expected == 0) co_return error_code{};
+  s.stream->expires_after(s.options.connect_timeout);
+  auto [write_error, written] = co_await asio::async_write(*s.stream, asio::buffer(commands), use_tuple);
+  if (write_error) co_return write_error;
+  std::array<char, 4096> buffer;
+  while (expected > 0) {
+    auto [ec, n] = co_await s.stream->async_read_some(asio::buffer(buffer), use_tuple);
+    if (ec) co_return ec;
+    if (!s.parser->feed(buffer.data(), n)) co_return asio::error::fault;
+    bool failed = false;
+    while (auto reply = s.parser->next(failed)) {
+      if (reply->is_error()) {
+        co_return reply->text.rfind("WRONGPASS", 0) == 0 || reply->text.rfind("NOAUTH", 0) == 0
+            ? asio::error::access_denied
+            : asio::error::invalid_argument;
+      }
+      --expected;
+    }
+    if (failed) co_return asio::error::fault;
+  }
+  co_return error_code{};
+}
+
+}  // namespace
+
+Connection::Connection(asio::any_io_executor executor, ConnectOptions options)
+    : state_(std::make_shared<State>(executor, std::move(options))) {}
+
+Connection::~Connection() { close(); }
+
+bool Connection::connected() const { return state_->is_connected; }
+
+void Connection::close() {
+  ++state_->generation;
+  state_->fail_all(asio::error::operation_aborted);
+}
+
+asio::awaitable<error_code> Connection::connect() {
+  auto s = state_;
+  s->fail_all(asio::error::operation_aborted);
+  std::uint64_t generation = ++s->generation;
+  s->stream = std::make_unique<boost::beast::tcp_stream>(s->executor);
+  s->parser = std::make_unique<ReplyParser>();
+  tcp::resolver resolver(s->executor);
+  auto [resolve_error, endpoints] =
+      co_await resolver.async_resolve(s->options.host, std::to_string(s->options.port), use_tuple);
+  if (resolve_error) co_return resolve_error;
+  s->stream->expires_after(s->options.connect_timeout);
+  auto [connect_error, endpoint] = co_await s->stream->async_connect(endpoints, use_tuple);
+  if (connect_error) co_return connect_error;
+  s->stream->socket().set_option(tcp::no_delay(true));
+  if (auto ec = co_await handshake(*s)) {
+    s->stream->close();
+    co_return ec;
+  }
+  s->stream->expires_never();
+  if (s->generation != generation) co_return asio::error::operation_aborted;
+  s->is_connected = true;
+  asio::co_spawn(s->executor, read_loop(s, generation), asio::detached);
+  co_return error_code{};
+}
+
+asio::awaitable<std::optional<Reply>> Connection::execute(std::string command, error_code& ec) {
+  auto s = state_;
+  if (!s->is_connected) {
+    ec = asio::error::not_connected;
+    co_return std::nullopt;
+  }
+  auto waiter = std::make_shared<PendingCommand>(s->executor);
+  s->pending.push_back(waiter);
+  s->outgoing += command;
+  if (!s->writing) {
+    s->writing = true;
+    asio::co_spawn(s->executor, write_loop(s, s->generation), asio::detached);
+  }
+  waiter->signal.expires_after(s->options.timeout);
+  co_await waiter->signal.async_wait(use_tuple);
+  if (!waiter->done) {
+    // No reply in time: later replies could not be matched to their
+    // commands any more, so the connection goes.
+    s->fail_all(asio::error::timed_out);
+  }
+  ec = waiter->error;
+  co_return std::move(waiter->reply);
+}
+
+}  // namespace cachecar::redis

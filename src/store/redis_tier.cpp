@@ -1,0 +1,146 @@
+#include "store/redis_tier.hpp"
+
+namespace cachecar::store {
+
+namespace asio = boost::asio;
+using redis::Reply;
+
+namespace {
+
+redis::ClientOptions client_options(const config::RedisStoreConfig& config) {
+  redis::ClientOptions options;
+  options.connection.host = config.url.host;
+  options.connection.port = config.url.port;
+  options.connection.user = config.url.user;
+  options.connection.password = config.url.password;
+  options.connection.database = config.url.database;
+  options.connection.timeout = config.timeout;
+  options.pool = config.pool;
+  return options;
+}
+
+BodyCompression compression_of(config::Compression c) {
+  switch (c) {
+    case config::Compression::zstd: return BodyCompression::zstd;
+    case config::Compression::lz4: return BodyCompression::lz4;
+    case config::Compression::none: return BodyCompression::none;
+  }
+  return BodyCompression::none;
+}
+
+constexpr std::size_t kDeleteBatch = 256;
+
+}  // namespace
+
+RedisTier::RedisTier(asio::any_io_executor executor, const config::RedisStoreConfig& config,
+                     std::uint64_t max_entry_bytes, std::string key_namespace)
+    : client_(std::move(executor), client_options(config)),
+      max_entry_bytes_(max_entry_bytes),
+      namespace_(std::move(key_namespace)),
+      compression_(compression_of(config.compress)) {}
+
+std::string RedisTier::escape_glob(std::string_view literal) {
+  std::string out;
+  for (char c : literal) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+asio::awaitable<EntryPtr> RedisTier::get(std::string key) {
+  std::string full = namespace_ + key;
+  // (Named argument lists: GCC 12 rejects a braced list inside co_await.)
+  const std::vector<std::string_view> command{"GET", full};
+  auto reply = co_await client_.command(command);
+  if (!reply || reply->is_error()) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    co_return nullptr;
+  }
+  if (reply->type != Reply::Type::string) {
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    co_return nullptr;
+  }
+  auto entry = decode_entry(reply->text);
+  if (!entry) {  // another format version, or damaged: a miss, never a wrong answer
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    co_return nullptr;
+  }
+  hits_.fetch_add(1, std::memory_order_relaxed);
+  co_return std::make_shared<const Entry>(std::move(*entry));
+}
+
+asio::awaitable<PutResult> RedisTier::put(std::string key, EntryPtr entry) {
+  if (entry->charge(key.size()) > max_entry_bytes_) {
+    rejected_.fetch_add(1, std::memory_order_relaxed);
+    co_return PutResult::too_large;
+  }
+  auto ttl = std::chrono::duration_cast<std::chrono::milliseconds>(entry->expires_at - Clock::now());
+  if (ttl.count() <= 0) co_return PutResult::failed;  // already expired: nothing to share
+  std::string full = namespace_ + key;
+  std::string bytes = encode_entry(*entry, compression_);
+  std::string ttl_text = std::to_string(ttl.count());
+  const std::vector<std::string_view> command{"SET", full, bytes, "PX", ttl_text};
+  auto reply = co_await client_.command(command);
+  if (!reply || reply->is_error()) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    co_return PutResult::failed;
+  }
+  stores_.fetch_add(1, std::memory_order_relaxed);
+  co_return PutResult::stored;
+}
+
+asio::awaitable<bool> RedisTier::erase(std::string key) {
+  std::string full = namespace_ + key;
+  const std::vector<std::string_view> command{"DEL", full};
+  auto reply = co_await client_.command(command);
+  if (!reply || reply->is_error()) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    co_return false;
+  }
+  co_return reply->integer > 0;
+}
+
+asio::awaitable<std::uint64_t> RedisTier::erase_prefix(std::string prefix) {
+  co_return co_await erase_matching(escape_glob(prefix) + "*");
+}
+
+asio::awaitable<std::uint64_t> RedisTier::erase_matching(std::string pattern) {
+  std::string match = escape_glob(namespace_) + pattern;
+  std::string cursor = "0";
+  std::uint64_t removed = 0;
+  do {
+    const std::vector<std::string_view> scan{"SCAN", cursor, "MATCH", match, "COUNT", "1000"};
+    auto reply = co_await client_.command(scan);
+    if (!reply || reply->type != Reply::Type::array || reply->elements.size() != 2) {
+      errors_.fetch_add(1, std::memory_order_relaxed);
+      co_return removed;
+    }
+    cursor = reply->elements[0].text;
+    const auto& keys = reply->elements[1].elements;
+    for (std::size_t i = 0; i < keys.size(); i += kDeleteBatch) {
+      std::vector<std::string_view> command{"DEL"};
+      for (std::size_t j = i; j < keys.size() && j < i + kDeleteBatch; ++j) command.push_back(keys[j].text);
+      auto deleted = co_await client_.command(command);
+      if (deleted && deleted->type == Reply::Type::integer) removed += static_cast<std::uint64_t>(deleted->integer);
+    }
+  } while (cursor != "0");
+  co_return removed;
+}
+
+asio::awaitable<bool> RedisTier::ping() {
+  const std::vector<std::string_view> command{"PING"};
+  auto reply = co_await client_.command(command);
+  co_return reply && !reply->is_error();
+}
+
+StoreStats RedisTier::stats() const {
+  StoreStats s;
+  s.hits = hits_.load(std::memory_order_relaxed);
+  s.misses = misses_.load(std::memory_order_relaxed);
+  s.stores = stores_.load(std::memory_order_relaxed);
+  s.rejected_too_large = rejected_.load(std::memory_order_relaxed);
+  return s;
+}
+
+}  // namespace cachecar::store

@@ -1,0 +1,48 @@
+// The shared tier: entries in Redis under "<namespace><key>", encoded by
+// entry_codec, with a Redis TTL equal to the time left until expiry. Every
+// failure reads as a miss or a failed put (fail open): the caller never
+// sees a Redis error. One RedisTier per executor, used only from it; its
+// counters may be read from any thread.
+#pragma once
+
+#include "config/config.hpp"
+#include "redis/client.hpp"
+#include "store/entry_codec.hpp"
+#include "store/store.hpp"
+
+#include <atomic>
+
+namespace cachecar::store {
+
+class RedisTier final : public Store {
+ public:
+  RedisTier(boost::asio::any_io_executor executor, const config::RedisStoreConfig& config,
+            std::uint64_t max_entry_bytes, std::string key_namespace = "cachecar:");
+
+  void start() { client_.start(); }
+  bool degraded() const { return client_.breaker_open(); }
+
+  const char* name() const override { return "redis"; }
+  boost::asio::awaitable<EntryPtr> get(std::string key) override;
+  boost::asio::awaitable<PutResult> put(std::string key, EntryPtr entry) override;
+  boost::asio::awaitable<bool> erase(std::string key) override;
+  boost::asio::awaitable<std::uint64_t> erase_prefix(std::string prefix) override;
+  // Removes every key matching a Redis glob (over the un-namespaced key);
+  // the caller escapes literal parts with escape_glob.
+  boost::asio::awaitable<std::uint64_t> erase_matching(std::string pattern);
+  StoreStats stats() const override;
+  // True when Redis answers PING now.
+  boost::asio::awaitable<bool> ping();
+  std::uint64_t errors() const { return errors_.load(std::memory_order_relaxed); }
+
+  static std::string escape_glob(std::string_view literal);
+
+ private:
+  redis::Client client_;
+  std::uint64_t max_entry_bytes_;
+  std::string namespace_;
+  BodyCompression compression_;
+  std::atomic<std::uint64_t> hits_{0}, misses_{0}, stores_{0}, rejected_{0}, errors_{0};
+};
+
+}  // namespace cachecar::store

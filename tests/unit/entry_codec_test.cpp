@@ -1,0 +1,70 @@
+#include "store/entry_codec.hpp"
+
+#include <gtest/gtest.h>
+
+namespace cachecar::store {
+namespace {
+
+Entry sample(std::string body) {
+  Entry e;
+  e.head = "HTTP/1.1 200 OK\r\nETag: \"x\"\r\n";
+  e.body = std::move(body);
+  e.fingerprint = std::string("q\0a=1\0", 6);
+  e.tags = {"product:42", "category:3"};
+  e.stored_at = std::chrono::time_point_cast<std::chrono::milliseconds>(Clock::now());
+  e.expires_at = e.stored_at + std::chrono::seconds(300);
+  e.initial_age_seconds = 12;
+  e.status = 404;
+  return e;
+}
+
+void expect_same(const Entry& a, const Entry& b) {
+  EXPECT_EQ(a.head, b.head);
+  EXPECT_EQ(a.body, b.body);
+  EXPECT_EQ(a.fingerprint, b.fingerprint);
+  EXPECT_EQ(a.tags, b.tags);
+  EXPECT_EQ(a.stored_at, b.stored_at);
+  EXPECT_EQ(a.expires_at, b.expires_at);
+  EXPECT_EQ(a.initial_age_seconds, b.initial_age_seconds);
+  EXPECT_EQ(a.status, b.status);
+}
+
+class EntryCodecTest : public ::testing::TestWithParam<BodyCompression> {};
+
+TEST_P(EntryCodecTest, RoundTripsSmallAndLargeBodies) {
+  std::string large;
+  for (int i = 0; i < 5000; ++i) large += "row " + std::to_string(i % 50) + ";";
+  for (const std::string& body : {std::string(), std::string("tiny"), large, std::string(4096, '\0')}) {
+    Entry original = sample(body);
+    auto bytes = encode_entry(original, GetParam());
+    auto decoded = decode_entry(bytes);
+    ASSERT_TRUE(decoded) << body.size();
+    expect_same(original, *decoded);
+    if (GetParam() != BodyCompression::none && body.size() > kCompressAbove) {
+      EXPECT_LT(bytes.size(), body.size()) << "a compressible body is stored compressed";
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Compressions, EntryCodecTest,
+                         ::testing::Values(BodyCompression::none, BodyCompression::zstd, BodyCompression::lz4));
+
+TEST(EntryCodec, AnotherFormatVersionIsAMiss) {
+  auto bytes = encode_entry(sample("body"), BodyCompression::none);
+  bytes[3] = static_cast<char>(kEntryFormatVersion + 1);
+  EXPECT_FALSE(decode_entry(bytes));
+}
+
+TEST(EntryCodec, DamagedOrForeignBytesAreAMiss) {
+  auto bytes = encode_entry(sample(std::string(5000, 'z')), BodyCompression::zstd);
+  EXPECT_FALSE(decode_entry(bytes.substr(0, bytes.size() - 1)));
+  EXPECT_FALSE(decode_entry(bytes + "x"));
+  EXPECT_FALSE(decode_entry("plain text someone else stored"));
+  EXPECT_FALSE(decode_entry(""));
+  std::string corrupted = bytes;
+  corrupted[corrupted.size() - 10] ^= 0x5a;
+  EXPECT_FALSE(decode_entry(corrupted));
+}
+
+}  // namespace
+}  // namespace cachecar::store
