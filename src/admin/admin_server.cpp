@@ -50,13 +50,9 @@ std::vector<std::pair<std::string, std::string>> query_params(std::string_view t
 
 }  // namespace
 
-AdminServer::AdminServer(asio::io_context& context, proxy::Runtime& runtime, net::tcp::endpoint endpoint)
-    : context_(context), runtime_(runtime), endpoint_(endpoint), acceptor_(context) {
-  if (runtime.config.redis) {
-    redis_ = std::make_unique<store::RedisTier>(context.get_executor(), *runtime.config.redis,
-                                                runtime.config.memory.max_entry_bytes);
-  }
-}
+AdminServer::AdminServer(asio::io_context& context, proxy::Runtime& runtime, net::tcp::endpoint endpoint,
+                         invalidation::Invalidator& invalidator)
+    : context_(context), runtime_(runtime), endpoint_(endpoint), acceptor_(context), invalidator_(invalidator) {}
 
 void AdminServer::start() {
   acceptor_.open(endpoint_.protocol());
@@ -105,15 +101,43 @@ asio::awaitable<void> AdminServer::run_session(net::tcp::socket socket) {
   stream.socket().shutdown(net::tcp::socket::shutdown_send, ignored);
 }
 
-asio::awaitable<std::uint64_t> AdminServer::purge_redis(const PurgeTarget& target) {
-  switch (target.kind) {
-    case PurgeTarget::Kind::key: co_return (co_await redis_->erase(target.value)) ? 1 : 0;
-    case PurgeTarget::Kind::prefix: co_return co_await redis_->erase_prefix(target.value);
-    case PurgeTarget::Kind::entity:
-      co_return co_await redis_->erase_matching(entity_glob(runtime_.config.environment, target));
-    case PurgeTarget::Kind::tag: co_return 0;  // no tag index in Redis yet (issue 3)
+// POST /admin/invalidate: an event as SPEC §5 has it, checked like one
+// from the bus, signed here when the bus needs signatures and the caller
+// sent none, then published so that every cachecar (this one too) applies it.
+asio::awaitable<http::response<http::string_body>> AdminServer::publish_event(const net::Request& request) {
+  const unsigned version = request.version();
+  const auto& inv = runtime_.config.invalidation;
+  invalidation::ValidationPolicy unsigned_policy{inv.owners, "", inv.max_skew};
+  auto now = std::chrono::system_clock::now();
+  auto verdict = invalidation::validate_event(request.body(), unsigned_policy, now);
+  if (!verdict.event) {
+    co_return error_response(http::status::bad_request,
+                             std::string("event rejected (") + invalidation::to_string(verdict.reason) +
+                                 "): " + verdict.detail,
+                             version);
   }
-  co_return 0;
+  invalidation::Event event = *verdict.event;
+  std::string payload(request.body());
+  if (!inv.secret.empty() && event.sig.empty()) {
+    if (event.ts.empty()) {
+      std::time_t t = std::chrono::system_clock::to_time_t(now);
+      char ts[32];
+      std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+      event.ts = ts;
+    }
+    payload = invalidation::to_json(event, inv.secret);
+  }
+  if (auto* redis = invalidator_.redis()) {
+    long long receivers = co_await redis->publish(inv.channel, payload);
+    if (receivers < 0) {
+      co_return error_response(http::status::service_unavailable, "redis is unavailable: the event was not published",
+                               version);
+    }
+    co_return json_response(http::status::ok, {{"published", receivers}, {"channel", inv.channel}}, version);
+  }
+  // No bus without Redis: apply it here, the only cachecar that can hear it.
+  auto applied = co_await invalidator_.apply(invalidation::scope_of(event, runtime_.config.environment));
+  co_return json_response(http::status::ok, {{"published", 0}, {"applied_locally", applied.memory}}, version);
 }
 
 asio::awaitable<bool> AdminServer::origin_reachable() {
@@ -151,9 +175,10 @@ asio::awaitable<http::response<http::string_body>> AdminServer::dispatch(const n
                  {"origin", origin ? "reachable" : "unreachable"},
                  {"draining", draining},
                  {"redis", "not configured"}};
-    if (redis_) {
+    if (auto* redis = invalidator_.redis()) {
       // Redis never makes cachecar unready: without it, memory and origin serve.
-      body["redis"] = co_await redis_->ping() ? "ok" : "degraded";
+      body["redis"] = co_await redis->ping() ? "ok" : "degraded";
+      body["bus"] = runtime_.gap.subscribed() ? "subscribed" : "down";
     }
     co_return json_response(ready ? http::status::ok : http::status::service_unavailable, body, version);
   }
@@ -184,15 +209,17 @@ asio::awaitable<http::response<http::string_body>> AdminServer::dispatch(const n
     json body = json::parse(request.body(), nullptr, false);
     if (body.is_discarded()) co_return error_response(http::status::bad_request, "body is not valid JSON", version);
     std::string error;
-    auto target = parse_purge(body, error);
-    if (!target) co_return error_response(http::status::bad_request, error, version);
-    json result = {{"purged", purge_memory(runtime_.memory, *target)}};
-    if (redis_) result["purged_redis"] = co_await purge_redis(*target);
-    spdlog::info("admin purge {} -> {}", body.dump(), result.dump());
+    auto scope = parse_purge(body, runtime_.config.environment, error);
+    if (!scope) co_return error_response(http::status::bad_request, error, version);
+    auto applied = co_await invalidator_.apply(*scope);
+    json result = {{"purged", applied.memory}};
+    if (invalidator_.redis()) result["purged_redis"] = applied.redis;
+    spdlog::info("admin purge {} -> {}", scope->describe(), result.dump());
     co_return json_response(http::status::ok, result, version);
   }
+  if (path == "/admin/invalidate" && is_post) co_return co_await publish_event(request);
   const bool known = path == "/healthz" || path == "/readyz" || path == "/admin/stats" || path == "/admin/routes" ||
-                     path == "/admin/keys/explain" || path == "/admin/purge";
+                     path == "/admin/keys/explain" || path == "/admin/purge" || path == "/admin/invalidate";
   if (known) co_return error_response(http::status::method_not_allowed, "method not allowed on this path", version);
   co_return error_response(http::status::not_found, "no admin endpoint at " + std::string(path), version);
 }

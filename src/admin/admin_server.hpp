@@ -7,9 +7,7 @@
 #include "admin/admin_views.hpp"
 #include "net/beast.hpp"
 #include "proxy/runtime.hpp"
-#include "store/redis_tier.hpp"
-
-#include <memory>
+#include "invalidation/invalidator.hpp"
 
 namespace cachecar::admin {
 
@@ -17,7 +15,9 @@ namespace http = net::http;
 
 class AdminServer {
  public:
-  AdminServer(net::asio::io_context& context, proxy::Runtime& runtime, net::tcp::endpoint endpoint);
+  // `invalidator` applies purges to both tiers; it runs on `context` too.
+  AdminServer(net::asio::io_context& context, proxy::Runtime& runtime, net::tcp::endpoint endpoint,
+              invalidation::Invalidator& invalidator);
 
   // Binds and starts accepting; throws boost::system::system_error on failure.
   void start();
@@ -28,13 +28,13 @@ class AdminServer {
   net::asio::awaitable<void> run_session(net::tcp::socket socket);
   net::asio::awaitable<http::response<http::string_body>> dispatch(const net::Request& request);
   net::asio::awaitable<bool> origin_reachable();
-  net::asio::awaitable<std::uint64_t> purge_redis(const PurgeTarget& target);
+  net::asio::awaitable<http::response<http::string_body>> publish_event(const net::Request& request);
 
   net::asio::io_context& context_;
   proxy::Runtime& runtime_;
   net::tcp::endpoint endpoint_;
   net::tcp::acceptor acceptor_;
-  std::unique_ptr<store::RedisTier> redis_;  // purges reach the shared tier too
+  invalidation::Invalidator& invalidator_;
 };
 
 }  // namespace cachecar::admin

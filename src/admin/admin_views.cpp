@@ -44,18 +44,6 @@ class PairHeaders final : public cache::HeaderSource {
   const std::vector<std::pair<std::string, std::string>>& pairs_;
 };
 
-// Splits a key into its six ':' separated segments (SPEC §4).
-std::vector<std::string_view> key_segments(std::string_view key) {
-  std::vector<std::string_view> parts;
-  while (true) {
-    auto colon = key.find(':');
-    parts.push_back(key.substr(0, colon));
-    if (colon == std::string_view::npos) break;
-    key.remove_prefix(colon + 1);
-  }
-  return parts;
-}
-
 }  // namespace
 
 std::string url_decode(std::string_view text) {
@@ -105,13 +93,27 @@ json stats_view(const proxy::Runtime& runtime) {
     tiers["redis"] = {{"hits", sum.hits},     {"misses", sum.misses}, {"stores", sum.stores},
                       {"errors", errors},     {"degraded", degraded}, {"rejected_too_large", sum.rejected_too_large}};
   }
+  const auto& b = runtime.bus;
+  json rejected = json::object();
+  for (std::size_t i = 0; i < invalidation::kRejectionCount; ++i) {
+    rejected[invalidation::to_string(static_cast<invalidation::Rejection>(i))] = b.rejected[i].load();
+  }
+  json bus = {{"enabled", runtime.gap.enabled()},
+              {"subscribed", runtime.gap.enabled() && runtime.gap.subscribed()},
+              {"received", b.received.load()},
+              {"applied", b.applied.load()},
+              {"rejected", rejected},
+              {"subscriptions", b.subscriptions.load()},
+              {"drops", b.drops.load()},
+              {"last_lag_ms", b.last_lag_ms.load()}};
   return {{"uptime_seconds", uptime.count()},
           {"workers", runtime.workers},
           {"routes", routes},
           {"unmatched", status_counts(stats, stats.unmatched_slot())},
           {"stored", stats.stored()},
           {"origin_failures", origin_failures},
-          {"tiers", tiers}};
+          {"tiers", tiers},
+          {"bus", bus}};
 }
 
 json routes_view(const proxy::Runtime& runtime) {
@@ -182,7 +184,7 @@ json explain_view(const proxy::Runtime& runtime, std::string_view method, std::s
   return out;
 }
 
-std::optional<PurgeTarget> parse_purge(const json& body, std::string& error) {
+std::optional<invalidation::Scope> parse_purge(const json& body, std::string_view environment, std::string& error) {
   auto text = [&](const char* name) -> std::optional<std::string> {
     if (!body.contains(name) || !body[name].is_string()) return std::nullopt;
     return body[name].get<std::string>();
@@ -191,61 +193,24 @@ std::optional<PurgeTarget> parse_purge(const json& body, std::string& error) {
     error = "expected a JSON object: {\"key\"}, {\"prefix\"}, {\"tag\"} or {\"entity\", \"id\"}";
     return std::nullopt;
   }
-  PurgeTarget target;
+  invalidation::Scope scope;
   if (auto key = text("key")) {
-    target.value = *key;
+    scope.key = *key;
   } else if (auto prefix = text("prefix")) {
     if (prefix->empty()) {
       error = "an empty prefix would purge everything; refused";
       return std::nullopt;
     }
-    target.kind = PurgeTarget::Kind::prefix;
-    target.value = *prefix;
+    scope.prefix = *prefix;
   } else if (auto tag = text("tag")) {
-    target.kind = PurgeTarget::Kind::tag;
-    target.value = *tag;
+    scope.tags.push_back(*tag);
   } else if (auto entity = text("entity")) {
-    target.kind = PurgeTarget::Kind::entity;
-    target.value = *entity;
-    target.id = text("id");
-    target.tenant = text("tenant");
+    scope = invalidation::entity_scope(environment, *entity, text("id"), text("tenant"));
   } else {
     error = "expected one of \"key\", \"prefix\", \"tag\" or \"entity\" (string values)";
     return std::nullopt;
   }
-  return target;
-}
-
-std::uint64_t purge_memory(store::MemoryTier& memory, const PurgeTarget& target) {
-  using Kind = PurgeTarget::Kind;
-  if (target.kind == Kind::key) return memory.remove(target.value) ? 1 : 0;
-  if (target.kind == Kind::prefix) return memory.remove_prefix(target.value);
-  std::vector<std::string> keys;
-  if (target.kind == Kind::tag) {
-    memory.for_each([&](std::string_view key, const store::EntryPtr& entry) {
-      if (std::find(entry->tags.begin(), entry->tags.end(), target.value) != entry->tags.end()) keys.emplace_back(key);
-    });
-  } else {
-    std::string entity = cache::encode_key_segment(target.value);
-    std::string id = target.id ? cache::encode_key_segment(*target.id) : "";
-    std::string tenant = target.tenant ? cache::encode_key_segment(*target.tenant) : "";
-    memory.for_each([&](std::string_view key, const store::EntryPtr&) {
-      auto parts = key_segments(key);
-      if (parts.size() != 6 || parts[2] != entity) return;
-      if (target.id && parts[3] != id) return;
-      if (target.tenant && parts[1] != tenant) return;
-      keys.emplace_back(key);
-    });
-  }
-  std::uint64_t purged = 0;
-  for (const auto& key : keys) purged += memory.remove(key) ? 1 : 0;
-  return purged;
-}
-
-std::string entity_glob(std::string_view environment, const PurgeTarget& target) {
-  auto literal = [](std::string_view raw) { return store::RedisTier::escape_glob(cache::encode_key_segment(raw)); };
-  return literal(environment) + ":" + (target.tenant ? literal(*target.tenant) : "*") + ":" + literal(target.value) +
-         ":" + (target.id ? literal(*target.id) : "*") + ":*";
+  return scope;
 }
 
 }  // namespace cachecar::admin

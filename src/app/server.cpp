@@ -1,6 +1,9 @@
 #include "app/server.hpp"
 
 #include "admin/admin_server.hpp"
+#include "invalidation/bus.hpp"
+#include "invalidation/invalidator.hpp"
+#include "store/redis_tier.hpp"
 #include "net/listener.hpp"
 #include "proxy/request_handler.hpp"
 #include "proxy/runtime.hpp"
@@ -70,8 +73,34 @@ int run_server(config::Config config) {
     return 1;
   }
 
+  // The control thread: admin endpoint, invalidations and the bus, with a
+  // Redis client of its own.
   asio::io_context admin_context{1};
-  admin::AdminServer admin_server(admin_context, runtime, *admin_listen);
+  std::unique_ptr<store::RedisTier> control_redis;
+  if (cfg.redis) {
+    control_redis = std::make_unique<store::RedisTier>(admin_context.get_executor(), *cfg.redis,
+                                                       cfg.memory.max_entry_bytes);
+  }
+  invalidation::Invalidator invalidator(runtime.memory, control_redis.get(), runtime.invalidations, cfg.environment);
+  admin::AdminServer admin_server(admin_context, runtime, *admin_listen, invalidator);
+  std::unique_ptr<invalidation::Bus> bus;
+  if (cfg.redis) {
+    invalidation::Bus::Options options;
+    options.connection.host = cfg.redis->url.host;
+    options.connection.port = cfg.redis->url.port;
+    options.connection.user = cfg.redis->url.user;
+    options.connection.password = cfg.redis->url.password;
+    options.channel = cfg.invalidation.channel;
+    options.policy = {cfg.invalidation.owners, cfg.invalidation.secret, cfg.invalidation.max_skew};
+    if (!cfg.invalidation.secret_env.empty() && cfg.invalidation.secret.empty()) {
+      spdlog::warn("invalidation.secret_env names {}, which is not set: events are accepted unsigned",
+                   cfg.invalidation.secret_env);
+    }
+    runtime.gap.enable(std::chrono::system_clock::now());
+    bus = std::make_unique<invalidation::Bus>(admin_context.get_executor(), options, invalidator, runtime.gap,
+                                              runtime.bus);
+    bus->start();
+  }
   try {
     admin_server.start();
   } catch (const boost::system::system_error& e) {
@@ -131,7 +160,10 @@ int run_server(config::Config config) {
 
   for (auto& worker : workers) worker->thread.join();
   admin_guard.reset();
-  asio::post(admin_context, [&] { admin_server.stop(); });
+  asio::post(admin_context, [&] {
+    admin_server.stop();
+    if (bus) bus->stop();
+  });
   admin_context.stop();
   admin_thread.join();
   spdlog::info("cachecar stopped");

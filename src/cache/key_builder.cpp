@@ -170,6 +170,30 @@ KeyOutcome build_key(const config::RoutePolicy& route, std::string_view environm
   return KeyOutcome::built;
 }
 
+std::vector<std::string> implicit_tags(std::string_view key) {
+  // env:tenant:entity:identity:projection:vN -> the first four segments.
+  std::size_t colons[4] = {};
+  std::size_t at = 0;
+  for (auto& c : colons) {
+    at = key.find(':', at);
+    if (at == std::string_view::npos) return {};
+    c = at++;
+  }
+  std::string_view env = key.substr(0, colons[0]);
+  std::string_view entity_identity = key.substr(colons[1] + 1, colons[3] - colons[1] - 1);
+  std::string own = "#" + std::string(key.substr(0, colons[3]));
+  std::string any = "#" + std::string(env) + ":*:" + std::string(entity_identity);
+  return {own, any};
+}
+
+std::vector<std::string> identity_tags(std::string_view environment, std::string_view entity, std::string_view id,
+                                       const std::optional<std::string>& tenant) {
+  std::string env = encode_key_segment(environment);
+  std::string tail = ":" + encode_key_segment(entity) + ":" + encode_key_segment(id);
+  if (!tenant) return {"#" + env + ":*" + tail};
+  return {"#" + env + ":" + encode_key_segment(*tenant) + tail, "#" + env + ":-" + tail};
+}
+
 std::string encode_key_segment(std::string_view raw) {
   std::string out, unused;
   append_segment(out, unused, raw, true);

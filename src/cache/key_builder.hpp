@@ -50,6 +50,15 @@ KeyOutcome build_key(const config::RoutePolicy& route, std::string_view environm
 // bare "-" encoded, hashed when longer than kMaxSegmentBytes.
 std::string encode_key_segment(std::string_view raw);
 
+// The implicit tags of an entry, from its key: "#env:tenant:entity:identity"
+// and "#env:*:entity:identity", so that an event about one entity id (for
+// one tenant or for all) finds every projection and version of it by tag.
+std::vector<std::string> implicit_tags(std::string_view key);
+// The tags an event about (entity, id[, tenant]) purges. A tenant's event
+// also reaches entries shared by all tenants ("-"), which hold its data too.
+std::vector<std::string> identity_tags(std::string_view environment, std::string_view entity, std::string_view id,
+                                       const std::optional<std::string>& tenant);
+
 constexpr std::size_t kMaxSegmentBytes = 128;
 
 }  // namespace cachecar::cache

@@ -88,6 +88,7 @@ struct InvalidationConfig {
   std::string channel = "cachecar:invalidate";
   std::map<std::string, std::string> owners;  // entity -> owning source
   std::string secret_env;
+  std::string secret;  // resolved from secret_env at load; empty: signatures not required
   std::string stream;
   Duration max_skew{5 * 60'000};
 };

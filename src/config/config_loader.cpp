@@ -213,6 +213,9 @@ void apply_environment(Config& config, const EnvLookup& env, std::vector<Diagnos
   }
   if (auto v = env("CACHECAR_LOG_LEVEL")) config.log.level = *v;
   if (auto v = env(config.admin.token_env)) config.admin.token = *v;
+  if (!config.invalidation.secret_env.empty()) {
+    if (auto v = env(config.invalidation.secret_env)) config.invalidation.secret = *v;
+  }
 }
 
 }  // namespace

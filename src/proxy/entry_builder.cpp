@@ -1,5 +1,7 @@
 #include "proxy/entry_builder.hpp"
 
+#include <algorithm>
+
 namespace cachecar::proxy {
 namespace {
 
@@ -24,9 +26,39 @@ bool recomputed_or_hop_by_hop(const http::fields::value_type& field) {
 
 }  // namespace
 
+std::vector<std::string> route_tags(const config::RoutePolicy& route, const config::RouteValues& values,
+                                    const http::response_header<>& response) {
+  std::vector<std::string> tags;
+  if (route.tags.empty()) return tags;
+  auto names = route.path.variable_names();
+  for (const auto& pattern : route.tags) {
+    std::string tag;
+    bool complete = true;
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+      auto close = pattern.find('}', i);
+      if (pattern[i] != '{' || close == std::string::npos) {
+        tag += pattern[i];
+        continue;
+      }
+      std::string name = pattern.substr(i + 1, close - i - 1);
+      i = close;
+      auto at = std::find(names.begin(), names.end(), name);
+      if (at != names.end() && static_cast<std::size_t>(at - names.begin()) < values.size()) {
+        tag += values[static_cast<std::size_t>(at - names.begin())];
+      } else if (auto field = response.find(name); field != response.end()) {
+        tag.append(field->value().data(), field->value().size());
+      } else {
+        complete = false;
+      }
+    }
+    if (complete) tags.push_back(std::move(tag));
+  }
+  return tags;
+}
+
 store::EntryPtr build_entry(const http::response_header<>& response, std::string body, std::string fingerprint,
-                            store::Clock::time_point now, std::chrono::milliseconds time_to_live,
-                            std::chrono::seconds initial_age) {
+                            std::vector<std::string> tags, store::Clock::time_point now,
+                            std::chrono::milliseconds time_to_live, std::chrono::seconds initial_age) {
   auto entry = std::make_shared<store::Entry>();
   std::string& head = entry->head;
   beast::string_view reason = response.reason();
@@ -49,6 +81,7 @@ store::EntryPtr build_entry(const http::response_header<>& response, std::string
   head += "\r\n";
   entry->body = std::move(body);
   entry->fingerprint = std::move(fingerprint);
+  entry->tags = std::move(tags);
   entry->status = static_cast<std::uint16_t>(response.result_int());
   entry->stored_at = now;
   entry->expires_at = now + time_to_live;

@@ -45,6 +45,7 @@ struct RequestHandler::Plan {
   std::string_view detail;
   bool store = false;  // the response may be stored under `key`
   const cache::KeyScratch* key = nullptr;
+  const config::RouteValues* values = nullptr;  // the route's path variables
   cache::RequestFacts request_facts;
   bool head_only = false;
   bool keep_alive = true;
@@ -113,6 +114,7 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
     co_return co_await forward(request, client, peer, plan);
   }
   plan.key = &scratch.get();
+  plan.values = &values;
   plan.request_facts = request_facts(request);
   if (plan.request_facts.cache_control.no_store) {
     plan.status = CacheStatus::request;
@@ -134,7 +136,8 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
   }
   const auto now = Clock::now();
   if (entry && entry->fingerprint == plan.key->fingerprint) {
-    if (now < entry->expires_at) {
+    if (now < entry->expires_at &&
+        runtime_.gap.servable(entry->stored_at, now, plan.route->max_stale.value_or(std::chrono::milliseconds(0)))) {
       // A shared-tier hit is promoted with its own (absolute) expiry, so it
       // lives in memory exactly as long as it has left.
       if (from_redis) runtime_.memory.insert(plan.key->key, entry);
@@ -196,6 +199,9 @@ void RequestHandler::prepare_origin_request(net::Request& request, const net::tc
 asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_stream& client,
                                               const net::tcp::endpoint& peer, Plan& plan) {
   runtime_.stats.count(worker_, plan.slot, plan.status);
+  // Noted before the origin is asked: an invalidation recorded after this
+  // point keeps this fill out of the cache ("no stale set").
+  const std::uint64_t fill_sequence = runtime_.invalidations.begin_fill();
   prepare_origin_request(request, peer, plan);
   const auto& limits = runtime_.config.limits;
   const std::uint64_t max_entry_bytes = runtime_.memory.max_entry_bytes();
@@ -266,15 +272,34 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
       }
     }
     if (parser->is_done() && body.size() <= max_entry_bytes) {
-      store::EntryPtr entry = build_entry(response, std::move(body), plan.key->fingerprint, now,
+      const std::string& key = plan.key->key;
+      std::vector<std::string> tags = cache::implicit_tags(key);
+      for (auto& tag : route_tags(*plan.route, *plan.values, response)) tags.push_back(std::move(tag));
+      store::EntryPtr entry = build_entry(response, std::move(body), plan.key->fingerprint, std::move(tags), now,
                                           decision.time_to_live, facts.age);
-      bool stored = runtime_.memory.insert(plan.key->key, entry) == store::PutResult::stored;
-      if (stored) runtime_.stats.count_stored(worker_);
       if (origin_keep_alive) pool_.release(std::move(connection));
-      // The fill reaches the shared tier before the client hears back, so a
-      // peer asked next finds it (bounded by store.redis.timeout; fails open).
-      if (stored && redis_) co_await redis_->put(plan.key->key, entry);
-      co_return co_await serve_entry(client, *entry, plan, stored, stored ? "" : "too-large", now);
+      std::string_view outcome;
+      bool stored = false;
+      if (runtime_.invalidations.invalidated_since(fill_sequence, key, entry->tags)) {
+        outcome = "invalidated";  // it changed while we fetched: serve this answer, keep nothing
+      } else if (runtime_.memory.insert(key, entry) != store::PutResult::stored) {
+        outcome = "too-large";
+      } else {
+        stored = true;
+        runtime_.stats.count_stored(worker_);
+        // The fill reaches the shared tier before the client hears back, so
+        // a peer asked next finds it (bounded by store.redis.timeout; fails open).
+        if (redis_) {
+          co_await redis_->put(key, entry);
+          // An invalidation applied while the write was on its way may have
+          // run before it landed: take the entry back out of both tiers.
+          if (runtime_.invalidations.invalidated_since(fill_sequence, key, entry->tags)) {
+            co_await redis_->erase(key);
+            runtime_.memory.remove(key);
+          }
+        }
+      }
+      co_return co_await serve_entry(client, *entry, plan, stored, outcome, now);
     }
     detail = "too-large";  // grew past max_entry_bytes: stream the rest, store nothing
   }

@@ -6,6 +6,9 @@
 
 #include "config/config.hpp"
 #include "config/route_table.hpp"
+#include "invalidation/bus.hpp"
+#include "invalidation/gap.hpp"
+#include "invalidation/log.hpp"
 #include "proxy/stats.hpp"
 #include "store/memory_tier.hpp"
 #include "store/redis_tier.hpp"
@@ -31,6 +34,9 @@ struct Runtime {
   // the workers start; read-only afterwards, their counters thread-safe.
   std::vector<const store::RedisTier*> redis_tiers;
   Stats stats;
+  invalidation::InvalidationLog invalidations;  // "no stale set"
+  invalidation::GapState gap;                   // the bus' gap rule
+  invalidation::BusCounters bus;
   std::atomic<bool> listening{false};
   std::atomic<bool> draining{false};
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();

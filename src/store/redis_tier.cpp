@@ -30,13 +30,35 @@ BodyCompression compression_of(config::Compression c) {
 
 constexpr std::size_t kDeleteBatch = 256;
 
+// KEYS[1] the entry, KEYS[2..] its tag sets; ARGV[1] the bytes, ARGV[2] TTL ms.
+constexpr std::string_view kPutScript = R"lua(
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+local ttl = tonumber(ARGV[2])
+for i = 2, #KEYS do
+  redis.call('SADD', KEYS[i], KEYS[1])
+  if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], ttl) end
+end
+return 1
+)lua";
+
+// KEYS: tag sets. Deletes every member entry and the sets themselves.
+constexpr std::string_view kPurgeTagsScript = R"lua(
+local n = 0
+for i = 1, #KEYS do
+  for _, key in ipairs(redis.call('SMEMBERS', KEYS[i])) do n = n + redis.call('DEL', key) end
+  redis.call('DEL', KEYS[i])
+end
+return n
+)lua";
+
 }  // namespace
 
 RedisTier::RedisTier(asio::any_io_executor executor, const config::RedisStoreConfig& config,
                      std::uint64_t max_entry_bytes, std::string key_namespace)
     : client_(std::move(executor), client_options(config)),
       max_entry_bytes_(max_entry_bytes),
-      namespace_(std::move(key_namespace)),
+      entry_prefix_(key_namespace + "e:"),
+      tag_prefix_(key_namespace + "t:"),
       compression_(compression_of(config.compress)) {}
 
 std::string RedisTier::escape_glob(std::string_view literal) {
@@ -49,7 +71,7 @@ std::string RedisTier::escape_glob(std::string_view literal) {
 }
 
 asio::awaitable<EntryPtr> RedisTier::get(std::string key) {
-  std::string full = namespace_ + key;
+  std::string full = entry_prefix_ + key;
   // (Named argument lists: GCC 12 rejects a braced list inside co_await.)
   const std::vector<std::string_view> command{"GET", full};
   auto reply = co_await client_.command(command);
@@ -77,10 +99,16 @@ asio::awaitable<PutResult> RedisTier::put(std::string key, EntryPtr entry) {
   }
   auto ttl = std::chrono::duration_cast<std::chrono::milliseconds>(entry->expires_at - Clock::now());
   if (ttl.count() <= 0) co_return PutResult::failed;  // already expired: nothing to share
-  std::string full = namespace_ + key;
+  std::string full = entry_prefix_ + key;
   std::string bytes = encode_entry(*entry, compression_);
   std::string ttl_text = std::to_string(ttl.count());
-  const std::vector<std::string_view> command{"SET", full, bytes, "PX", ttl_text};
+  std::vector<std::string> tag_keys;
+  for (const auto& tag : entry->tags) tag_keys.push_back(tag_prefix_ + tag);
+  std::string key_count = std::to_string(1 + tag_keys.size());
+  std::vector<std::string_view> command{"EVAL", kPutScript, key_count, full};
+  for (const auto& t : tag_keys) command.push_back(t);
+  command.push_back(bytes);
+  command.push_back(ttl_text);
   auto reply = co_await client_.command(command);
   if (!reply || reply->is_error()) {
     errors_.fetch_add(1, std::memory_order_relaxed);
@@ -91,7 +119,7 @@ asio::awaitable<PutResult> RedisTier::put(std::string key, EntryPtr entry) {
 }
 
 asio::awaitable<bool> RedisTier::erase(std::string key) {
-  std::string full = namespace_ + key;
+  std::string full = entry_prefix_ + key;
   const std::vector<std::string_view> command{"DEL", full};
   auto reply = co_await client_.command(command);
   if (!reply || reply->is_error()) {
@@ -106,7 +134,7 @@ asio::awaitable<std::uint64_t> RedisTier::erase_prefix(std::string prefix) {
 }
 
 asio::awaitable<std::uint64_t> RedisTier::erase_matching(std::string pattern) {
-  std::string match = escape_glob(namespace_) + pattern;
+  std::string match = escape_glob(entry_prefix_) + pattern;
   std::string cursor = "0";
   std::uint64_t removed = 0;
   do {
@@ -126,6 +154,28 @@ asio::awaitable<std::uint64_t> RedisTier::erase_matching(std::string pattern) {
     }
   } while (cursor != "0");
   co_return removed;
+}
+
+asio::awaitable<std::uint64_t> RedisTier::purge_tags(std::vector<std::string> tags) {
+  if (tags.empty()) co_return 0;
+  std::vector<std::string> tag_keys;
+  for (const auto& tag : tags) tag_keys.push_back(tag_prefix_ + tag);
+  std::string key_count = std::to_string(tag_keys.size());
+  std::vector<std::string_view> command{"EVAL", kPurgeTagsScript, key_count};
+  for (const auto& t : tag_keys) command.push_back(t);
+  auto reply = co_await client_.command(command);
+  if (!reply || reply->type != Reply::Type::integer) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    co_return 0;
+  }
+  co_return static_cast<std::uint64_t>(reply->integer);
+}
+
+asio::awaitable<long long> RedisTier::publish(std::string channel, std::string message) {
+  const std::vector<std::string_view> command{"PUBLISH", channel, message};
+  auto reply = co_await client_.command(command);
+  if (!reply || reply->type != Reply::Type::integer) co_return -1;
+  co_return reply->integer;
 }
 
 asio::awaitable<bool> RedisTier::ping() {

@@ -1,5 +1,8 @@
-// The shared tier: entries in Redis under "<namespace><key>", encoded by
-// entry_codec, with a Redis TTL equal to the time left until expiry. Every
+// The shared tier: entries in Redis under "<namespace>e:<key>", encoded by
+// entry_codec, with a Redis TTL equal to the time left until expiry; each of
+// an entry's tags is a Redis set "<namespace>t:<tag>" of the entry keys that
+// carry it (expiring with its longest-lived member), written in the same Lua
+// call as the entry, so that purge_tags drops every tagged entry at once. Every
 // failure reads as a miss or a failed put (fail open): the caller never
 // sees a Redis error. One RedisTier per executor, used only from it; its
 // counters may be read from any thread.
@@ -30,7 +33,11 @@ class RedisTier final : public Store {
   // Removes every key matching a Redis glob (over the un-namespaced key);
   // the caller escapes literal parts with escape_glob.
   boost::asio::awaitable<std::uint64_t> erase_matching(std::string pattern);
+  // Drops every entry carrying one of `tags`, atomically per call; returns how many.
+  boost::asio::awaitable<std::uint64_t> purge_tags(std::vector<std::string> tags);
   StoreStats stats() const override;
+  // PUBLISH; the number of subscribers that received it, or -1 on failure.
+  boost::asio::awaitable<long long> publish(std::string channel, std::string message);
   // True when Redis answers PING now.
   boost::asio::awaitable<bool> ping();
   std::uint64_t errors() const { return errors_.load(std::memory_order_relaxed); }
@@ -40,7 +47,8 @@ class RedisTier final : public Store {
  private:
   redis::Client client_;
   std::uint64_t max_entry_bytes_;
-  std::string namespace_;
+  std::string entry_prefix_;  // "<namespace>e:"
+  std::string tag_prefix_;    // "<namespace>t:"
   BodyCompression compression_;
   std::atomic<std::uint64_t> hits_{0}, misses_{0}, stores_{0}, rejected_{0}, errors_{0};
 };

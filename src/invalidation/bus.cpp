@@ -1,0 +1,170 @@
+#include "invalidation/bus.hpp"
+
+#include "redis/resp_codec.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <spdlog/spdlog.h>
+
+#include <array>
+
+namespace cachecar::invalidation {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::system_clock;
+
+namespace {
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::chrono::seconds kPingEvery{1};
+constexpr std::chrono::seconds kSilenceLimit{3};  // no reply to three pings: the link is dead
+constexpr std::chrono::milliseconds kFirstBackoff{100};
+constexpr std::chrono::milliseconds kMaxBackoff{1000};
+}  // namespace
+
+struct Bus::Session {
+  explicit Session(asio::any_io_executor ex) : stream(ex) {}
+  boost::beast::tcp_stream stream;
+  redis::ReplyParser parser;
+  bool open = true;
+
+  void close() {
+    if (!open) return;
+    open = false;
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream.close();
+  }
+};
+
+Bus::Bus(asio::any_io_executor executor, Options options, Invalidator& invalidator, GapState& gap,
+         BusCounters& counters)
+    : executor_(std::move(executor)), options_(std::move(options)), invalidator_(invalidator), gap_(gap),
+      counters_(counters) {}
+
+Bus::~Bus() { stop(); }
+
+void Bus::start() { asio::co_spawn(executor_, run(), asio::detached); }
+
+void Bus::stop() {
+  *stopped_ = true;
+  if (current_) current_->close();
+}
+
+asio::awaitable<void> Bus::run() {
+  auto stopped = stopped_;
+  auto backoff = kFirstBackoff;
+  while (!*stopped) {
+    bool was_subscribed = ever_subscribed_;
+    co_await session();
+    if (*stopped) break;
+    if (ever_subscribed_ && !was_subscribed) backoff = kFirstBackoff;
+    asio::steady_timer wait(executor_, backoff);
+    co_await wait.async_wait(use_tuple);
+    backoff = std::min(backoff * 2, kMaxBackoff);
+  }
+}
+
+asio::awaitable<void> Bus::session() {
+  auto stopped = stopped_;
+  auto s = std::make_shared<Session>(executor_);
+  current_ = s;
+  const auto& conn = options_.connection;
+  tcp::resolver resolver(executor_);
+  auto [resolve_error, endpoints] = co_await resolver.async_resolve(conn.host, std::to_string(conn.port), use_tuple);
+  if (resolve_error || *stopped) co_return;
+  s->stream.expires_after(conn.connect_timeout);
+  auto [connect_error, endpoint] = co_await s->stream.async_connect(endpoints, use_tuple);
+  if (connect_error || *stopped) co_return;
+
+  std::string hello;
+  if (!conn.password.empty()) {
+    hello += conn.user.empty() ? redis::format_command({"AUTH", conn.password})
+                               : redis::format_command({"AUTH", conn.user, conn.password});
+  }
+  hello += redis::format_command({"SUBSCRIBE", options_.channel});
+  auto [write_error, written] = co_await asio::async_write(s->stream, asio::buffer(hello), use_tuple);
+  if (write_error) co_return;
+
+  // Keep-alive: a PING a second; the read below gives up after kSilenceLimit
+  // without any reply, so a half-open link is noticed within seconds.
+  asio::co_spawn(
+      executor_,
+      [s]() -> asio::awaitable<void> {
+        static const std::string ping = redis::format_command({"PING"});
+        asio::steady_timer timer(s->stream.get_executor());
+        while (s->open) {
+          timer.expires_after(kPingEvery);
+          co_await timer.async_wait(use_tuple);
+          if (!s->open) break;
+          auto [ec, n] = co_await asio::async_write(s->stream.socket(), asio::buffer(ping), use_tuple);
+          if (ec) break;
+        }
+      },
+      asio::detached);
+
+  bool subscribed = false;
+  std::array<char, 16 * 1024> buffer;
+  while (s->open && !*stopped) {
+    s->stream.expires_after(kSilenceLimit);
+    auto [ec, n] = co_await s->stream.async_read_some(asio::buffer(buffer), use_tuple);
+    if (ec || !s->parser.feed(buffer.data(), n)) break;
+    bool failed = false;
+    bool fatal = false;
+    while (auto reply = s->parser.next(failed)) {
+      if (reply->is_error()) {
+        spdlog::error("invalidation bus: redis refused the subscription: {}", reply->text);
+        fatal = true;
+        break;
+      }
+      if (reply->type != redis::Reply::Type::array || reply->elements.empty()) continue;
+      const std::string& kind = reply->elements[0].text;
+      if (kind == "subscribe") {
+        subscribed = true;
+        gap_.mark_subscribed(Clock::now(), ever_subscribed_);
+        if (ever_subscribed_) spdlog::info("invalidation bus: subscribed again; entries filled before now will be refetched");
+        ever_subscribed_ = true;
+        counters_.subscriptions.fetch_add(1, std::memory_order_relaxed);
+      } else if (kind == "message" && reply->elements.size() == 3) {
+        co_await handle_message(std::move(reply->elements[2].text));
+      }
+    }
+    if (failed || fatal) break;
+  }
+  s->close();
+  if (subscribed && !*stopped) {
+    gap_.mark_down(Clock::now());
+    counters_.drops.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("invalidation bus: subscription to '{}' lost; cached entries are served at most max_stale from now",
+                 options_.channel);
+  }
+}
+
+asio::awaitable<void> Bus::handle_message(std::string payload) {
+  counters_.received.fetch_add(1, std::memory_order_relaxed);
+  auto now = Clock::now();
+  Verdict verdict = validate_event(payload, options_.policy, now);
+  if (!verdict.event) {
+    counters_.rejected[static_cast<std::size_t>(verdict.reason)].fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("invalidation event rejected ({}): {}", to_string(verdict.reason), verdict.detail);
+    co_return;
+  }
+  const Event& event = *verdict.event;
+  Scope scope = scope_of(event, invalidator_.environment());
+  auto result = co_await invalidator_.apply(scope);
+  counters_.applied.fetch_add(1, std::memory_order_relaxed);
+  if (auto ts = parse_rfc3339(event.ts)) {
+    counters_.last_lag_ms.store(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - *ts).count(),
+                                std::memory_order_relaxed);
+  }
+  spdlog::debug("invalidation {} from {}: {} -> dropped {} in memory, {} in redis", to_string(event.type),
+                event.source, scope.describe(), result.memory, result.redis);
+}
+
+}  // namespace cachecar::invalidation

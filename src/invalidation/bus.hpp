@@ -1,0 +1,63 @@
+// The invalidation bus: a dedicated connection SUBSCRIBEd to
+// invalidation.channel. Each message is validated (event.hpp) and, when
+// accepted, applied through the Invalidator; rejections are counted by
+// reason and logged. The connection is watched with PINGs; when it drops,
+// the gap rule starts (gap.hpp) and reconnects back off from 100 ms to 1 s.
+// Runs on the control thread; counters are readable from any thread.
+#pragma once
+
+#include "invalidation/event.hpp"
+#include "invalidation/gap.hpp"
+#include "invalidation/invalidator.hpp"
+#include "redis/connection.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <array>
+#include <atomic>
+#include <memory>
+
+namespace cachecar::invalidation {
+
+struct BusCounters {
+  std::atomic<std::uint64_t> received{0};
+  std::atomic<std::uint64_t> applied{0};
+  std::array<std::atomic<std::uint64_t>, kRejectionCount> rejected{};
+  std::atomic<std::uint64_t> subscriptions{0};
+  std::atomic<std::uint64_t> drops{0};
+  std::atomic<std::int64_t> last_lag_ms{-1};  // publish ts -> applied, when the event had a ts
+};
+
+class Bus {
+ public:
+  struct Options {
+    redis::ConnectOptions connection;
+    std::string channel;
+    ValidationPolicy policy;
+  };
+
+  Bus(boost::asio::any_io_executor executor, Options options, Invalidator& invalidator, GapState& gap,
+      BusCounters& counters);
+  ~Bus();
+
+  void start();
+  void stop();
+  // Validates and applies one message (what the subscription delivers).
+  boost::asio::awaitable<void> handle_message(std::string payload);
+
+ private:
+  struct Session;
+  boost::asio::awaitable<void> run();
+  boost::asio::awaitable<void> session();
+
+  boost::asio::any_io_executor executor_;
+  Options options_;
+  Invalidator& invalidator_;
+  GapState& gap_;
+  BusCounters& counters_;
+  std::shared_ptr<bool> stopped_ = std::make_shared<bool>(false);
+  std::shared_ptr<Session> current_;
+  bool ever_subscribed_ = false;
+};
+
+}  // namespace cachecar::invalidation

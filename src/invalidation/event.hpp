@@ -1,0 +1,60 @@
+// Invalidation events (SPEC §5): parsing, validation, ownership and
+// signatures. Pure functions of their inputs (the clock reading included);
+// a rejected event carries a reason that is counted and logged, and changes
+// nothing.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cachecar::invalidation {
+
+enum class EventType { entity_updated, entity_deleted, tag_purged };
+
+struct Event {
+  EventType type = EventType::entity_updated;
+  std::string entity;
+  std::optional<std::string> id;      // absent: every entry of the entity
+  std::optional<std::string> tenant;  // absent: every tenant
+  std::string source;
+  std::vector<std::string> tags;
+  std::optional<long long> version;
+  std::string ts;   // RFC 3339, as sent
+  std::string sig;  // lowercase hex HMAC-SHA256, as sent
+};
+
+enum class Rejection { malformed, unknown_type, missing_field, not_owner, bad_signature, replayed };
+inline constexpr std::size_t kRejectionCount = 6;
+const char* to_string(Rejection reason);
+const char* to_string(EventType type);
+
+struct Verdict {
+  std::optional<Event> event;  // set when accepted
+  Rejection reason = Rejection::malformed;
+  std::string detail;          // one line for the log
+};
+
+struct ValidationPolicy {
+  std::map<std::string, std::string> owners;  // entity -> the only source allowed
+  std::string secret;                         // empty: signatures not required
+  std::chrono::milliseconds max_skew{5 * 60'000};
+};
+
+Verdict validate_event(std::string_view json_text, const ValidationPolicy& policy,
+                       std::chrono::system_clock::time_point now);
+
+// The text SPEC §5 signs: type, entity, id, tenant, source, version, ts and
+// the tags joined by ',', separated by '\n'; absent fields are empty.
+std::string signing_text(const Event& event);
+// Lowercase hex HMAC-SHA256 of `text` with `secret`.
+std::string hmac_sha256_hex(std::string_view secret, std::string_view text);
+// The event as SPEC §5 JSON, signed when `secret` is not empty.
+std::string to_json(const Event& event, std::string_view secret = {});
+
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text);
+
+}  // namespace cachecar::invalidation
