@@ -105,6 +105,8 @@ json stats_view(const proxy::Runtime& runtime) {
               {"rejected", rejected},
               {"subscriptions", b.subscriptions.load()},
               {"drops", b.drops.load()},
+              {"stream_events", b.stream_events.load()},
+              {"stream_ready", b.stream_ready.load()},
               {"last_lag_ms", b.last_lag_ms.load()}};
   return {{"uptime_seconds", uptime.count()},
           {"workers", runtime.workers},

@@ -91,12 +91,14 @@ int run_server(config::Config config) {
     options.connection.user = cfg.redis->url.user;
     options.connection.password = cfg.redis->url.password;
     options.channel = cfg.invalidation.channel;
+    options.stream = cfg.invalidation.stream;
     options.policy = {cfg.invalidation.owners, cfg.invalidation.secret, cfg.invalidation.max_skew};
     if (!cfg.invalidation.secret_env.empty() && cfg.invalidation.secret.empty()) {
       spdlog::warn("invalidation.secret_env names {}, which is not set: events are accepted unsigned",
                    cfg.invalidation.secret_env);
     }
-    runtime.gap.enable(std::chrono::system_clock::now());
+    // With a stream, missed events are replayed: no gap to cover.
+    if (cfg.invalidation.stream.empty()) runtime.gap.enable(std::chrono::system_clock::now());
     bus = std::make_unique<invalidation::Bus>(admin_context.get_executor(), options, invalidator, runtime.gap,
                                               runtime.bus);
     bus->start();

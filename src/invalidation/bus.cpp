@@ -50,7 +50,10 @@ Bus::Bus(asio::any_io_executor executor, Options options, Invalidator& invalidat
 
 Bus::~Bus() { stop(); }
 
-void Bus::start() { asio::co_spawn(executor_, run(), asio::detached); }
+void Bus::start() {
+  asio::co_spawn(executor_, run(), asio::detached);
+  if (!options_.stream.empty()) asio::co_spawn(executor_, read_stream(), asio::detached);
+}
 
 void Bus::stop() {
   *stopped_ = true;
@@ -143,6 +146,56 @@ asio::awaitable<void> Bus::session() {
     counters_.drops.fetch_add(1, std::memory_order_relaxed);
     spdlog::warn("invalidation bus: subscription to '{}' lost; cached entries are served at most max_stale from now",
                  options_.channel);
+  }
+}
+
+asio::awaitable<void> Bus::read_stream() {
+  auto stopped = stopped_;
+  redis::ConnectOptions options = options_.connection;
+  options.timeout = std::chrono::seconds(3);  // longer than the BLOCK below
+  redis::Connection connection(executor_, options);
+  std::string last_id;  // empty until the stream's current end is known
+  auto backoff = kFirstBackoff;
+  while (!*stopped) {
+    boost::system::error_code ec;
+    if (!connection.connected()) ec = co_await connection.connect();
+    std::optional<redis::Reply> reply;
+    if (!ec && last_id.empty()) {
+      // Start after the newest entry: older events predate this process.
+      std::string newest = redis::format_command({"XREVRANGE", options_.stream, "+", "-", "COUNT", "1"});
+      reply = co_await connection.execute(std::move(newest), ec);
+      if (reply && reply->type == redis::Reply::Type::array) {
+        last_id = reply->elements.empty() ? "0-0" : reply->elements[0].elements.at(0).text;
+        counters_.stream_ready.store(true, std::memory_order_relaxed);
+        continue;
+      }
+    } else if (!ec) {
+      // From the last id seen: after a reconnect this replays what was missed.
+      std::string read = redis::format_command({"XREAD", "COUNT", "100", "BLOCK", "1000", "STREAMS", options_.stream, last_id});
+      reply = co_await connection.execute(std::move(read), ec);
+    }
+    if (ec || !reply || reply->is_error()) {
+      if (*stopped) break;
+      asio::steady_timer wait(executor_, backoff);
+      co_await wait.async_wait(use_tuple);
+      backoff = std::min(backoff * 2, kMaxBackoff);
+      continue;
+    }
+    backoff = kFirstBackoff;
+    if (reply->type != redis::Reply::Type::array) continue;  // BLOCK timed out: nothing new
+    for (auto& stream : reply->elements) {
+      if (stream.elements.size() != 2) continue;
+      for (auto& entry : stream.elements[1].elements) {
+        if (entry.elements.size() != 2) continue;
+        last_id = entry.elements[0].text;
+        auto& fields = entry.elements[1].elements;
+        for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+          if (fields[i].text != "event") continue;
+          counters_.stream_events.fetch_add(1, std::memory_order_relaxed);
+          co_await handle_message(std::move(fields[i + 1].text));
+        }
+      }
+    }
   }
 }
 

@@ -3,6 +3,9 @@
 // accepted, applied through the Invalidator; rejections are counted by
 // reason and logged. The connection is watched with PINGs; when it drops,
 // the gap rule starts (gap.hpp) and reconnects back off from 100 ms to 1 s.
+// With `stream` set, events are also read from that Redis Stream (XREAD
+// BLOCK from the last id seen, so a reconnect replays what was missed; each
+// entry's "event" field holds the JSON); the gap rule is then not needed.
 // Runs on the control thread; counters are readable from any thread.
 #pragma once
 
@@ -25,6 +28,8 @@ struct BusCounters {
   std::array<std::atomic<std::uint64_t>, kRejectionCount> rejected{};
   std::atomic<std::uint64_t> subscriptions{0};
   std::atomic<std::uint64_t> drops{0};
+  std::atomic<std::uint64_t> stream_events{0};
+  std::atomic<bool> stream_ready{false};  // the reader knows where to read from
   std::atomic<std::int64_t> last_lag_ms{-1};  // publish ts -> applied, when the event had a ts
 };
 
@@ -33,6 +38,7 @@ class Bus {
   struct Options {
     redis::ConnectOptions connection;
     std::string channel;
+    std::string stream;  // empty: pub/sub only
     ValidationPolicy policy;
   };
 
@@ -49,6 +55,7 @@ class Bus {
   struct Session;
   boost::asio::awaitable<void> run();
   boost::asio::awaitable<void> session();
+  boost::asio::awaitable<void> read_stream();
 
   boost::asio::any_io_executor executor_;
   Options options_;

@@ -18,9 +18,10 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 using Steady = std::chrono::steady_clock;
 
-std::string bus_config(const RedisServer& redis, const char* max_stale = "5s") {
+std::string bus_config(const RedisServer& redis, const char* max_stale = "5s", const char* stream = nullptr) {
   return std::string(kTestBase) + "store:\n  redis: { url: \"" + redis.url() + "\", timeout: 200ms, pool: 2 }\n" +
          "invalidation:\n  owners: { product: catalog-service, user-profile: profile-service }\n" +
+         (stream ? std::string("  stream: ") + stream + "\n" : std::string()) +
          "routes:\n"
          "  - name: product\n"
          "    match: { method: [GET, HEAD], path: \"/products/{id:int}\" }\n"
@@ -188,6 +189,25 @@ TEST(BusGap, WhileTheBusIsDownNothingIsServedPastMaxStale) {
   }));
   EXPECT_EQ(cachecar.get("/products/80").status, 200);
   EXPECT_EQ(stats(cachecar)["bus"]["subscribed"], false);
+}
+
+TEST(BusStream, EventsFromTheStreamAreAppliedAndReplayedAfterAReconnect) {
+  RedisServer redis;
+  Origin origin;
+  Cachecar cachecar(origin.port(), bus_config(redis, "5s", "cachecar:invalidations"));
+  cachecar.get("/products/90");
+  cachecar.get("/products/91");
+  // The reader starts after the stream's current end; wait until it knows it.
+  ASSERT_TRUE(eventually([&] { return stats(cachecar)["bus"]["stream_ready"] == true; }));
+  redis.command({"XADD", "cachecar:invalidations", "*", "event",
+                 R"({"type":"entity-updated","entity":"product","id":"90","source":"catalog-service"})"});
+  ASSERT_TRUE(eventually([&] { return !in_memory(cachecar, "/products/90"); }));
+  // Drop the reader's connection and add an event before it is back.
+  redis.command({"CLIENT", "KILL", "TYPE", "normal"});
+  redis.command({"XADD", "cachecar:invalidations", "*", "event",
+                 R"({"type":"entity-updated","entity":"product","id":"91","source":"catalog-service"})"});
+  EXPECT_TRUE(eventually([&] { return !in_memory(cachecar, "/products/91"); }));
+  EXPECT_GE(stats(cachecar)["bus"]["stream_events"].get<int>(), 2);
 }
 
 }  // namespace
