@@ -86,10 +86,7 @@ int run_server(config::Config config) {
   std::unique_ptr<invalidation::Bus> bus;
   if (cfg.redis) {
     invalidation::Bus::Options options;
-    options.connection.host = cfg.redis->url.host;
-    options.connection.port = cfg.redis->url.port;
-    options.connection.user = cfg.redis->url.user;
-    options.connection.password = cfg.redis->url.password;
+    options.connection = store::connect_options(*cfg.redis);
     options.channel = cfg.invalidation.channel;
     options.stream = cfg.invalidation.stream;
     options.policy = {cfg.invalidation.owners, cfg.invalidation.secret, cfg.invalidation.max_skew};

@@ -21,6 +21,7 @@ std::string HostPort::to_string() const {
 std::string RedisUrl::redacted() const {
   std::string auth;
   if (!user.empty() || !password.empty()) auth = user + (password.empty() ? "" : ":***") + "@";
+  if (!unix_path.empty()) return "unix://" + unix_path + "?db=" + std::to_string(database);
   return std::string(tls ? "rediss" : "redis") + "://" + auth + host + ":" + std::to_string(port) +
          "/" + std::to_string(database);
 }
@@ -79,10 +80,28 @@ std::optional<OriginUrl> parse_origin_url(std::string_view text, std::string& er
 std::optional<RedisUrl> parse_redis_url(std::string_view text, std::string& error) {
   RedisUrl result;
   std::string_view rest;
+  if (text.substr(0, 7) == "unix://") {
+    std::string_view path = text.substr(7);
+    auto query = path.find('?');
+    if (query != std::string_view::npos) {
+      std::string_view db = path.substr(query + 1);
+      path = path.substr(0, query);
+      if (db.substr(0, 3) != "db=" || !parse_int(db.substr(3), result.database) || result.database < 0) {
+        error = "unix socket url takes ?db=N, got '" + std::string(text) + "'";
+        return std::nullopt;
+      }
+    }
+    if (path.empty() || path.front() != '/') {
+      error = "unix socket url needs an absolute path: unix:///path/redis.sock";
+      return std::nullopt;
+    }
+    result.unix_path = std::string(path);
+    return result;
+  }
   if (text.substr(0, 8) == "redis://") rest = text.substr(8);
   else if (text.substr(0, 9) == "rediss://") { rest = text.substr(9); result.tls = true; }
   else {
-    error = "redis url must start with redis:// or rediss://, got '" + std::string(text) + "'";
+    error = "redis url must start with redis://, rediss:// or unix://, got '" + std::string(text) + "'";
     return std::nullopt;
   }
   if (auto at = rest.rfind('@'); at != std::string_view::npos) {

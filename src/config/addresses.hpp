@@ -23,6 +23,7 @@ struct OriginUrl {
 
 struct RedisUrl {
   bool tls = false;
+  std::string unix_path;  // unix:///path: a local socket instead of host:port
   std::string user;
   std::string password;
   std::string host;
@@ -35,7 +36,8 @@ struct RedisUrl {
 std::optional<HostPort> parse_host_port(std::string_view text, std::string& error);
 // "http://127.0.0.1:5000" (https is not supported for the loopback origin).
 std::optional<OriginUrl> parse_origin_url(std::string_view text, std::string& error);
-// "redis://[user:password@]host:port/db" or "rediss://..." for TLS.
+// "redis://[user:password@]host:port/db", "rediss://..." for TLS, or
+// "unix:///path/redis.sock[?db=N]".
 std::optional<RedisUrl> parse_redis_url(std::string_view text, std::string& error);
 
 }  // namespace cachecar::config

@@ -82,6 +82,8 @@ struct RedisStoreConfig {
   Duration timeout{50};
   int pool = 4;
   Compression compress = Compression::zstd;
+  std::string tls_ca_file;  // rediss:// only; empty: the system's trust store
+  bool tls_verify = true;
 };
 
 struct InvalidationConfig {

@@ -94,7 +94,7 @@ void load_store(YamlReader& r, const YAML::Node& node, Config& config) {
   const auto redis = node["redis"];
   if (!redis || redis.IsNull()) return;
   if (!r.expect_map(redis, "store.redis")) return;
-  r.reject_unknown_keys(redis, {"url", "timeout", "pool", "compress"}, "store.redis");
+  r.reject_unknown_keys(redis, {"url", "timeout", "pool", "compress", "tls_ca_file", "tls_verify"}, "store.redis");
   RedisStoreConfig out;
   if (!redis["url"]) {
     r.error(redis, "store.redis.url is required when store.redis is set");
@@ -117,6 +117,16 @@ void load_store(YamlReader& r, const YAML::Node& node, Config& config) {
                                        {{"zstd", Compression::zstd}, {"lz4", Compression::lz4},
                                         {"none", Compression::none}}))
       out.compress = *v;
+  }
+  if (redis["tls_ca_file"]) {
+    if (auto v = r.string(redis["tls_ca_file"], "store.redis.tls_ca_file")) out.tls_ca_file = *v;
+  }
+  if (redis["tls_verify"]) {
+    if (auto v = r.boolean(redis["tls_verify"], "store.redis.tls_verify")) out.tls_verify = *v;
+  }
+  if ((redis["tls_ca_file"] || redis["tls_verify"]) && !out.url.tls) {
+    r.error(redis["tls_ca_file"] ? redis["tls_ca_file"] : redis["tls_verify"],
+            "store.redis: tls_ca_file and tls_verify apply to rediss:// urls only");
   }
   config.redis = out;
 }

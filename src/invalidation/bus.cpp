@@ -5,11 +5,9 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <spdlog/spdlog.h>
 
 #include <array>
@@ -17,7 +15,6 @@
 namespace cachecar::invalidation {
 
 namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
 using Clock = std::chrono::system_clock;
 
 namespace {
@@ -29,17 +26,14 @@ constexpr std::chrono::milliseconds kMaxBackoff{1000};
 }  // namespace
 
 struct Bus::Session {
-  explicit Session(asio::any_io_executor ex) : stream(ex) {}
-  boost::beast::tcp_stream stream;
+  std::unique_ptr<redis::Stream> stream;
   redis::ReplyParser parser;
   bool open = true;
 
   void close() {
     if (!open) return;
     open = false;
-    boost::system::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream.close();
+    if (stream) stream->close();
   }
 };
 
@@ -76,15 +70,12 @@ asio::awaitable<void> Bus::run() {
 
 asio::awaitable<void> Bus::session() {
   auto stopped = stopped_;
-  auto s = std::make_shared<Session>(executor_);
+  auto s = std::make_shared<Session>();
   current_ = s;
   const auto& conn = options_.connection;
-  tcp::resolver resolver(executor_);
-  auto [resolve_error, endpoints] = co_await resolver.async_resolve(conn.host, std::to_string(conn.port), use_tuple);
-  if (resolve_error || *stopped) co_return;
-  s->stream.expires_after(conn.connect_timeout);
-  auto [connect_error, endpoint] = co_await s->stream.async_connect(endpoints, use_tuple);
-  if (connect_error || *stopped) co_return;
+  boost::system::error_code open_error;
+  s->stream = co_await redis::open_stream(executor_, conn.endpoint, conn.connect_timeout, open_error);
+  if (open_error || *stopped) co_return;
 
   std::string hello;
   if (!conn.password.empty()) {
@@ -92,7 +83,7 @@ asio::awaitable<void> Bus::session() {
                                : redis::format_command({"AUTH", conn.user, conn.password});
   }
   hello += redis::format_command({"SUBSCRIBE", options_.channel});
-  auto [write_error, written] = co_await asio::async_write(s->stream, asio::buffer(hello), use_tuple);
+  auto [write_error, written] = co_await s->stream->write(asio::buffer(hello));
   if (write_error) co_return;
 
   // Keep-alive: a PING a second; the read below gives up after kSilenceLimit
@@ -101,12 +92,12 @@ asio::awaitable<void> Bus::session() {
       executor_,
       [s]() -> asio::awaitable<void> {
         static const std::string ping = redis::format_command({"PING"});
-        asio::steady_timer timer(s->stream.get_executor());
+        asio::steady_timer timer(co_await asio::this_coro::executor);
         while (s->open) {
           timer.expires_after(kPingEvery);
           co_await timer.async_wait(use_tuple);
           if (!s->open) break;
-          auto [ec, n] = co_await asio::async_write(s->stream.socket(), asio::buffer(ping), use_tuple);
+          auto [ec, n] = co_await s->stream->write(asio::buffer(ping));
           if (ec) break;
         }
       },
@@ -114,9 +105,9 @@ asio::awaitable<void> Bus::session() {
 
   bool subscribed = false;
   std::array<char, 16 * 1024> buffer;
+  s->stream->set_timeout(kSilenceLimit);
   while (s->open && !*stopped) {
-    s->stream.expires_after(kSilenceLimit);
-    auto [ec, n] = co_await s->stream.async_read_some(asio::buffer(buffer), use_tuple);
+    auto [ec, n] = co_await s->stream->read_some(asio::buffer(buffer));
     if (ec || !s->parser.feed(buffer.data(), n)) break;
     bool failed = false;
     bool fatal = false;

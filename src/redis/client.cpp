@@ -13,6 +13,13 @@ namespace cachecar::redis {
 namespace asio = boost::asio;
 using Steady = std::chrono::steady_clock;
 
+namespace {
+std::string describe(const Endpoint& e) {
+  if (!e.unix_path.empty()) return "unix:" + e.unix_path;
+  return std::string(e.tls ? "rediss://" : "redis://") + e.host + ":" + std::to_string(e.port);
+}
+}  // namespace
+
 Client::Client(asio::any_io_executor executor, ClientOptions options)
     : executor_(std::move(executor)), options_(std::move(options)) {
   slots_.resize(static_cast<std::size_t>(std::max(1, options_.pool)));
@@ -30,7 +37,7 @@ asio::awaitable<void> Client::reconnect(Slot& slot) {
   auto ec = co_await slot.connection->connect();
   slot.connecting = false;
   if (!ec) {
-    if (slot.attempts > 0) spdlog::info("redis {}:{} connected again", options_.connection.host, options_.connection.port);
+    if (slot.attempts > 0) spdlog::info("redis {} connected again", describe(options_.connection.endpoint));
     slot.attempts = 0;
     co_return;
   }
@@ -42,8 +49,8 @@ asio::awaitable<void> Client::reconnect(Slot& slot) {
   auto jitter = std::uniform_int_distribution<long long>(0, base.count() / 2)(random_);
   slot.next_attempt = Steady::now() + base + std::chrono::milliseconds(jitter);
   if (slot.attempts == 1 || slot.attempts % 20 == 0) {
-    spdlog::warn("redis {}:{} unavailable ({}); serving from memory and origin", options_.connection.host,
-                 options_.connection.port, ec.message());
+    spdlog::warn("redis {} unavailable ({}); serving from memory and origin", describe(options_.connection.endpoint),
+                 ec.message());
   }
 }
 

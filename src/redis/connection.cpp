@@ -5,11 +5,9 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 
 #include <array>
 #include <deque>
@@ -17,7 +15,6 @@
 namespace cachecar::redis {
 
 namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
 namespace {
@@ -44,12 +41,11 @@ struct PendingCommand {
 // Everything the read and write loops touch. They hold a shared_ptr to it,
 // so it outlives the Connection handle until they have finished.
 struct Connection::State {
-  State(asio::any_io_executor ex, ConnectOptions opts)
-      : executor(ex), options(std::move(opts)), stream(std::make_unique<boost::beast::tcp_stream>(ex)) {}
+  State(asio::any_io_executor ex, ConnectOptions opts) : executor(ex), options(std::move(opts)) {}
 
   asio::any_io_executor executor;
   ConnectOptions options;
-  std::unique_ptr<boost::beast::tcp_stream> stream;  // replaced on each connect
+  std::shared_ptr<Stream> stream;  // replaced on each connect; loops hold their own reference
   std::unique_ptr<ReplyParser> parser;
   std::deque<std::shared_ptr<PendingCommand>> pending;  // in the order written
   std::string outgoing;                                  // formatted, not yet written
@@ -60,8 +56,6 @@ struct Connection::State {
   void fail_all(error_code ec) {
     if (is_connected) {
       is_connected = false;
-      error_code ignored;
-      stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
       stream->close();
     }
     outgoing.clear();
@@ -74,9 +68,10 @@ struct Connection::State {
 namespace {
 
 asio::awaitable<void> read_loop(std::shared_ptr<Connection::State> s, std::uint64_t generation) {
+  auto stream = s->stream;
   std::array<char, 64 * 1024> buffer;
   while (s->is_connected && s->generation == generation) {
-    auto [ec, n] = co_await s->stream->async_read_some(asio::buffer(buffer), use_tuple);
+    auto [ec, n] = co_await stream->read_some(asio::buffer(buffer));
     if (s->generation != generation) co_return;
     if (ec) {
       s->fail_all(ec);
@@ -104,11 +99,12 @@ asio::awaitable<void> read_loop(std::shared_ptr<Connection::State> s, std::uint6
 }
 
 asio::awaitable<void> write_loop(std::shared_ptr<Connection::State> s, std::uint64_t generation) {
+  auto stream = s->stream;
   std::string chunk;
   while (!s->outgoing.empty() && s->is_connected && s->generation == generation) {
     chunk.clear();
     chunk.swap(s->outgoing);
-    auto [ec, n] = co_await asio::async_write(s->stream->socket(), asio::buffer(chunk), use_tuple);
+    auto [ec, n] = co_await stream->write(asio::buffer(chunk));
     if (s->generation != generation) co_return;
     if (ec) {
       s->fail_all(ec);
@@ -133,12 +129,12 @@ asio::awaitable<error_code> handshake(Connection::State& s) {
     ++expected;
   }
   if (expected == 0) co_return error_code{};
-  s.stream->expires_after(s.options.connect_timeout);
-  auto [write_error, written] = co_await asio::async_write(*s.stream, asio::buffer(commands), use_tuple);
+  s.stream->set_timeout(s.options.connect_timeout);
+  auto [write_error, written] = co_await s.stream->write(asio::buffer(commands));
   if (write_error) co_return write_error;
   std::array<char, 4096> buffer;
   while (expected > 0) {
-    auto [ec, n] = co_await s.stream->async_read_some(asio::buffer(buffer), use_tuple);
+    auto [ec, n] = co_await s.stream->read_some(asio::buffer(buffer));
     if (ec) co_return ec;
     if (!s.parser->feed(buffer.data(), n)) co_return asio::error::fault;
     bool failed = false;
@@ -173,21 +169,16 @@ asio::awaitable<error_code> Connection::connect() {
   auto s = state_;
   s->fail_all(asio::error::operation_aborted);
   std::uint64_t generation = ++s->generation;
-  s->stream = std::make_unique<boost::beast::tcp_stream>(s->executor);
   s->parser = std::make_unique<ReplyParser>();
-  tcp::resolver resolver(s->executor);
-  auto [resolve_error, endpoints] =
-      co_await resolver.async_resolve(s->options.host, std::to_string(s->options.port), use_tuple);
-  if (resolve_error) co_return resolve_error;
-  s->stream->expires_after(s->options.connect_timeout);
-  auto [connect_error, endpoint] = co_await s->stream->async_connect(endpoints, use_tuple);
-  if (connect_error) co_return connect_error;
-  s->stream->socket().set_option(tcp::no_delay(true));
+  error_code open_error;
+  auto stream = co_await open_stream(s->executor, s->options.endpoint, s->options.connect_timeout, open_error);
+  if (open_error) co_return open_error;
+  s->stream = std::move(stream);
   if (auto ec = co_await handshake(*s)) {
     s->stream->close();
     co_return ec;
   }
-  s->stream->expires_never();
+  s->stream->set_timeout(std::chrono::milliseconds(0));
   if (s->generation != generation) co_return asio::error::operation_aborted;
   s->is_connected = true;
   asio::co_spawn(s->executor, read_loop(s, generation), asio::detached);

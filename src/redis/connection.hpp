@@ -7,6 +7,7 @@
 #pragma once
 
 #include "redis/reply.hpp"
+#include "redis/stream.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -21,8 +22,7 @@
 namespace cachecar::redis {
 
 struct ConnectOptions {
-  std::string host = "127.0.0.1";
-  std::uint16_t port = 6379;
+  Endpoint endpoint;
   std::string user;
   std::string password;
   int database = 0;
@@ -37,7 +37,7 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // TCP connect, AUTH and SELECT. On failure the error says why (an error
+  // Connect (TCP, TLS or unix socket), AUTH and SELECT. On failure the error says why (an error
   // reply from AUTH/SELECT becomes access_denied / invalid_argument).
   boost::asio::awaitable<boost::system::error_code> connect();
   bool connected() const;

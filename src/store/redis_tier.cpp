@@ -9,12 +9,7 @@ namespace {
 
 redis::ClientOptions client_options(const config::RedisStoreConfig& config) {
   redis::ClientOptions options;
-  options.connection.host = config.url.host;
-  options.connection.port = config.url.port;
-  options.connection.user = config.url.user;
-  options.connection.password = config.url.password;
-  options.connection.database = config.url.database;
-  options.connection.timeout = config.timeout;
+  options.connection = connect_options(config);
   options.pool = config.pool;
   return options;
 }
@@ -52,6 +47,21 @@ return n
 )lua";
 
 }  // namespace
+
+redis::ConnectOptions connect_options(const config::RedisStoreConfig& config) {
+  redis::ConnectOptions options;
+  options.endpoint.host = config.url.host;
+  options.endpoint.port = config.url.port;
+  options.endpoint.unix_path = config.url.unix_path;
+  options.endpoint.tls = config.url.tls;
+  options.endpoint.tls_ca_file = config.tls_ca_file;
+  options.endpoint.tls_verify = config.tls_verify;
+  options.user = config.url.user;
+  options.password = config.url.password;
+  options.database = config.url.database;
+  options.timeout = config.timeout;
+  return options;
+}
 
 RedisTier::RedisTier(asio::any_io_executor executor, const config::RedisStoreConfig& config,
                      std::uint64_t max_entry_bytes, std::string key_namespace)

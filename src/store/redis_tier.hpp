@@ -17,6 +17,9 @@
 
 namespace cachecar::store {
 
+// How to reach the Redis of `config` (shared by the tier and the bus).
+redis::ConnectOptions connect_options(const config::RedisStoreConfig& config);
+
 class RedisTier final : public Store {
  public:
   RedisTier(boost::asio::any_io_executor executor, const config::RedisStoreConfig& config,

@@ -15,8 +15,10 @@ using nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-std::string config_for(const RedisServer& redis) {
-  return std::string(kTestBase) + "store:\n  redis: { url: \"" + redis.url() + "\", timeout: 100ms, pool: 2 }\n" +
+std::string config_for(const RedisServer& redis, const std::string& ca_file = {}) {
+  std::string tls = ca_file.empty() ? "" : ", tls_ca_file: \"" + ca_file + "\"";
+  return std::string(kTestBase) + "store:\n  redis: { url: \"" + redis.url() + "\", timeout: 100ms, pool: 2" + tls +
+         " }\n" + "invalidation:\n  owners: { product: catalog-service }\n" +
          R"(routes:
   - name: product
     match: { method: [GET, HEAD], path: "/products/{id:int}" }
@@ -138,6 +140,50 @@ TEST(RedisFailOpen, PausedRedisCostsNoClientRequestAndBoundedDelay) {
   // 100 requests with a 100 ms Redis timeout: the breaker must stop the
   // waiting after a few, or this would take over 10 s.
   EXPECT_LT(took, std::chrono::seconds(3));
+}
+
+TEST(RedisTls, TheSharedTierAndTheBusWorkOverTls) {
+  RedisServer redis(RedisServer::Transport::tls);
+  Origin origin;
+  Cachecar a(origin.port(), config_for(redis, redis.ca_file()));
+  Cachecar b(origin.port(), config_for(redis, redis.ca_file()));
+  EXPECT_EQ(a.get("/products/21").header("Cache-Status"), "cachecar; fwd=miss; stored");
+  EXPECT_THAT(b.get("/products/21").header("Cache-Status"), HasSubstr("detail=redis"));
+  EXPECT_EQ(json::parse(a.admin("GET", "/readyz").body)["redis"], "ok");
+  // The bus over TLS: an event published through A's admin reaches B.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (json::parse(b.admin("GET", "/admin/stats").body)["bus"]["subscribed"] != true &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  auto published = a.admin("POST", "/admin/invalidate",
+                           R"({"type":"entity-updated","entity":"product","id":"21","source":"catalog-service"})");
+  EXPECT_EQ(json::parse(published.body)["published"], 2) << published.body;
+  while (json::parse(b.admin("GET", "/admin/stats").body)["bus"]["applied"] != 1 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(b.get("/products/21").header("Cache-Status"), "cachecar; fwd=miss; stored");
+}
+
+TEST(RedisTls, AnUntrustedServerIsNotUsedAndNothingFails) {
+  RedisServer redis(RedisServer::Transport::tls);
+  Origin origin;
+  Cachecar a(origin.port(), config_for(redis, redis.other_ca_file()));
+  Cachecar b(origin.port(), config_for(redis, redis.other_ca_file()));
+  EXPECT_EQ(failed_requests(a, "untrusted", 20), 0);
+  a.get("/products/22");
+  EXPECT_EQ(b.get("/products/22").header("Cache-Status"), "cachecar; fwd=miss; stored");
+  EXPECT_EQ(json::parse(a.admin("GET", "/readyz").body)["redis"], "degraded");
+}
+
+TEST(RedisUnixSocket, TheSharedTierWorksOverAUnixSocket) {
+  RedisServer redis(RedisServer::Transport::unix_socket);
+  Origin origin;
+  Cachecar a(origin.port(), config_for(redis));
+  Cachecar b(origin.port(), config_for(redis));
+  a.get("/products/23");
+  EXPECT_THAT(b.get("/products/23").header("Cache-Status"), HasSubstr("detail=redis"));
 }
 
 }  // namespace

@@ -14,9 +14,16 @@ namespace cachecar::testing {
 
 class RedisServer {
  public:
-  RedisServer();
+  enum class Transport { tcp, tls, unix_socket };
+
+  // TLS: the test makes its own CA and a server certificate for 127.0.0.1.
+  explicit RedisServer(Transport transport = Transport::tcp);
+  ~RedisServer();
   std::uint16_t port() const { return port_; }
-  std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_) + "/0"; }
+  std::string url() const;
+  const std::string& ca_file() const { return ca_file_; }  // TLS only
+  // A CA that did not sign the server's certificate (for verification tests).
+  std::string other_ca_file() const;
   void pause() const;
   void resume() const;
   void kill();
@@ -26,7 +33,12 @@ class RedisServer {
 
  private:
   void start();
+  void make_certificates();
+  bool ready();
+  Transport transport_;
   std::uint16_t port_;
+  std::string dir_;  // certificates and the unix socket
+  std::string ca_file_;
   std::unique_ptr<ChildProcess> process_;
 };
 

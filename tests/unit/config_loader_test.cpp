@@ -120,6 +120,10 @@ INSTANTIATE_TEST_SUITE_P(
                       "2:11: store.memory.max_entry_bytes (1MiB) is larger"},
         BadConfigCase{"redis_url", "store:\n  redis: { url: http://x }\n", "2:17: store.redis.url: redis url must"},
         BadConfigCase{"redis_without_url", "store:\n  redis: { pool: 2 }\n", "2:10: store.redis.url is required"},
+        BadConfigCase{"tls_keys_without_tls", "store:\n  redis: { url: redis://h:1, tls_verify: false }\n",
+                      "2:42: store.redis: tls_ca_file and tls_verify apply to rediss:// urls only"},
+        BadConfigCase{"unix_relative", "store:\n  redis: { url: unix://redis.sock }\n",
+                      "2:17: store.redis.url: unix socket url needs an absolute path"},
         BadConfigCase{"route_unknown_key",
                       "routes:\n  - name: a\n    match: { path: /a }\n    tll: 5m\n", "4:5: unknown key 'routes[0].tll'"},
         BadConfigCase{"route_missing_match", "routes:\n  - name: a\n", "2:5: routes[0].match is required"},
@@ -165,6 +169,18 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfigCase{"tenant_shape", "routes:\n  - name: r\n    match: { path: /p }\n    tenant: X-Tenant\n",
                       "4:13: routes[0].tenant: expected a mapping"}),
     [](const auto& info) { return std::string(info.param.name); });
+
+TEST(ConfigLoader, RedisUrlsForTlsAndUnixSockets) {
+  auto tls = load("store:\n  redis: { url: \"rediss://u:p@cache.internal:6380/1\", tls_ca_file: /etc/ca.pem }\n");
+  ASSERT_TRUE(tls.config) << ::testing::PrintToString(errors_of(tls));
+  EXPECT_TRUE(tls.config->redis->url.tls);
+  EXPECT_EQ(tls.config->redis->tls_ca_file, "/etc/ca.pem");
+  EXPECT_TRUE(tls.config->redis->tls_verify);
+  auto unix_socket = load("store:\n  redis: { url: \"unix:///run/redis/redis.sock?db=3\" }\n");
+  ASSERT_TRUE(unix_socket.config) << ::testing::PrintToString(errors_of(unix_socket));
+  EXPECT_EQ(unix_socket.config->redis->url.unix_path, "/run/redis/redis.sock");
+  EXPECT_EQ(unix_socket.config->redis->url.database, 3);
+}
 
 TEST(ConfigLoader, ReportsEveryProblemInOneRun) {
   auto r = load("listen: nowhere\nworkers: many\nlog: { format: xml }\n");

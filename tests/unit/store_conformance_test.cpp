@@ -138,17 +138,39 @@ TEST_P(StoreConformance, KeysWithGlobCharactersAreLiteral) {
   EXPECT_NE(run(store_->get("p:axb:1")), nullptr);
 }
 
-// One redis-server for the whole suite, emptied before each test.
-cachecar::testing::RedisServer& shared_redis() {
-  static cachecar::testing::RedisServer server;
-  return server;
+using Transport = cachecar::testing::RedisServer::Transport;
+
+// One redis-server per transport for the whole suite.
+cachecar::testing::RedisServer& shared_redis(Transport transport) {
+  static cachecar::testing::RedisServer tcp(Transport::tcp);
+  if (transport == Transport::tcp) return tcp;
+  if (transport == Transport::unix_socket) {
+    static cachecar::testing::RedisServer unix_socket(Transport::unix_socket);
+    return unix_socket;
+  }
+  static cachecar::testing::RedisServer tls(Transport::tls);
+  return tls;
 }
 
-std::unique_ptr<Store> make_redis_tier(asio::any_io_executor executor, config::Compression compression) {
-  auto& server = shared_redis();
-  server.command({"FLUSHALL"});
+std::unique_ptr<Store> make_redis_tier(asio::any_io_executor executor, config::Compression compression,
+                                       Transport transport = Transport::tcp) {
+  auto& server = shared_redis(transport);
+  std::string error;
   config::RedisStoreConfig config;
-  config.url.port = server.port();
+  config.url = *config::parse_redis_url(server.url(), error);
+  config.tls_ca_file = server.ca_file();
+  // Each test starts from an empty Redis: FLUSHALL through the tier's own
+  // transport (TLS cannot be spoken by the plain test helper).
+  {
+    asio::io_context flush_context;
+    RedisTier flusher(flush_context.get_executor(), config, 64 * 1024);
+    auto done = asio::co_spawn(
+        flush_context, [&]() -> asio::awaitable<std::uint64_t> { co_return co_await flusher.erase_prefix(""); },
+        asio::use_future);
+    while (done.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+      flush_context.run_one_for(std::chrono::milliseconds(100));
+    }
+  }
   config.timeout = std::chrono::milliseconds(2000);
   config.pool = 2;
   config.compress = compression;
@@ -163,7 +185,15 @@ INSTANTIATE_TEST_SUITE_P(
         StoreFactory{"redis_zstd", [](asio::any_io_executor ex) { return make_redis_tier(ex, config::Compression::zstd); }},
         StoreFactory{"redis_lz4", [](asio::any_io_executor ex) { return make_redis_tier(ex, config::Compression::lz4); }},
         StoreFactory{"redis_plain",
-                     [](asio::any_io_executor ex) { return make_redis_tier(ex, config::Compression::none); }}),
+                     [](asio::any_io_executor ex) { return make_redis_tier(ex, config::Compression::none); }},
+        StoreFactory{"redis_tls",
+                     [](asio::any_io_executor ex) {
+                       return make_redis_tier(ex, config::Compression::zstd, Transport::tls);
+                     }},
+        StoreFactory{"redis_unix",
+                     [](asio::any_io_executor ex) {
+                       return make_redis_tier(ex, config::Compression::zstd, Transport::unix_socket);
+                     }}),
     [](const auto& info) { return info.param.name; });
 
 }  // namespace
