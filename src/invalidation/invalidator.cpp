@@ -3,14 +3,20 @@
 namespace cachecar::invalidation {
 
 std::uint64_t Invalidator::purge_memory(const Scope& scope) {
-  if (scope.key && !scope.prefix && !scope.entity && scope.tags.empty()) return memory_.remove(*scope.key) ? 1 : 0;
-  if (scope.prefix && !scope.key && !scope.entity && scope.tags.empty()) return memory_.remove_prefix(*scope.prefix);
-  std::vector<std::string> keys;
-  memory_.for_each([&](std::string_view key, const store::EntryPtr& entry) {
-    if (scope.covers(key, entry->tags)) keys.emplace_back(key);
-  });
   std::uint64_t removed = 0;
-  for (const auto& key : keys) removed += memory_.remove(key) ? 1 : 0;
+  if (scope.key) removed += memory_.remove(*scope.key) ? 1 : 0;
+  if (scope.prefix) removed += memory_.remove_prefix(*scope.prefix);
+  if (!scope.tags.empty()) removed += memory_.remove_tagged(scope.tags);  // indexed: an entity id's tags too
+  if (scope.entity) {
+    // Every id of an entity has no tag of its own: match the key segment.
+    Scope entity_only;
+    entity_only.entity = scope.entity;
+    std::vector<std::string> keys;
+    memory_.for_each([&](std::string_view key, const store::EntryPtr&) {
+      if (entity_only.covers(key, {})) keys.emplace_back(key);
+    });
+    for (const auto& key : keys) removed += memory_.remove(key) ? 1 : 0;
+  }
   return removed;
 }
 

@@ -36,6 +36,12 @@ EntryPtr MemoryTier::peek(std::string_view key) const {
 }
 
 void MemoryTier::unlink(Shard& shard, std::list<Node>::iterator it) {
+  for (const auto& tag : it->entry->tags) {
+    auto set = shard.by_tag.find(tag);
+    if (set == shard.by_tag.end()) continue;
+    set->second.erase(std::string_view(it->key));
+    if (set->second.empty()) shard.by_tag.erase(set);
+  }
   shard.bytes -= it->charge;
   shard.index.erase(std::string_view(it->key));
   shard.lru.erase(it);
@@ -59,7 +65,10 @@ PutResult MemoryTier::insert(std::string_view key, EntryPtr entry) {
   if (auto it = shard.index.find(key); it != shard.index.end()) unlink(shard, it->second);
   evict_until_fits(shard, charge);
   shard.lru.push_front(Node{std::string(key), std::move(entry), charge});
-  shard.index.emplace(std::string_view(shard.lru.front().key), shard.lru.begin());
+  const Node& node = shard.lru.front();
+  shard.index.emplace(std::string_view(node.key), shard.lru.begin());
+  // The views stay valid while the node lives: unlink removes them first.
+  for (const auto& tag : node.entry->tags) shard.by_tag[tag].insert(std::string_view(node.key));
   shard.bytes += charge;
   stores_.fetch_add(1, std::memory_order_relaxed);
   return PutResult::stored;
@@ -85,6 +94,26 @@ std::uint64_t MemoryTier::remove_prefix(std::string_view prefix) {
         ++removed;
       }
       it = next;
+    }
+  }
+  return removed;
+}
+
+std::uint64_t MemoryTier::remove_tagged(const std::vector<std::string>& tags) {
+  std::uint64_t removed = 0;
+  for (auto& shard : shards_) {
+    std::lock_guard lock(shard->mutex);
+    for (const auto& tag : tags) {
+      auto set = shard->by_tag.find(tag);
+      if (set == shard->by_tag.end()) continue;
+      // Copy the keys out: unlinking edits this very set.
+      std::vector<std::string> keys(set->second.begin(), set->second.end());
+      for (const auto& key : keys) {
+        auto it = shard->index.find(key);
+        if (it == shard->index.end()) continue;
+        unlink(*shard, it->second);
+        ++removed;
+      }
     }
   }
   return removed;

@@ -1,5 +1,7 @@
 // The in-process tier: a byte-bounded LRU split into shards, each with its
-// own mutex, so that workers rarely contend. Thread-safe: any thread may
+// own mutex, so that workers rarely contend. Each shard indexes its entries
+// by tag, so dropping every entry of a tag (an entity id's implicit tag
+// included) costs the entries of that tag, not a scan. Thread-safe: any thread may
 // call any method. The byte bound is per shard (max_bytes / shards), so the
 // whole tier never holds more than max_bytes by `Entry::charge`.
 #pragma once
@@ -13,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace cachecar::store {
@@ -28,6 +31,8 @@ class MemoryTier final : public Store {
   PutResult insert(std::string_view key, EntryPtr entry);
   bool remove(std::string_view key);
   std::uint64_t remove_prefix(std::string_view prefix);
+  // Removes every entry carrying one of `tags`; returns how many.
+  std::uint64_t remove_tagged(const std::vector<std::string>& tags);
   // Calls `fn(key, entry)` for each entry under its shard's lock (admin use).
   template <typename Fn>
   void for_each(Fn&& fn) const;
@@ -51,6 +56,9 @@ class MemoryTier final : public Store {
     mutable std::mutex mutex;
     std::list<Node> lru;  // front = most recently used
     std::unordered_map<std::string_view, std::list<Node>::iterator> index;  // views Node::key
+    // tag -> keys of this shard's entries carrying it. The tag is owned (it
+    // outlives any one entry); the keys view Node::key and leave with the node.
+    std::unordered_map<std::string, std::unordered_set<std::string_view>> by_tag;
     std::uint64_t bytes = 0;
   };
 

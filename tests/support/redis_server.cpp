@@ -88,6 +88,7 @@ std::string RedisServer::url() const {
   switch (transport_) {
     case Transport::tls: return "rediss://127.0.0.1:" + std::to_string(port_) + "/0";
     case Transport::unix_socket: return "unix://" + dir_ + "/redis.sock";
+    case Transport::tcp_password: return "redis://default:s3cret@127.0.0.1:" + std::to_string(port_) + "/3";
     case Transport::tcp: break;
   }
   return "redis://127.0.0.1:" + std::to_string(port_) + "/0";
@@ -122,7 +123,8 @@ bool RedisServer::ready() {
     return fd >= 0;
   }
   std::string unix_path = transport_ == Transport::unix_socket ? dir_ + "/redis.sock" : std::string();
-  return exchange(port_, "PING\r\n", unix_path).rfind("+PONG", 0) == 0;
+  std::string reply = exchange(port_, "PING\r\n", unix_path);
+  return reply.rfind("+PONG", 0) == 0 || reply.rfind("-NOAUTH", 0) == 0;
 }
 
 void RedisServer::start() {
@@ -141,6 +143,9 @@ void RedisServer::start() {
       break;
     case Transport::unix_socket:
       options.argv.insert(options.argv.end(), {"--port", "0", "--unixsocket", dir_ + "/redis.sock"});
+      break;
+    case Transport::tcp_password:
+      options.argv.insert(options.argv.end(), {"--port", std::to_string(port_), "--requirepass", "s3cret"});
       break;
   }
   options.stdout_path = "/dev/null";

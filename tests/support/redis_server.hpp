@@ -14,7 +14,7 @@ namespace cachecar::testing {
 
 class RedisServer {
  public:
-  enum class Transport { tcp, tls, unix_socket };
+  enum class Transport { tcp, tls, unix_socket, tcp_password };  // tcp_password: AUTH default/secret, db 3
 
   // TLS: the test makes its own CA and a server certificate for 127.0.0.1.
   explicit RedisServer(Transport transport = Transport::tcp);

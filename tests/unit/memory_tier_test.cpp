@@ -113,6 +113,51 @@ TEST(MemoryTier, ConcurrentUseFromFourThreadsStaysConsistent) {
   EXPECT_EQ(bytes, stats.bytes);
 }
 
+EntryPtr tagged(std::vector<std::string> tags) {
+  auto e = std::make_shared<Entry>();
+  e->body = "x";
+  e->tags = std::move(tags);
+  return e;
+}
+
+TEST(MemoryTier, RemovesByTagThroughItsIndex) {
+  MemoryTier tier(1024 * 1024, 1024 * 1024, 4);
+  tier.insert("a", tagged({"#p:42", "category:3"}));
+  tier.insert("b", tagged({"#p:42"}));
+  tier.insert("c", tagged({"#p:43", "category:3"}));
+  tier.insert("d", tagged({}));
+  EXPECT_EQ(tier.remove_tagged({"#p:42"}), 2u);
+  EXPECT_FALSE(tier.find("a"));
+  EXPECT_FALSE(tier.find("b"));
+  EXPECT_TRUE(tier.find("c"));
+  EXPECT_EQ(tier.remove_tagged({"category:3", "nothing"}), 1u);
+  EXPECT_EQ(tier.remove_tagged({"#p:42"}), 0u);
+  EXPECT_TRUE(tier.find("d"));
+}
+
+TEST(MemoryTier, ATagOutlivesTheFirstEntryThatCarriedIt) {
+  MemoryTier tier(1024 * 1024, 1024 * 1024, 1);
+  tier.insert("first", tagged({"shared"}));
+  tier.insert("second", tagged({"shared"}));
+  tier.remove("first");  // the tag's first carrier is gone; the index must not depend on it
+  tier.insert("third", tagged({"other"}));
+  EXPECT_EQ(tier.remove_tagged({"shared"}), 1u);
+  EXPECT_FALSE(tier.find("second"));
+  EXPECT_TRUE(tier.find("third"));
+}
+
+TEST(MemoryTier, TagIndexForgetsReplacedAndEvictedEntries) {
+  const std::size_t one = tagged({"t"})->charge(1);
+  MemoryTier tier(one * 2, one, 1);
+  tier.insert("a", tagged({"t"}));
+  tier.insert("a", tagged({"u"}));  // replaced: no longer tagged t
+  tier.insert("b", tagged({"t"}));
+  tier.insert("c", tagged({"t"}));  // evicts a (the oldest)
+  EXPECT_EQ(tier.remove_tagged({"u"}), 0u);
+  EXPECT_EQ(tier.remove_tagged({"t"}), 2u);
+  EXPECT_EQ(tier.stats().entries, 0u);
+}
+
 TEST(MemoryTier, RemovesByPrefix) {
   MemoryTier tier(1024 * 1024, 1024 * 1024);
   tier.insert("prod:-:product:1:-:v1", entry_of(1));

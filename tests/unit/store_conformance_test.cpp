@@ -148,6 +148,10 @@ cachecar::testing::RedisServer& shared_redis(Transport transport) {
     static cachecar::testing::RedisServer unix_socket(Transport::unix_socket);
     return unix_socket;
   }
+  if (transport == Transport::tcp_password) {
+    static cachecar::testing::RedisServer with_password(Transport::tcp_password);
+    return with_password;
+  }
   static cachecar::testing::RedisServer tls(Transport::tls);
   return tls;
 }
@@ -189,6 +193,10 @@ INSTANTIATE_TEST_SUITE_P(
         StoreFactory{"redis_tls",
                      [](asio::any_io_executor ex) {
                        return make_redis_tier(ex, config::Compression::zstd, Transport::tls);
+                     }},
+        StoreFactory{"redis_auth_select",
+                     [](asio::any_io_executor ex) {
+                       return make_redis_tier(ex, config::Compression::zstd, Transport::tcp_password);
                      }},
         StoreFactory{"redis_unix",
                      [](asio::any_io_executor ex) {
