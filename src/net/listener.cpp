@@ -4,7 +4,13 @@
 
 #include <sys/socket.h>
 
+#include <array>
+
 namespace cachecar::net {
+
+namespace {
+constexpr std::size_t kLingerBytes = 1024 * 1024;  // read at most this much of a refused request
+}  // namespace
 
 Listener::Listener(asio::io_context& context, tcp::endpoint endpoint, SessionLimits limits, RequestSink& sink)
     : context_(context), endpoint_(endpoint), limits_(limits), sink_(sink), acceptor_(context) {}
@@ -41,7 +47,22 @@ asio::awaitable<void> Listener::accept_loop() {
 asio::awaitable<void> Listener::reply_error(beast::tcp_stream& stream, http::status status, const char* reason) {
   auto response = json_error(status, reason, 11, false, "cachecar; fwd=bypass; detail=bad-request");
   stream.expires_after(limits_.header_timeout);
-  co_await http::async_write(stream, response, use_tuple);
+  auto [write_error, written] = co_await http::async_write(stream, response, use_tuple);
+  if (write_error) co_return;
+  // Lingering close: the client may still be sending the request we refused.
+  // Closing with unread input makes the kernel reset the connection, which
+  // can destroy our answer before the client reads it; so stop sending, and
+  // drain what arrives for a moment first.
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  std::array<char, 16 * 1024> sink;
+  std::size_t drained = 0;
+  stream.expires_after(std::chrono::seconds(1));
+  while (drained < kLingerBytes) {
+    auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), use_tuple);
+    if (ec) break;
+    drained += n;
+  }
 }
 
 asio::awaitable<void> Listener::run_session(tcp::socket socket) {

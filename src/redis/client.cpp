@@ -2,7 +2,9 @@
 
 #include "redis/resp_codec.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/detached.hpp>
 #include <spdlog/spdlog.h>
 
@@ -21,7 +23,7 @@ std::string describe(const Endpoint& e) {
 }  // namespace
 
 Client::Client(asio::any_io_executor executor, ClientOptions options)
-    : executor_(std::move(executor)), options_(std::move(options)) {
+    : executor_(std::move(executor)), options_(std::move(options)), connected_signal_(executor_) {
   slots_.resize(static_cast<std::size_t>(std::max(1, options_.pool)));
   for (auto& slot : slots_) slot.connection = std::make_unique<Connection>(executor_, options_.connection);
 }
@@ -37,6 +39,7 @@ asio::awaitable<void> Client::reconnect(Slot& slot) {
   auto ec = co_await slot.connection->connect();
   slot.connecting = false;
   if (!ec) {
+    connected_signal_.cancel();
     if (slot.attempts > 0) spdlog::info("redis {} connected again", describe(options_.connection.endpoint));
     slot.attempts = 0;
     co_return;
@@ -95,6 +98,12 @@ asio::awaitable<std::optional<Reply>> Client::command(const std::vector<std::str
     if (slot != nullptr) {
       co_await reconnect(*slot);
       if (!slot->connection->connected()) slot = nullptr;
+    } else if (std::any_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.connecting; })) {
+      // A connect (a TLS handshake, say) is under way: wait for it rather
+      // than skip Redis, but no longer than a command may take.
+      connected_signal_.expires_after(options_.connection.timeout);
+      co_await connected_signal_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+      slot = pick_connected();
     }
   }
   if (slot == nullptr) {

@@ -8,6 +8,8 @@
 
 #include "redis/connection.hpp"
 
+#include <boost/asio/steady_timer.hpp>
+
 #include <atomic>
 #include <random>
 #include <vector>
@@ -52,6 +54,9 @@ class Client {
 
   boost::asio::any_io_executor executor_;
   ClientOptions options_;
+  // Cancelled whenever a connection comes up, waking commands that found
+  // every connection still connecting (bounded by the command timeout).
+  boost::asio::steady_timer connected_signal_;
   std::vector<Slot> slots_;
   std::size_t next_slot_ = 0;
   int consecutive_failures_ = 0;
