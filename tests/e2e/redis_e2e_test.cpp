@@ -140,6 +140,16 @@ TEST(RedisFailOpen, PausedRedisCostsNoClientRequestAndBoundedDelay) {
   // 100 requests with a 100 ms Redis timeout: the breaker must stop the
   // waiting after a few, or this would take over 10 s.
   EXPECT_LT(took, std::chrono::seconds(3));
+  // Resumed: within 2 s fills reach Redis again.
+  auto stores = [&] { return json::parse(cachecar.admin("GET", "/admin/stats").body)["tiers"]["redis"]["stores"]; };
+  auto before = stores().get<int>();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  int i = 0;
+  while (stores().get<int>() == before && std::chrono::steady_clock::now() < deadline) {
+    cachecar.get("/t/resumed" + std::to_string(i++));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_GT(stores().get<int>(), before) << "Redis was not used again within 2 s of resuming";
 }
 
 TEST(RedisTls, TheSharedTierAndTheBusWorkOverTls) {

@@ -72,27 +72,40 @@ std::uint64_t Origin::connections() {
 
 void Origin::reset() { http_request(port_, "POST", "/__reset"); }
 
-Cachecar::Cachecar(std::uint16_t origin_port, const std::string& yaml, std::map<std::string, std::string> env)
-    : port_(free_port()), admin_port_(free_port()) {
-  std::ostringstream config;
-  config << "listen: 127.0.0.1:" << port_ << "\n"
-         << "origin: http://127.0.0.1:" << origin_port << "\n"
-         << "admin: { listen: 127.0.0.1:" << admin_port_ << " }\n"
-         << yaml;
-  std::string path = dir_.write("cachecar.yaml", config.str());
-  ChildProcess::Options options;
-  options.argv = {CACHECAR_BINARY, "--config", path};
-  options.env = std::move(env);
-  options.stderr_path = dir_.path() + "/stderr.log";
-  process_ = std::make_unique<ChildProcess>(options);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (!process_->running()) throw std::runtime_error("cachecar exited at start:\n" + log());
-    if (http_request(admin_port_, "GET", "/healthz").status == 200) return;
-    // Not up yet: the listener binds within milliseconds of exec.
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+Cachecar::Cachecar(std::uint16_t origin_port, const std::string& yaml, std::map<std::string, std::string> env) {
+  // A port found free can be taken before cachecar binds it (by another
+  // test's outgoing connection, say): then start again on other ports.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    port_ = free_port();
+    admin_port_ = free_port();
+    std::ostringstream config;
+    config << "listen: 127.0.0.1:" << port_ << "\n"
+           << "origin: http://127.0.0.1:" << origin_port << "\n"
+           << "admin: { listen: 127.0.0.1:" << admin_port_ << " }\n"
+           << yaml;
+    std::string path = dir_.write("cachecar.yaml", config.str());
+    ChildProcess::Options options;
+    options.argv = {CACHECAR_BINARY, "--config", path};
+    options.env = env;
+    options.stderr_path = dir_.path() + "/stderr.log";
+    process_ = std::make_unique<ChildProcess>(options);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    bool port_taken = false;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (!process_->running()) {
+        if (log().find("Address already in use") != std::string::npos) {
+          port_taken = true;
+          break;
+        }
+        throw std::runtime_error("cachecar exited at start:\n" + log());
+      }
+      if (http_request(admin_port_, "GET", "/healthz").status == 200) return;
+      // Not up yet: the listener binds within milliseconds of exec.
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!port_taken) throw std::runtime_error("cachecar did not answer /healthz:\n" + log());
   }
-  throw std::runtime_error("cachecar did not answer /healthz:\n" + log());
+  throw std::runtime_error("cachecar found no free port in 5 attempts:\n" + log());
 }
 
 HttpResponse Cachecar::get(const std::string& target, const Headers& headers) {

@@ -75,7 +75,16 @@ RedisServer::RedisServer(Transport transport) : transport_(transport), port_(fre
   if (::mkdtemp(path_template) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = path_template;
   if (transport_ == Transport::tls) make_certificates();
-  start();
+  // A port found free can be taken before redis-server binds it: retry elsewhere.
+  for (int attempt = 0;; ++attempt) {
+    try {
+      start();
+      return;
+    } catch (const std::runtime_error&) {
+      if (attempt == 4) throw;
+      port_ = free_loopback_port();
+    }
+  }
 }
 
 RedisServer::~RedisServer() {
