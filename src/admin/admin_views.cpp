@@ -13,9 +13,9 @@ using nlohmann::json;
 namespace {
 
 json store_stats(const store::StoreStats& s) {
-  return {{"entries", s.entries},   {"bytes", s.bytes},         {"hits", s.hits},
-          {"misses", s.misses},     {"stores", s.stores},       {"evictions", s.evictions},
-          {"rejected_too_large", s.rejected_too_large}};
+  return {{"entries", s.entries}, {"bytes", s.bytes},   {"hits", s.hits},
+          {"misses", s.misses},   {"stores", s.stores}, {"evictions", s.evictions},
+          {"errors", s.errors},   {"rejected_too_large", s.rejected_too_large}};
 }
 
 json status_counts(const proxy::Stats& stats, std::size_t slot) {
@@ -79,19 +79,13 @@ json stats_view(const proxy::Runtime& runtime) {
   json tiers = {{"memory", store_stats(runtime.memory.stats())}};
   if (!runtime.redis_tiers.empty()) {
     store::StoreStats sum;
-    std::uint64_t errors = 0;
     bool degraded = false;
     for (const auto* tier : runtime.redis_tiers) {
-      auto s = tier->stats();
-      sum.hits += s.hits;
-      sum.misses += s.misses;
-      sum.stores += s.stores;
-      sum.rejected_too_large += s.rejected_too_large;
-      errors += tier->errors();
+      sum += tier->stats();
       degraded = degraded || tier->degraded();
     }
-    tiers["redis"] = {{"hits", sum.hits},     {"misses", sum.misses}, {"stores", sum.stores},
-                      {"errors", errors},     {"degraded", degraded}, {"rejected_too_large", sum.rejected_too_large}};
+    tiers["redis"] = store_stats(sum);
+    tiers["redis"]["degraded"] = degraded;
   }
   const auto& b = runtime.bus;
   json rejected = json::object();

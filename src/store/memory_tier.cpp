@@ -20,11 +20,11 @@ EntryPtr MemoryTier::find(std::string_view key) {
   std::lock_guard lock(shard.mutex);
   auto it = shard.index.find(key);
   if (it == shard.index.end()) {
-    misses_.fetch_add(1, std::memory_order_relaxed);
+    StoreCounters::bump(counters_.misses);
     return nullptr;
   }
   shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
-  hits_.fetch_add(1, std::memory_order_relaxed);
+  StoreCounters::bump(counters_.hits);
   return it->second->entry;
 }
 
@@ -50,14 +50,14 @@ void MemoryTier::unlink(Shard& shard, std::list<Node>::iterator it) {
 void MemoryTier::evict_until_fits(Shard& shard, std::size_t incoming) {
   while (!shard.lru.empty() && shard.bytes + incoming > shard_capacity_) {
     unlink(shard, std::prev(shard.lru.end()));
-    evictions_.fetch_add(1, std::memory_order_relaxed);
+    StoreCounters::bump(counters_.evictions);
   }
 }
 
 PutResult MemoryTier::insert(std::string_view key, EntryPtr entry) {
   std::size_t charge = entry->charge(key.size());
   if (charge > max_entry_bytes_ || charge > shard_capacity_) {
-    rejected_.fetch_add(1, std::memory_order_relaxed);
+    StoreCounters::bump(counters_.rejected_too_large);
     return PutResult::too_large;
   }
   Shard& shard = shard_for(key);
@@ -70,7 +70,7 @@ PutResult MemoryTier::insert(std::string_view key, EntryPtr entry) {
   // The views stay valid while the node lives: unlink removes them first.
   for (const auto& tag : node.entry->tags) shard.by_tag[tag].insert(std::string_view(node.key));
   shard.bytes += charge;
-  stores_.fetch_add(1, std::memory_order_relaxed);
+  StoreCounters::bump(counters_.stores);
   return PutResult::stored;
 }
 
@@ -132,17 +132,12 @@ boost::asio::awaitable<std::uint64_t> MemoryTier::erase_prefix(std::string prefi
 }
 
 StoreStats MemoryTier::stats() const {
-  StoreStats s;
+  StoreStats s = counters_.snapshot();
   for (const auto& shard : shards_) {
     std::lock_guard lock(shard->mutex);
     s.entries += shard->index.size();
     s.bytes += shard->bytes;
   }
-  s.hits = hits_.load(std::memory_order_relaxed);
-  s.misses = misses_.load(std::memory_order_relaxed);
-  s.stores = stores_.load(std::memory_order_relaxed);
-  s.evictions = evictions_.load(std::memory_order_relaxed);
-  s.rejected_too_large = rejected_.load(std::memory_order_relaxed);
   return s;
 }
 

@@ -69,7 +69,7 @@ class MemoryTier final : public Store {
   std::uint64_t max_entry_bytes_;
   std::uint64_t shard_capacity_;
   std::vector<std::unique_ptr<Shard>> shards_;
-  std::atomic<std::uint64_t> hits_{0}, misses_{0}, stores_{0}, evictions_{0}, rejected_{0};
+  StoreCounters counters_;
 };
 
 template <typename Fn>

@@ -86,25 +86,25 @@ asio::awaitable<EntryPtr> RedisTier::get(std::string key) {
   const std::vector<std::string_view> command{"GET", full};
   auto reply = co_await client_.command(command);
   if (!reply || reply->is_error()) {
-    errors_.fetch_add(1, std::memory_order_relaxed);
+    StoreCounters::bump(counters_.errors);
     co_return nullptr;
   }
   if (reply->type != Reply::Type::string) {
-    misses_.fetch_add(1, std::memory_order_relaxed);
+    StoreCounters::bump(counters_.misses);
     co_return nullptr;
   }
   auto entry = decode_entry(reply->text);
   if (!entry) {  // another format version, or damaged: a miss, never a wrong answer
-    misses_.fetch_add(1, std::memory_order_relaxed);
+    StoreCounters::bump(counters_.misses);
     co_return nullptr;
   }
-  hits_.fetch_add(1, std::memory_order_relaxed);
+  StoreCounters::bump(counters_.hits);
   co_return std::make_shared<const Entry>(std::move(*entry));
 }
 
 asio::awaitable<PutResult> RedisTier::put(std::string key, EntryPtr entry) {
   if (entry->charge(key.size()) > max_entry_bytes_) {
-    rejected_.fetch_add(1, std::memory_order_relaxed);
+    StoreCounters::bump(counters_.rejected_too_large);
     co_return PutResult::too_large;
   }
   auto ttl = std::chrono::duration_cast<std::chrono::milliseconds>(entry->expires_at - Clock::now());
@@ -121,10 +121,10 @@ asio::awaitable<PutResult> RedisTier::put(std::string key, EntryPtr entry) {
   command.push_back(ttl_text);
   auto reply = co_await client_.command(command);
   if (!reply || reply->is_error()) {
-    errors_.fetch_add(1, std::memory_order_relaxed);
+    StoreCounters::bump(counters_.errors);
     co_return PutResult::failed;
   }
-  stores_.fetch_add(1, std::memory_order_relaxed);
+  StoreCounters::bump(counters_.stores);
   co_return PutResult::stored;
 }
 
@@ -133,7 +133,7 @@ asio::awaitable<bool> RedisTier::erase(std::string key) {
   const std::vector<std::string_view> command{"DEL", full};
   auto reply = co_await client_.command(command);
   if (!reply || reply->is_error()) {
-    errors_.fetch_add(1, std::memory_order_relaxed);
+    StoreCounters::bump(counters_.errors);
     co_return false;
   }
   co_return reply->integer > 0;
@@ -151,7 +151,7 @@ asio::awaitable<std::uint64_t> RedisTier::erase_matching(std::string pattern) {
     const std::vector<std::string_view> scan{"SCAN", cursor, "MATCH", match, "COUNT", "1000"};
     auto reply = co_await client_.command(scan);
     if (!reply || reply->type != Reply::Type::array || reply->elements.size() != 2) {
-      errors_.fetch_add(1, std::memory_order_relaxed);
+      StoreCounters::bump(counters_.errors);
       co_return removed;
     }
     cursor = reply->elements[0].text;
@@ -175,7 +175,7 @@ asio::awaitable<std::uint64_t> RedisTier::purge_tags(std::vector<std::string> ta
   for (const auto& t : tag_keys) command.push_back(t);
   auto reply = co_await client_.command(command);
   if (!reply || reply->type != Reply::Type::integer) {
-    errors_.fetch_add(1, std::memory_order_relaxed);
+    StoreCounters::bump(counters_.errors);
     co_return 0;
   }
   co_return static_cast<std::uint64_t>(reply->integer);
@@ -194,13 +194,6 @@ asio::awaitable<bool> RedisTier::ping() {
   co_return reply && !reply->is_error();
 }
 
-StoreStats RedisTier::stats() const {
-  StoreStats s;
-  s.hits = hits_.load(std::memory_order_relaxed);
-  s.misses = misses_.load(std::memory_order_relaxed);
-  s.stores = stores_.load(std::memory_order_relaxed);
-  s.rejected_too_large = rejected_.load(std::memory_order_relaxed);
-  return s;
-}
+StoreStats RedisTier::stats() const { return counters_.snapshot(); }
 
 }  // namespace cachecar::store

@@ -13,7 +13,6 @@
 #include "store/entry_codec.hpp"
 #include "store/store.hpp"
 
-#include <atomic>
 
 namespace cachecar::store {
 
@@ -43,7 +42,6 @@ class RedisTier final : public Store {
   boost::asio::awaitable<long long> publish(std::string channel, std::string message);
   // True when Redis answers PING now.
   boost::asio::awaitable<bool> ping();
-  std::uint64_t errors() const { return errors_.load(std::memory_order_relaxed); }
 
   static std::string escape_glob(std::string_view literal);
 
@@ -53,7 +51,7 @@ class RedisTier final : public Store {
   std::string entry_prefix_;  // "<namespace>e:"
   std::string tag_prefix_;    // "<namespace>t:"
   BodyCompression compression_;
-  std::atomic<std::uint64_t> hits_{0}, misses_{0}, stores_{0}, rejected_{0}, errors_{0};
+  StoreCounters counters_;
 };
 
 }  // namespace cachecar::store

@@ -9,6 +9,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -24,6 +25,36 @@ struct StoreStats {
   std::uint64_t stores = 0;
   std::uint64_t evictions = 0;
   std::uint64_t rejected_too_large = 0;
+  std::uint64_t errors = 0;
+
+  StoreStats& operator+=(const StoreStats& other) {
+    entries += other.entries;
+    bytes += other.bytes;
+    hits += other.hits;
+    misses += other.misses;
+    stores += other.stores;
+    evictions += other.evictions;
+    rejected_too_large += other.rejected_too_large;
+    errors += other.errors;
+    return *this;
+  }
+};
+
+// The event counters every store keeps; bumped from any thread.
+struct StoreCounters {
+  std::atomic<std::uint64_t> hits{0}, misses{0}, stores{0}, evictions{0}, rejected_too_large{0}, errors{0};
+
+  static void bump(std::atomic<std::uint64_t>& counter) { counter.fetch_add(1, std::memory_order_relaxed); }
+  StoreStats snapshot() const {
+    StoreStats s;
+    s.hits = hits.load(std::memory_order_relaxed);
+    s.misses = misses.load(std::memory_order_relaxed);
+    s.stores = stores.load(std::memory_order_relaxed);
+    s.evictions = evictions.load(std::memory_order_relaxed);
+    s.rejected_too_large = rejected_too_large.load(std::memory_order_relaxed);
+    s.errors = errors.load(std::memory_order_relaxed);
+    return s;
+  }
 };
 
 class Store {
