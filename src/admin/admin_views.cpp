@@ -87,6 +87,9 @@ json stats_view(const proxy::Runtime& runtime) {
     tiers["redis"] = store_stats(sum);
     tiers["redis"]["degraded"] = degraded;
   }
+  auto c = runtime.fetch_locks.stats();
+  json coalescing = {{"fetches", c.fetches}, {"collapsed", c.collapsed}, {"abandoned", c.abandoned},
+                     {"passes", c.passes}};
   const auto& b = runtime.bus;
   json rejected = json::object();
   for (std::size_t i = 0; i < invalidation::kRejectionCount; ++i) {
@@ -109,7 +112,8 @@ json stats_view(const proxy::Runtime& runtime) {
           {"stored", stats.stored()},
           {"origin_failures", origin_failures},
           {"tiers", tiers},
-          {"bus", bus}};
+          {"bus", bus},
+          {"coalescing", coalescing}};
 }
 
 json routes_view(const proxy::Runtime& runtime) {

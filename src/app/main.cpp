@@ -4,6 +4,8 @@
 #include "app/server.hpp"
 #include "config/config_loader.hpp"
 
+#include <sys/resource.h>
+
 #include <filesystem>
 #include <iostream>
 
@@ -43,5 +45,12 @@ int main(int argc, char** argv) {
     return 0;
   }
   app::configure_logging(loaded.config->log);
+  // A proxy holds two sockets per client in flight: take every descriptor
+  // the hard limit allows.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
   return app::run_server(std::move(*loaded.config));
 }

@@ -16,14 +16,16 @@ const char* to_string(CacheStatus status) {
   return "?";
 }
 
-CacheStatusText::CacheStatusText(CacheStatus status, long long ttl_seconds, bool stored, std::string_view detail) {
+CacheStatusText::CacheStatusText(CacheStatus status, long long ttl_seconds, bool stored, std::string_view detail,
+                                 bool collapsed) {
   int n;
   if (status == CacheStatus::hit) {
     n = std::snprintf(data_, sizeof data_, "cachecar; hit; ttl=%lld%s%.*s", ttl_seconds,
                       detail.empty() ? "" : "; detail=", static_cast<int>(detail.size()), detail.data());
   } else {
-    n = std::snprintf(data_, sizeof data_, "cachecar; fwd=%s%s%s%.*s", to_string(status), stored ? "; stored" : "",
-                      detail.empty() ? "" : "; detail=", static_cast<int>(detail.size()), detail.data());
+    n = std::snprintf(data_, sizeof data_, "cachecar; fwd=%s%s%s%s%.*s", to_string(status), stored ? "; stored" : "",
+                      collapsed ? "; collapsed" : "", detail.empty() ? "" : "; detail=",
+                      static_cast<int>(detail.size()), detail.data());
   }
   size_ = n < 0 ? 0 : std::min<std::size_t>(static_cast<std::size_t>(n), sizeof data_ - 1);
 }

@@ -22,10 +22,13 @@ const char* to_string(CacheStatus status);
 // The header's value in a fixed buffer, so that serving a hit allocates
 // nothing: "cachecar; hit; ttl=42", "cachecar; hit; ttl=42; detail=redis"
 // (found in the shared tier), "cachecar; fwd=miss; stored",
+// "cachecar; fwd=miss; collapsed" (served by a concurrent request's fetch),
 // "cachecar; fwd=miss; detail=no-store".
 class CacheStatusText {
  public:
-  CacheStatusText(CacheStatus status, long long ttl_seconds, bool stored, std::string_view detail);
+  // `collapsed`: served by another request's fetch of the same key.
+  CacheStatusText(CacheStatus status, long long ttl_seconds, bool stored, std::string_view detail,
+                  bool collapsed = false);
   std::string_view view() const { return {data_, size_}; }
 
  private:

@@ -22,6 +22,7 @@ namespace {
 
 constexpr std::uint32_t kOriginHeaderLimit = 64 * 1024;
 constexpr std::size_t kBodyChunk = 64 * 1024;
+constexpr int kMaxElections = 3;  // fetchers a waiter sees give up before it fetches itself
 
 bool is_idempotent(http::verb method) {
   switch (method) {
@@ -46,6 +47,8 @@ struct RequestHandler::Plan {
   bool store = false;  // the response may be stored under `key`
   const cache::KeyScratch* key = nullptr;
   const config::RouteValues* values = nullptr;  // the route's path variables
+  cache::FetchPermit* permit = nullptr;         // set: this request fetches for its waiters too
+  bool collapsed = false;                       // served by another request's fetch
   cache::RequestFacts request_facts;
   bool head_only = false;
   bool keep_alive = true;
@@ -149,6 +152,27 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
   } else {
     plan.status = CacheStatus::miss;
   }
+  if (!plan.route->coalesce) co_return co_await forward(request, client, peer, plan);
+
+  // One origin fetch per key: the first request fetches, the others wait
+  // for it (at most origin_timeout) and are served what it stored. When the
+  // fetcher gives up without a result, the waiters elect another.
+  for (int election = 0; election < kMaxElections; ++election) {
+    auto ticket = runtime_.fetch_locks.acquire(plan.key->key);
+    if (ticket.permit) {
+      plan.permit = &ticket.permit;
+      co_return co_await forward(request, client, peer, plan);
+    }
+    if (ticket.pass) break;  // recently uncacheable: do not queue behind it
+    auto [outcome, filled] = co_await ticket.flight->wait(runtime_.config.limits.origin_timeout);
+    if (outcome == cache::FlightOutcome::filled && filled && filled->fingerprint == plan.key->fingerprint) {
+      runtime_.fetch_locks.count_collapsed();
+      runtime_.stats.count(worker_, plan.slot, plan.status);
+      plan.collapsed = true;
+      co_return co_await serve_entry(client, *filled, plan, false, {}, Clock::now());
+    }
+    if (outcome != cache::FlightOutcome::abandoned) break;  // uncacheable, or waited long enough
+  }
   co_return co_await forward(request, client, peer, plan);
 }
 
@@ -159,7 +183,7 @@ asio::awaitable<bool> RequestHandler::serve_entry(beast::tcp_stream& client, con
   using std::chrono::seconds;
   long long resident = std::max<long long>(0, duration_cast<seconds>(now - entry.stored_at).count());
   long long ttl = std::max<long long>(0, duration_cast<seconds>(entry.expires_at - now).count());
-  cache::CacheStatusText status(plan.status, ttl, stored, detail);
+  cache::CacheStatusText status(plan.status, ttl, stored, detail, plan.collapsed);
   const char* connection = !plan.keep_alive      ? "Connection: close\r\n"
                            : plan.version < 11 ? "Connection: keep-alive\r\n"
                                                : "";
@@ -281,7 +305,9 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
       std::string_view outcome;
       bool stored = false;
       if (runtime_.invalidations.invalidated_since(fill_sequence, key, entry->tags)) {
-        outcome = "invalidated";  // it changed while we fetched: serve this answer, keep nothing
+        // It changed while we fetched: serve this answer, keep nothing, and
+        // let any waiters fetch the new version (the permit is abandoned).
+        outcome = "invalidated";
       } else if (runtime_.memory.insert(key, entry) != store::PutResult::stored) {
         outcome = "too-large";
       } else {
@@ -296,13 +322,19 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
           if (runtime_.invalidations.invalidated_since(fill_sequence, key, entry->tags)) {
             co_await redis_->erase(key);
             runtime_.memory.remove(key);
+            stored = false;
           }
         }
+        if (stored && plan.permit) plan.permit->filled(entry);  // before our own client write
       }
+      if (!stored && plan.permit && outcome == "too-large") plan.permit->uncacheable();
       co_return co_await serve_entry(client, *entry, plan, stored, outcome, now);
     }
     detail = "too-large";  // grew past max_entry_bytes: stream the rest, store nothing
   }
+  // Whatever is streamed is stored for nobody: waiters fetch for themselves,
+  // and for a while nobody queues behind this key.
+  if (plan.permit && plan.store) plan.permit->uncacheable();
 
   cache::CacheStatusText status(plan.status, 0, false, detail);
   net::RelayOptions options;

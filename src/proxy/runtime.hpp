@@ -5,6 +5,7 @@
 #pragma once
 
 #include "config/config.hpp"
+#include "cache/fetch_lock.hpp"
 #include "config/route_table.hpp"
 #include "invalidation/bus.hpp"
 #include "invalidation/gap.hpp"
@@ -34,6 +35,7 @@ struct Runtime {
   // the workers start; read-only afterwards, their counters thread-safe.
   std::vector<const store::RedisTier*> redis_tiers;
   Stats stats;
+  cache::FetchLocks fetch_locks;                // one origin fetch per key
   invalidation::InvalidationLog invalidations;  // "no stale set"
   invalidation::GapState gap;                   // the bus' gap rule
   invalidation::BusCounters bus;

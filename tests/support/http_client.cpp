@@ -1,6 +1,11 @@
 #include "support/http_client.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
@@ -141,6 +146,47 @@ HttpResponse HttpClient::raw(const std::string& bytes) {
     return failed;
   }
   return impl_->read_response(false);
+}
+
+std::vector<HttpResponse> concurrent_gets(std::uint16_t port, const std::string& target, int count,
+                                          std::chrono::milliseconds timeout) {
+  asio::io_context context;
+  std::vector<HttpResponse> responses(static_cast<std::size_t>(count));
+  constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+  for (auto& response : responses) {
+    asio::co_spawn(
+        context,
+        [&, out = &response]() -> asio::awaitable<void> {
+          beast::tcp_stream stream(co_await asio::this_coro::executor);
+          stream.expires_after(timeout);
+          auto [connect_error] =
+              co_await stream.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), use_tuple);
+          if (connect_error) {
+            out->error = "connect: " + connect_error.message();
+            co_return;
+          }
+          http::request<http::empty_body> req{http::verb::get, target, 11};
+          req.set(http::field::host, "127.0.0.1");
+          auto [write_error, written] = co_await http::async_write(stream, req, use_tuple);
+          if (write_error) {
+            out->error = "write: " + write_error.message();
+            co_return;
+          }
+          beast::flat_buffer buffer;
+          http::response<http::string_body> res;
+          auto [read_error, read] = co_await http::async_read(stream, buffer, res, use_tuple);
+          if (read_error) {
+            out->error = "read: " + read_error.message();
+            co_return;
+          }
+          out->status = res.result_int();
+          for (const auto& field : res) out->headers.emplace_back(field.name_string(), field.value());
+          out->body = res.body();
+        },
+        asio::detached);
+  }
+  context.run();
+  return responses;
 }
 
 HttpResponse http_request(std::uint16_t port, const std::string& method, const std::string& target,

@@ -47,6 +47,11 @@ class HttpClient {
   int connections_opened_ = 0;
 };
 
+// `count` GETs of `target` at the same time, each on a connection of its
+// own, all bounded by `timeout`; answers in no particular order.
+std::vector<HttpResponse> concurrent_gets(std::uint16_t port, const std::string& target, int count,
+                                          std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
 // One request on a fresh connection.
 HttpResponse http_request(std::uint16_t port, const std::string& method, const std::string& target,
                           const Headers& headers = {}, const std::string& body = {});

@@ -1,0 +1,102 @@
+// Local coalescing (issue 4): concurrent requests for one missing key cost
+// the origin one fetch.
+#include "support/fixture.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace cachecar::testing {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+const std::string kConfig = std::string(kTestBase) + R"(
+routes:
+  - name: product
+    match: { method: GET, path: "/products/{id:int}" }
+    entity: product
+    ttl: 5m
+  - name: knobs
+    match: { path: "/t/{*rest}" }
+    ttl: 5m
+  - name: solo
+    match: { path: "/t/solo/{*rest}" }
+    ttl: 5m
+    coalesce: false
+)";
+
+std::map<std::string, int> count_statuses(const std::vector<HttpResponse>& responses) {
+  std::map<std::string, int> counts;
+  for (const auto& r : responses) ++counts[r.header("Cache-Status")];
+  return counts;
+}
+
+TEST(Coalescing, AThousandConcurrentGetsOfAColdKeyCostOneOriginFetch) {
+  Origin origin;
+  Cachecar cachecar(origin.port(), kConfig);
+  auto started = std::chrono::steady_clock::now();
+  auto responses = concurrent_gets(cachecar.port(), "/products/77?delay_ms=200", 1000);
+  auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(origin.count("/products/77"), 1u);
+  std::string body;
+  int ok = 0;
+  for (const auto& r : responses) {
+    if (r.status != 200) continue;
+    ++ok;
+    if (body.empty()) body = r.body;
+    EXPECT_EQ(r.body, body);
+  }
+  EXPECT_EQ(ok, 1000) << responses[0].error;
+  auto statuses = count_statuses(responses);
+  EXPECT_EQ(statuses["cachecar; fwd=miss; stored"], 1);
+  int collapsed = statuses["cachecar; fwd=miss; collapsed"];
+  EXPECT_GT(collapsed, 0);
+  int hits = 0;
+  for (const auto& [status, n] : statuses) hits += status.rfind("cachecar; hit", 0) == 0 ? n : 0;
+  EXPECT_EQ(1 + collapsed + hits, 1000) << ::testing::PrintToString(statuses);
+  auto stats = json::parse(cachecar.admin("GET", "/admin/stats").body);
+  EXPECT_EQ(stats["coalescing"]["collapsed"], collapsed);
+  std::printf("1000 concurrent cold GETs: origin fetches %llu, collapsed %d, hits %d, wall %lld ms\n",
+              static_cast<unsigned long long>(origin.count("/products/77")), collapsed, hits,
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
+}
+
+TEST(Coalescing, WithCoalesceOffEveryRequestFetches) {
+  Origin origin;
+  Cachecar cachecar(origin.port(), kConfig);
+  auto responses = concurrent_gets(cachecar.port(), "/t/solo/x?delay_ms=200", 20);
+  EXPECT_EQ(origin.count("/t/solo/x"), 20u);
+  for (const auto& r : responses) EXPECT_EQ(r.status, 200);
+}
+
+TEST(Coalescing, AnUncacheableAnswerIsNotWaitedForAgain) {
+  Origin origin;
+  Cachecar cachecar(origin.port(), kConfig);
+  // First burst: waiters learn the answer cannot be shared and fetch themselves.
+  auto first = concurrent_gets(cachecar.port(), "/t/private?cc=private&delay_ms=100", 10);
+  for (const auto& r : first) EXPECT_EQ(r.status, 200);
+  // Then the key is passed straight through for a while, without queueing.
+  auto stats_before = json::parse(cachecar.admin("GET", "/admin/stats").body)["coalescing"];
+  cachecar.get("/t/private?cc=private&delay_ms=100");
+  auto stats_after = json::parse(cachecar.admin("GET", "/admin/stats").body)["coalescing"];
+  EXPECT_EQ(stats_after["passes"].get<int>(), stats_before["passes"].get<int>() + 1);
+  EXPECT_EQ(origin.count("/t/private"), 11u);
+}
+
+TEST(Coalescing, WaitersOfAFailedFetchElectANewFetcher) {
+  Origin origin;
+  Cachecar cachecar(origin.port(), std::string(kConfig) + "limits: { origin_timeout: 300ms }\n");
+  // The fetch times out (origin slower than origin_timeout); its waiters do
+  // not hang: each gets an answer within its own bound.
+  auto responses = concurrent_gets(cachecar.port(), "/t/slow?delay_ms=1000", 5, std::chrono::seconds(10));
+  for (const auto& r : responses) {
+    EXPECT_EQ(r.status, 504) << r.error;
+  }
+  EXPECT_GE(json::parse(cachecar.admin("GET", "/admin/stats").body)["coalescing"]["abandoned"].get<int>(), 1);
+}
+
+}  // namespace
+}  // namespace cachecar::testing
