@@ -67,6 +67,7 @@ FetchPermit& FetchPermit::operator=(FetchPermit&& other) noexcept {
     locks_ = other.locks_;
     key_ = std::move(other.key_);
     flight_ = std::move(other.flight_);
+    outcome_ = other.outcome_;
     other.flight_.reset();
   }
   return *this;
@@ -76,6 +77,7 @@ FetchPermit::~FetchPermit() { finish(FlightOutcome::abandoned, nullptr); }
 
 void FetchPermit::finish(FlightOutcome outcome, store::EntryPtr entry) {
   if (!flight_) return;
+  outcome_ = outcome;
   auto flight = std::move(flight_);
   flight_.reset();
   // Leave the table first: a request arriving now finds the stored entry

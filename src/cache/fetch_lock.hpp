@@ -55,6 +55,8 @@ class FetchPermit {
   ~FetchPermit();  // not finished: abandoned, and the waiters compete again
 
   explicit operator bool() const { return flight_ != nullptr; }
+  // How it ended so far: pending until filled/uncacheable (or destroyed).
+  FlightOutcome outcome() const { return outcome_; }
   void filled(store::EntryPtr entry) { finish(FlightOutcome::filled, std::move(entry)); }
   void uncacheable() { finish(FlightOutcome::uncacheable, nullptr); }
 
@@ -63,6 +65,7 @@ class FetchPermit {
   FetchLocks* locks_ = nullptr;
   std::string key_;
   std::shared_ptr<Flight> flight_;
+  FlightOutcome outcome_ = FlightOutcome::pending;
 };
 
 struct CoalescingStats {

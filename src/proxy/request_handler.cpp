@@ -7,6 +7,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+
 #include <array>
 #include <cstdio>
 
@@ -23,6 +26,7 @@ namespace {
 constexpr std::uint32_t kOriginHeaderLimit = 64 * 1024;
 constexpr std::size_t kBodyChunk = 64 * 1024;
 constexpr int kMaxElections = 3;  // fetchers a waiter sees give up before it fetches itself
+constexpr std::chrono::milliseconds kFleetPollInterval{10};  // how often a lease loser looks for the fill
 
 bool is_idempotent(http::verb method) {
   switch (method) {
@@ -161,10 +165,30 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
     auto ticket = runtime_.fetch_locks.acquire(plan.key->key);
     if (ticket.permit) {
       plan.permit = &ticket.permit;
-      co_return co_await forward(request, client, peer, plan);
+      std::string lease_token;
+      if (redis_) {
+        // This process' fetcher; now one fetcher for the whole fleet.
+        if (auto fleet_fill = co_await await_fleet(plan, lease_token)) {
+          runtime_.memory.insert(plan.key->key, fleet_fill);
+          ticket.permit.filled(fleet_fill);  // local waiters are served too
+          runtime_.fetch_locks.count_collapsed();
+          runtime_.stats.count(worker_, plan.slot, plan.status);
+          plan.collapsed = true;
+          co_return co_await serve_entry(client, *fleet_fill, plan, false, "fleet", Clock::now());
+        }
+      }
+      bool keep_alive = co_await forward(request, client, peer, plan);
+      if (!lease_token.empty()) {
+        co_await redis_->release_lease(plan.key->key, lease_token,
+                                       ticket.permit.outcome() == cache::FlightOutcome::uncacheable);
+      }
+      co_return keep_alive;
     }
     if (ticket.pass) break;  // recently uncacheable: do not queue behind it
-    auto [outcome, filled] = co_await ticket.flight->wait(runtime_.config.limits.origin_timeout);
+    // Our fetcher may first wait out a fleet lease, then fetch: wait for both.
+    auto limit = runtime_.config.limits.origin_timeout;
+    if (redis_) limit += fleet_lease_ttl();
+    auto [outcome, filled] = co_await ticket.flight->wait(limit);
     if (outcome == cache::FlightOutcome::filled && filled && filled->fingerprint == plan.key->fingerprint) {
       runtime_.fetch_locks.count_collapsed();
       runtime_.stats.count(worker_, plan.slot, plan.status);
@@ -174,6 +198,43 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
     if (outcome != cache::FlightOutcome::abandoned) break;  // uncacheable, or waited long enough
   }
   co_return co_await forward(request, client, peer, plan);
+}
+
+std::chrono::milliseconds RequestHandler::fleet_lease_ttl() const {
+  // The holder cannot keep the lease longer than a fetch may take: a holder
+  // that dies costs the fleet at most this long.
+  return runtime_.config.limits.origin_timeout + std::chrono::milliseconds(250);
+}
+
+asio::awaitable<store::EntryPtr> RequestHandler::await_fleet(const Plan& plan, std::string& lease_token) {
+  const auto& key = plan.key->key;
+  const auto lease_ttl = fleet_lease_ttl();
+  char token[17];
+  std::snprintf(token, sizeof token, "%016llx", static_cast<unsigned long long>(random_()) << 32 ^ random_());
+  for (int election = 0; election < kMaxElections; ++election) {
+    auto lease = co_await redis_->try_lease(key, token, lease_ttl);
+    if (lease == store::RedisTier::Lease::won) {
+      lease_token = token;
+      co_return nullptr;
+    }
+    if (lease == store::RedisTier::Lease::unavailable) co_return nullptr;
+    // Someone in the fleet is fetching: poll the shared tier for its fill.
+    asio::steady_timer poll(co_await asio::this_coro::executor);
+    auto deadline = std::chrono::steady_clock::now() + lease_ttl;
+    bool reelect = false;
+    while (std::chrono::steady_clock::now() < deadline) {
+      poll.expires_after(kFleetPollInterval);
+      co_await poll.async_wait(net::use_tuple);
+      auto entry = co_await redis_->get(key);
+      if (entry && entry->fingerprint == plan.key->fingerprint && Clock::now() < entry->expires_at) co_return entry;
+      auto state = co_await redis_->lease_state(key);
+      if (state == store::RedisTier::LeaseState::held) continue;
+      if (state == store::RedisTier::LeaseState::none) reelect = true;  // expired: its holder is gone
+      break;  // pass (uncacheable) or Redis trouble: fetch ourselves
+    }
+    if (!reelect) co_return nullptr;
+  }
+  co_return nullptr;
 }
 
 asio::awaitable<bool> RequestHandler::serve_entry(beast::tcp_stream& client, const store::Entry& entry,

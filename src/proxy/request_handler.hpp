@@ -36,6 +36,11 @@ class RequestHandler final : public net::RequestSink {
   struct Plan;
   class ScratchLease;
 
+  // With Redis: take the fleet lease for the plan's key (then `lease_token`
+  // is set and this request fetches), or wait for the holder's fill in Redis
+  // and return it. nullptr: fetch without the fleet (fail open, pass, timeout).
+  net::asio::awaitable<store::EntryPtr> await_fleet(const Plan& plan, std::string& lease_token);
+  std::chrono::milliseconds fleet_lease_ttl() const;
   net::asio::awaitable<bool> serve_entry(net::beast::tcp_stream& client, const store::Entry& entry, const Plan& plan,
                                          bool stored, std::string_view detail, store::Clock::time_point now);
   net::asio::awaitable<bool> forward(net::Request& request, net::beast::tcp_stream& client,

@@ -38,6 +38,16 @@ class RedisTier final : public Store {
   // Drops every entry carrying one of `tags`, atomically per call; returns how many.
   boost::asio::awaitable<std::uint64_t> purge_tags(std::vector<std::string> tags);
   StoreStats stats() const override;
+  // Fleet coalescing: one fetcher per key across every cachecar.
+  enum class Lease { won, lost, unavailable };
+  boost::asio::awaitable<Lease> try_lease(std::string key, std::string token, std::chrono::milliseconds ttl);
+  // Ends the lease if `token` still holds it. `pass`: the answer could not
+  // be stored, so the lease becomes a short "pass" mark telling waiters to
+  // fetch for themselves instead of electing fetchers one after another.
+  boost::asio::awaitable<void> release_lease(std::string key, std::string token, bool pass);
+  enum class LeaseState { none, held, pass, unknown };
+  boost::asio::awaitable<LeaseState> lease_state(std::string key);
+
   // PUBLISH; the number of subscribers that received it, or -1 on failure.
   boost::asio::awaitable<long long> publish(std::string channel, std::string message);
   // True when Redis answers PING now.
@@ -50,6 +60,7 @@ class RedisTier final : public Store {
   std::uint64_t max_entry_bytes_;
   std::string entry_prefix_;  // "<namespace>e:"
   std::string tag_prefix_;    // "<namespace>t:"
+  std::string lease_prefix_;  // "<namespace>lease:"
   BodyCompression compression_;
   StoreCounters counters_;
 };

@@ -1,11 +1,15 @@
 // Local coalescing (issue 4): concurrent requests for one missing key cost
 // the origin one fetch.
 #include "support/fixture.hpp"
+#include "support/redis_server.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <csignal>
+#include <future>
 #include <map>
+#include <thread>
 
 namespace cachecar::testing {
 namespace {
@@ -96,6 +100,73 @@ TEST(Coalescing, WaitersOfAFailedFetchElectANewFetcher) {
     EXPECT_EQ(r.status, 504) << r.error;
   }
   EXPECT_GE(json::parse(cachecar.admin("GET", "/admin/stats").body)["coalescing"]["abandoned"].get<int>(), 1);
+}
+
+std::string fleet_config(const RedisServer& redis) {
+  return kConfig + "limits: { origin_timeout: 1s }\nstore:\n  redis: { url: \"" + redis.url() +
+         "\", timeout: 200ms, pool: 2 }\n";
+}
+
+TEST(FleetCoalescing, ThreeProcessesThreeHundredColdGetsOneOriginFetch) {
+  RedisServer redis;
+  Origin origin;
+  Cachecar a(origin.port(), fleet_config(redis));
+  Cachecar b(origin.port(), fleet_config(redis));
+  Cachecar c(origin.port(), fleet_config(redis));
+  const std::string target = "/products/66?delay_ms=200";
+  std::vector<std::future<std::vector<HttpResponse>>> bursts;
+  for (auto* cachecar : {&a, &b, &c}) {
+    bursts.push_back(std::async(std::launch::async, [port = cachecar->port(), &target] {
+      return concurrent_gets(port, target, 100);
+    }));
+  }
+  std::map<std::string, int> statuses;
+  std::string body;
+  for (auto& burst : bursts) {
+    for (const auto& r : burst.get()) {
+      EXPECT_EQ(r.status, 200) << r.error;
+      if (body.empty()) body = r.body;
+      EXPECT_EQ(r.body, body);
+      ++statuses[r.header("Cache-Status")];
+    }
+  }
+  EXPECT_EQ(origin.count("/products/66"), 1u) << ::testing::PrintToString(statuses);
+  EXPECT_EQ(statuses["cachecar; fwd=miss; stored"], 1) << ::testing::PrintToString(statuses);
+  std::printf("3 processes x 100 concurrent cold GETs: origin fetches %llu; %s\n",
+              static_cast<unsigned long long>(origin.count("/products/66")),
+              ::testing::PrintToString(statuses).c_str());
+}
+
+TEST(FleetCoalescing, ALeaseHolderKilledMidFetchCostsTheFleetAtMostTheLease) {
+  RedisServer redis;
+  Origin origin;
+  Cachecar a(origin.port(), fleet_config(redis));
+  Cachecar b(origin.port(), fleet_config(redis));
+  Cachecar c(origin.port(), fleet_config(redis));
+  const std::string target = "/products/67?delay_ms=800";
+  auto holder = std::async(std::launch::async, [&] { return a.get(target); });
+  // A holds the fleet lease once its fetch is at the origin; then it dies.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (origin.stats()["in_flight"].get<int>() < 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(origin.stats()["in_flight"].get<int>(), 1);
+  a.process().send_signal(SIGKILL);
+  a.process().wait_exit(std::chrono::seconds(5));
+  auto started = std::chrono::steady_clock::now();
+  auto from_b = std::async(std::launch::async, [&] { return concurrent_gets(b.port(), target, 50); });
+  auto from_c = std::async(std::launch::async, [&] { return concurrent_gets(c.port(), target, 50); });
+  int ok = 0;
+  for (auto* burst : {&from_b, &from_c}) {
+    for (const auto& r : burst->get()) ok += r.status == 200 ? 1 : 0;
+  }
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  EXPECT_EQ(ok, 100);
+  EXPECT_LE(origin.count("/products/67"), 2u);
+  std::printf("lease holder killed mid-fetch: 100 requests on 2 peers done in %lld ms "
+              "(lease 1250 ms + origin 800 ms), origin fetches %llu\n",
+              static_cast<long long>(took.count()), static_cast<unsigned long long>(origin.count("/products/67")));
+  holder.wait();
 }
 
 }  // namespace
