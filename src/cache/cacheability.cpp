@@ -105,6 +105,14 @@ StorageDecision decide_storage(const RequestFacts& request, const ResponseFacts&
                                          policy.ttl);
   d.time_to_live = origin_counted ? jittered - duration_cast<milliseconds>(response.age) : jittered;
   d.verdict = d.time_to_live.count() > 0 ? StoreVerdict::store : StoreVerdict::expired;
+  bool revalidate = cc.must_revalidate || cc.proxy_revalidate || plain.must_revalidate || plain.proxy_revalidate;
+  if (!revalidate) {
+    if (policy.stale_if_error.count() > 0) {
+      d.stale_if_error = std::chrono::duration_cast<std::chrono::seconds>(policy.stale_if_error);
+    } else if (cc.stale_if_error) {
+      d.stale_if_error = *cc.stale_if_error;
+    }
+  }
   return d;
 }
 

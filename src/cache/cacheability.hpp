@@ -51,6 +51,10 @@ struct StorageDecision {
   StoreVerdict verdict = StoreVerdict::no_freshness;
   // Remaining freshness from `now`, jitter applied; meaningful for `store`.
   std::chrono::milliseconds time_to_live{0};
+  // How long past expiry the entry may answer when the origin fails: the
+  // route's stale_if_error, else the origin's (RFC 5861); 0 under
+  // must-revalidate / proxy-revalidate.
+  std::chrono::seconds stale_if_error{0};
 };
 
 // `jitter_draw` is a uniform random number in [0, 1): the stored lifetime

@@ -58,7 +58,8 @@ std::vector<std::string> route_tags(const config::RoutePolicy& route, const conf
 
 store::EntryPtr build_entry(const http::response_header<>& response, std::string body, std::string fingerprint,
                             std::vector<std::string> tags, store::Clock::time_point now,
-                            std::chrono::milliseconds time_to_live, std::chrono::seconds initial_age) {
+                            std::chrono::milliseconds time_to_live, std::chrono::seconds initial_age,
+                            std::chrono::seconds stale_if_error) {
   auto entry = std::make_shared<store::Entry>();
   std::string& head = entry->head;
   beast::string_view reason = response.reason();
@@ -86,6 +87,7 @@ store::EntryPtr build_entry(const http::response_header<>& response, std::string
   entry->stored_at = now;
   entry->expires_at = now + time_to_live;
   entry->initial_age_seconds = static_cast<std::uint32_t>(initial_age.count());
+  entry->stale_if_error_seconds = static_cast<std::uint32_t>(stale_if_error.count());
   return entry;
 }
 

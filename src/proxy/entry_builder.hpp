@@ -17,7 +17,8 @@ namespace http = net::http;
 
 store::EntryPtr build_entry(const http::response_header<>& response, std::string body, std::string fingerprint,
                             std::vector<std::string> tags, store::Clock::time_point now,
-                            std::chrono::milliseconds time_to_live, std::chrono::seconds initial_age);
+                            std::chrono::milliseconds time_to_live, std::chrono::seconds initial_age,
+                            std::chrono::seconds stale_if_error = std::chrono::seconds(0));
 
 // The route's `tags:` with {name} filled from the path variables, else from
 // the response header of that name; a tag whose value is missing is left out.

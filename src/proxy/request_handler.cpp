@@ -52,6 +52,7 @@ struct RequestHandler::Plan {
   const cache::KeyScratch* key = nullptr;
   const config::RouteValues* values = nullptr;  // the route's path variables
   cache::FetchPermit* permit = nullptr;         // set: this request fetches for its waiters too
+  store::EntryPtr stale;                        // the expired entry: the answer if the origin fails
   bool collapsed = false;                       // served by another request's fetch
   cache::RequestFacts request_facts;
   bool head_only = false;
@@ -153,6 +154,9 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
       co_return co_await serve_entry(client, *entry, plan, false, from_redis ? "redis" : "", now);
     }
     plan.status = CacheStatus::stale;
+    // Expired but not in doubt (the gap rule did not bar it): it may still
+    // answer if the origin fails, within its stale-if-error window.
+    if (now >= entry->expires_at) plan.stale = entry;
   } else {
     plan.status = CacheStatus::miss;
   }
@@ -243,7 +247,9 @@ asio::awaitable<bool> RequestHandler::serve_entry(beast::tcp_stream& client, con
   using std::chrono::duration_cast;
   using std::chrono::seconds;
   long long resident = std::max<long long>(0, duration_cast<seconds>(now - entry.stored_at).count());
-  long long ttl = std::max<long long>(0, duration_cast<seconds>(entry.expires_at - now).count());
+  // Negative for a stale answer, as RFC 9211 allows (floor: a moment past
+  // expiry is -1, not 0).
+  long long ttl = std::chrono::floor<seconds>(entry.expires_at - now).count();
   cache::CacheStatusText status(plan.status, ttl, stored, detail, plan.collapsed);
   const char* connection = !plan.keep_alive      ? "Connection: close\r\n"
                            : plan.version < 11 ? "Connection: keep-alive\r\n"
@@ -322,6 +328,11 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
   if (ec) co_return co_await reply_origin_failure(client, plan, ec);
 
   auto& response = parser->get();
+  if (response.result_int() >= 500 && stale_usable(plan)) {
+    // The origin answered with an error: the stale entry answers instead
+    // (the connection, its body unread, is not reused).
+    co_return co_await serve_stale(client, plan);
+  }
   const bool origin_keep_alive = parser->keep_alive();
   const auto now = Clock::now();
   std::string_view detail = plan.detail;
@@ -361,7 +372,7 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
       std::vector<std::string> tags = cache::implicit_tags(key);
       for (auto& tag : route_tags(*plan.route, *plan.values, response)) tags.push_back(std::move(tag));
       store::EntryPtr entry = build_entry(response, std::move(body), plan.key->fingerprint, std::move(tags), now,
-                                          decision.time_to_live, facts.age);
+                                          decision.time_to_live, facts.age, decision.stale_if_error);
       if (origin_keep_alive) pool_.release(std::move(connection));
       std::string_view outcome;
       bool stored = false;
@@ -411,7 +422,16 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
   co_return result.client_ok && result.client_keep_alive;
 }
 
-asio::awaitable<bool> RequestHandler::reply_origin_failure(beast::tcp_stream& client, const Plan& plan,
+bool RequestHandler::stale_usable(const Plan& plan) const {
+  return plan.stale && Clock::now() < plan.stale->usable_until();
+}
+
+asio::awaitable<bool> RequestHandler::serve_stale(beast::tcp_stream& client, Plan& plan) {
+  plan.status = CacheStatus::hit;
+  co_return co_await serve_entry(client, *plan.stale, plan, false, "stale-if-error", Clock::now());
+}
+
+asio::awaitable<bool> RequestHandler::reply_origin_failure(beast::tcp_stream& client, Plan& plan,
                                                            beast::error_code ec) {
   const auto& config = runtime_.config;
   OriginFailure failure = ec == beast::error::timeout              ? OriginFailure::timeout
@@ -432,6 +452,11 @@ asio::awaitable<bool> RequestHandler::reply_origin_failure(beast::tcp_stream& cl
     case OriginFailure::broken:
       reason = "origin " + config.origin.to_string() + " failed: " + ec.message();
       break;
+  }
+  if (stale_usable(plan)) {
+    spdlog::warn("route={} origin failure: {}; serving the stale entry (stale-if-error)",
+                 plan.route->name, reason);
+    co_return co_await serve_stale(client, plan);
   }
   spdlog::warn("route={} origin failure: {}", plan.route ? plan.route->name : "-", reason);
   cache::CacheStatusText cache_status(plan.status, 0, false,

@@ -45,8 +45,11 @@ class RequestHandler final : public net::RequestSink {
                                          bool stored, std::string_view detail, store::Clock::time_point now);
   net::asio::awaitable<bool> forward(net::Request& request, net::beast::tcp_stream& client,
                                      const net::tcp::endpoint& peer, Plan& plan);
-  net::asio::awaitable<bool> reply_origin_failure(net::beast::tcp_stream& client, const Plan& plan,
+  // A 502/504 with a reason, or the stale entry inside its stale-if-error window.
+  net::asio::awaitable<bool> reply_origin_failure(net::beast::tcp_stream& client, Plan& plan,
                                                   net::beast::error_code ec);
+  bool stale_usable(const Plan& plan) const;
+  net::asio::awaitable<bool> serve_stale(net::beast::tcp_stream& client, Plan& plan);
   void prepare_origin_request(net::Request& request, const net::tcp::endpoint& peer, const Plan& plan) const;
   double jitter_draw();
 

@@ -24,7 +24,11 @@ struct Entry {
   Clock::time_point stored_at;
   Clock::time_point expires_at;
   std::uint32_t initial_age_seconds = 0;  // Age the origin's response already had
+  std::uint32_t stale_if_error_seconds = 0;  // after expiry, usable this long when the origin fails
   std::uint16_t status = 200;
+
+  // When the shared tier may drop it: the last moment any rule can use it.
+  Clock::time_point usable_until() const { return expires_at + std::chrono::seconds(stale_if_error_seconds); }
 
   // Bytes this entry costs a store holding it under `key`: payload plus a
   // fixed allowance for the node, the index slot and the shared_ptr block.

@@ -11,7 +11,7 @@ namespace {
 
 // Layout (little-endian):
 //   "CCE" version:u8 compression:u8
-//   stored_at_ms:i64 expires_at_ms:i64 initial_age:u32 status:u16
+//   stored_at_ms:i64 expires_at_ms:i64 initial_age:u32 stale_if_error:u32 status:u16
 //   head:str fingerprint:str tag_count:u16 tags:str* body_size:u32 body:str
 // where str = length:u32 + bytes, and body is compressed as the header says.
 constexpr char kMagic[3] = {'C', 'C', 'E'};
@@ -112,6 +112,7 @@ std::string encode_entry(const Entry& entry, BodyCompression compression) {
   w.integer<std::int64_t>(to_ms(entry.stored_at));
   w.integer<std::int64_t>(to_ms(entry.expires_at));
   w.integer<std::uint32_t>(entry.initial_age_seconds);
+  w.integer<std::uint32_t>(entry.stale_if_error_seconds);
   w.integer<std::uint16_t>(entry.status);
   w.bytes(entry.head);
   w.bytes(entry.fingerprint);
@@ -133,7 +134,8 @@ std::optional<Entry> decode_entry(std::string_view bytes) {
   std::uint16_t tag_count = 0;
   std::uint32_t body_size = 0;
   std::string_view head, fingerprint, body;
-  if (!r.integer(stored) || !r.integer(expires) || !r.integer(e.initial_age_seconds) || !r.integer(e.status) ||
+  if (!r.integer(stored) || !r.integer(expires) || !r.integer(e.initial_age_seconds) ||
+      !r.integer(e.stale_if_error_seconds) || !r.integer(e.status) ||
       !r.bytes(head) || !r.bytes(fingerprint) || !r.integer(tag_count)) {
     return std::nullopt;
   }

@@ -116,8 +116,9 @@ asio::awaitable<PutResult> RedisTier::put(std::string key, EntryPtr entry) {
     StoreCounters::bump(counters_.rejected_too_large);
     co_return PutResult::too_large;
   }
-  auto ttl = std::chrono::duration_cast<std::chrono::milliseconds>(entry->expires_at - Clock::now());
-  if (ttl.count() <= 0) co_return PutResult::failed;  // already expired: nothing to share
+  // Kept while any rule can still use it (freshness, then stale-if-error).
+  auto ttl = std::chrono::duration_cast<std::chrono::milliseconds>(entry->usable_until() - Clock::now());
+  if (ttl.count() <= 0) co_return PutResult::failed;  // nothing left to share
   std::string full = entry_prefix_ + key;
   std::string bytes = encode_entry(*entry, compression_);
   std::string ttl_text = std::to_string(ttl.count());

@@ -110,6 +110,16 @@ TEST(Cacheability, VaryOutsideTheKeyIsNotStored) {
   EXPECT_EQ(decide(r, route_with_ttl(std::nullopt)).verdict, StoreVerdict::vary);
 }
 
+TEST(Cacheability, StaleIfErrorComesFromTheRouteOrTheOriginAndYieldsToMustRevalidate) {
+  auto route = route_with_ttl(seconds(60));
+  EXPECT_EQ(decide(response(), route).stale_if_error, seconds(0));
+  EXPECT_EQ(decide(response("max-age=10, stale-if-error=300"), route).stale_if_error, seconds(300));
+  route.stale_if_error = seconds(600);
+  EXPECT_EQ(decide(response("max-age=10, stale-if-error=300"), route).stale_if_error, seconds(600));
+  EXPECT_EQ(decide(response("max-age=10, must-revalidate"), route).stale_if_error, seconds(0));
+  EXPECT_EQ(decide(response("max-age=10, proxy-revalidate"), route).stale_if_error, seconds(0));
+}
+
 TEST(Cacheability, JitterOnlyShortensWithinItsBound) {
   auto route = route_with_ttl(seconds(100));
   route.ttl_jitter = 0.10;

@@ -1,0 +1,91 @@
+// stale-if-error (issue 4): when the origin fails or answers 5xx, an
+// expired entry answers instead, inside its window, unless the origin said
+// must-revalidate.
+#include "support/fixture.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <thread>
+
+namespace cachecar::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+// `query: []`: the knobs (?status=500) do not change the key, so the same
+// entry is asked for while the origin is told to fail.
+const std::string kConfig = std::string(kTestBase) + R"(
+defaults: { ttl_jitter: 0% }
+routes:
+  - name: long-window
+    match: { path: "/t/sie/{*rest}" }
+    ttl: 200ms
+    query: []
+    stale_if_error: 1m
+  - name: short-window
+    match: { path: "/t/brief/{*rest}" }
+    ttl: 200ms
+    query: []
+    stale_if_error: 1s
+)";
+
+// Asks for `target` until the fresh entry has expired, i.e. until the answer
+// is no longer a fresh hit; returns that answer.
+HttpResponse first_answer_after_expiry(Cachecar& cachecar, const std::string& target) {
+  HttpResponse r;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    r = cachecar.get(target);
+  } while (r.header("Cache-Status").rfind("cachecar; hit; ttl=", 0) == 0 &&
+           r.header("Cache-Status").find("stale") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline);
+  return r;
+}
+
+TEST(StaleIfError, AnOrigin5xxIsAnsweredWithTheStaleEntry) {
+  Origin origin;
+  Cachecar cachecar(origin.port(), kConfig);
+  auto fresh = cachecar.get("/t/sie/a");
+  ASSERT_EQ(fresh.header("Cache-Status"), "cachecar; fwd=miss; stored");
+  auto stale = first_answer_after_expiry(cachecar, "/t/sie/a?status=500");
+  EXPECT_EQ(stale.status, 200);
+  EXPECT_THAT(stale.header("Cache-Status"), StartsWith("cachecar; hit; ttl=-"));
+  EXPECT_THAT(stale.header("Cache-Status"), HasSubstr("detail=stale-if-error"));
+  EXPECT_EQ(stale.body, fresh.body);
+}
+
+TEST(StaleIfError, AStoppedOriginIsCoveredInsideTheWindowAndNotAfter) {
+  Origin origin;
+  Cachecar cachecar(origin.port(), kConfig);
+  auto fresh = cachecar.get("/t/brief/a");
+  origin.process().send_signal(SIGKILL);
+  origin.process().wait_exit(std::chrono::seconds(5));
+  auto stale = first_answer_after_expiry(cachecar, "/t/brief/a");
+  EXPECT_EQ(stale.status, 200);
+  EXPECT_THAT(stale.header("Cache-Status"), HasSubstr("detail=stale-if-error"));
+  EXPECT_EQ(stale.body, fresh.body);
+  // Past the 1 s window: the error is the answer.
+  HttpResponse after;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    after = cachecar.get("/t/brief/a");
+  } while (after.status == 200 && std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(after.status, 502);
+}
+
+TEST(StaleIfError, MustRevalidateForbidsIt) {
+  Origin origin;
+  Cachecar cachecar(origin.port(), kConfig);
+  ASSERT_EQ(cachecar.get("/t/sie/m?cc=must-revalidate").header("Cache-Status"), "cachecar; fwd=miss; stored");
+  auto after = first_answer_after_expiry(cachecar, "/t/sie/m?status=500");
+  EXPECT_EQ(after.status, 500);
+  EXPECT_THAT(after.header("Cache-Status"), StartsWith("cachecar; fwd=stale"));
+}
+
+}  // namespace
+}  // namespace cachecar::testing
