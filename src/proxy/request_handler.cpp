@@ -137,10 +137,13 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
 
   store::EntryPtr entry = runtime_.memory.find(plan.key->key);
   bool from_redis = false;
-  if (!entry && redis_) {
-    // Fails open: an unavailable Redis reads as a miss.
-    entry = co_await redis_->get(plan.key->key);
-    from_redis = entry != nullptr;
+  if (redis_ && (!entry || Clock::now() >= entry->expires_at)) {
+    // Not in memory, or expired there: a peer may have stored a fresher
+    // copy. Fails open: an unavailable Redis reads as a miss.
+    if (auto shared = co_await redis_->get(plan.key->key); shared && (!entry || shared->expires_at > entry->expires_at)) {
+      entry = std::move(shared);
+      from_redis = true;
+    }
   }
   const auto now = Clock::now();
   if (entry && entry->fingerprint == plan.key->fingerprint) {

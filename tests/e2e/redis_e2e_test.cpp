@@ -58,6 +58,29 @@ TEST_F(SharedRedisTest, AFillThroughOneIsARedisHitThroughTheOther) {
   EXPECT_EQ(stats["tiers"]["redis"]["hits"], 1);
 }
 
+TEST(SharedRedisExpiry, AnEntryExpiredInMemoryIsRenewedFromAPeersFreshCopy) {
+  RedisServer redis;
+  Origin origin;
+  std::string config = config_for(redis);
+  config.replace(config.find("  - name: knobs"), 0,
+                 "  - name: brief\n    match: { path: \"/t/brief/{*rest}\" }\n    ttl: 300ms\n    ttl_jitter: 0%\n");
+  Cachecar a(origin.port(), config);
+  Cachecar b(origin.port(), config);
+  b.get("/t/brief/x");  // B holds it in memory; it will expire there
+  // Wait until B's copy has expired, then let A fetch a fresh one (it goes to Redis too).
+  HttpResponse refill;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    refill = a.get("/t/brief/x");
+  } while (refill.header("Cache-Status").find("stored") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline);
+  ASSERT_THAT(refill.header("Cache-Status"), HasSubstr("stored"));
+  auto renewed = b.get("/t/brief/x");
+  EXPECT_THAT(renewed.header("Cache-Status"), HasSubstr("detail=redis"));
+  EXPECT_EQ(origin.count("/t/brief/x"), 2u) << "B renewed from Redis, not from the origin";
+}
+
 TEST_F(SharedRedisTest, LargeBodiesTravelThroughRedisIntact) {
   auto filled = a_.get("/t/large?size=200000");
   ASSERT_EQ(filled.header("Cache-Status"), "cachecar; fwd=miss; stored");
