@@ -25,7 +25,7 @@ namespace {
 
 constexpr std::uint32_t kOriginHeaderLimit = 64 * 1024;
 constexpr std::size_t kBodyChunk = 64 * 1024;
-constexpr int kMaxElections = 3;  // fetchers a waiter sees give up before it fetches itself
+constexpr int kMaxElections = 3;  // rounds a waiter waits (or elects) before it fetches itself
 constexpr std::chrono::milliseconds kFleetPollInterval{10};  // how often a lease loser looks for the fill
 
 bool is_idempotent(http::verb method) {
@@ -169,6 +169,16 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
   // for it (at most origin_timeout) and are served what it stored. When the
   // fetcher gives up without a result, the waiters elect another.
   for (int election = 0; election < kMaxElections; ++election) {
+    if (election > 0) {
+      // The fill may have landed while we waited: take it rather than fetch.
+      auto landed = runtime_.memory.find(plan.key->key);
+      if (landed && landed->fingerprint == plan.key->fingerprint && Clock::now() < landed->expires_at) {
+        runtime_.fetch_locks.count_collapsed();
+        runtime_.stats.count(worker_, plan.slot, plan.status);
+        plan.collapsed = true;
+        co_return co_await serve_entry(client, *landed, plan, false, {}, Clock::now());
+      }
+    }
     auto ticket = runtime_.fetch_locks.acquire(plan.key->key);
     if (ticket.permit) {
       plan.permit = &ticket.permit;
@@ -202,7 +212,10 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
       plan.collapsed = true;
       co_return co_await serve_entry(client, *filled, plan, false, {}, Clock::now());
     }
-    if (outcome != cache::FlightOutcome::abandoned) break;  // uncacheable, or waited long enough
+    // Uncacheable: fetch ourselves. Abandoned: elect a new fetcher. Still
+    // pending after our wait: the fetch is slow, not gone; wait another
+    // round rather than add to the origin's load (bounded by the elections).
+    if (outcome == cache::FlightOutcome::uncacheable) break;
   }
   co_return co_await forward(request, client, peer, plan);
 }
@@ -236,7 +249,14 @@ asio::awaitable<store::EntryPtr> RequestHandler::await_fleet(const Plan& plan, s
       if (entry && entry->fingerprint == plan.key->fingerprint && Clock::now() < entry->expires_at) co_return entry;
       auto state = co_await redis_->lease_state(key);
       if (state == store::RedisTier::LeaseState::held) continue;
-      if (state == store::RedisTier::LeaseState::none) reelect = true;  // expired: its holder is gone
+      if (state == store::RedisTier::LeaseState::none) {
+        // The holder stores its fill before it releases the lease, so a
+        // lease released since our look above has left its fill: look again.
+        // No fill: the lease expired, its holder is gone; elect anew.
+        auto fill = co_await redis_->get(key);
+        if (fill && fill->fingerprint == plan.key->fingerprint && Clock::now() < fill->expires_at) co_return fill;
+        reelect = true;
+      }
       break;  // pass (uncacheable) or Redis trouble: fetch ourselves
     }
     if (!reelect) co_return nullptr;

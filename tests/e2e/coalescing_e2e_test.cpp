@@ -162,7 +162,7 @@ TEST(FleetCoalescing, ALeaseHolderKilledMidFetchCostsTheFleetAtMostTheLease) {
   }
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   EXPECT_EQ(ok, 100);
-  EXPECT_LE(origin.count("/products/67"), 2u);
+  EXPECT_LE(origin.count("/products/67"), 2u) << "B:\n" << b.log() << "C:\n" << c.log();
   std::printf("lease holder killed mid-fetch: 100 requests on 2 peers done in %lld ms "
               "(lease 1250 ms + origin 800 ms), origin fetches %llu\n",
               static_cast<long long>(took.count()), static_cast<unsigned long long>(origin.count("/products/67")));
