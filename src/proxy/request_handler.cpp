@@ -240,7 +240,11 @@ asio::awaitable<store::EntryPtr> RequestHandler::await_fleet(const Plan& plan, s
     if (lease == store::RedisTier::Lease::unavailable) co_return nullptr;
     // Someone in the fleet is fetching: poll the shared tier for its fill.
     asio::steady_timer poll(co_await asio::this_coro::executor);
-    auto deadline = std::chrono::steady_clock::now() + lease_ttl;
+    // The lease's own expiry bounds this wait (a holder keeps it at most
+    // lease_ttl, and it was taken before we looked). The clock here is only
+    // a safety cap, set well past that: stopping near the expiry on a busy
+    // machine would make us a second fetcher without a lease.
+    auto deadline = std::chrono::steady_clock::now() + 2 * lease_ttl;
     bool reelect = false;
     while (std::chrono::steady_clock::now() < deadline) {
       poll.expires_after(kFleetPollInterval);
