@@ -22,7 +22,6 @@ class RouteTable {
 
   // Index of a route in the config's `routes` list (stable ids for stats).
   std::size_t index_of(const RoutePolicy* route) const { return static_cast<std::size_t>(route - base_); }
-  std::size_t size() const { return ordered_.size(); }
 
  private:
   const RoutePolicy* base_ = nullptr;

@@ -173,10 +173,7 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
       // The fill may have landed while we waited: take it rather than fetch.
       auto landed = runtime_.memory.find(plan.key->key);
       if (landed && landed->fingerprint == plan.key->fingerprint && Clock::now() < landed->expires_at) {
-        runtime_.fetch_locks.count_collapsed();
-        runtime_.stats.count(worker_, plan.slot, plan.status);
-        plan.collapsed = true;
-        co_return co_await serve_entry(client, *landed, plan, false, {}, Clock::now());
+        co_return co_await serve_collapsed(client, *landed, plan, {});
       }
     }
     auto ticket = runtime_.fetch_locks.acquire(plan.key->key);
@@ -188,10 +185,7 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
         if (auto fleet_fill = co_await await_fleet(plan, lease_token)) {
           runtime_.memory.insert(plan.key->key, fleet_fill);
           ticket.permit.filled(fleet_fill);  // local waiters are served too
-          runtime_.fetch_locks.count_collapsed();
-          runtime_.stats.count(worker_, plan.slot, plan.status);
-          plan.collapsed = true;
-          co_return co_await serve_entry(client, *fleet_fill, plan, false, "fleet", Clock::now());
+          co_return co_await serve_collapsed(client, *fleet_fill, plan, "fleet");
         }
       }
       bool keep_alive = co_await forward(request, client, peer, plan);
@@ -207,10 +201,7 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
     if (redis_) limit += fleet_lease_ttl();
     auto [outcome, filled] = co_await ticket.flight->wait(limit);
     if (outcome == cache::FlightOutcome::filled && filled && filled->fingerprint == plan.key->fingerprint) {
-      runtime_.fetch_locks.count_collapsed();
-      runtime_.stats.count(worker_, plan.slot, plan.status);
-      plan.collapsed = true;
-      co_return co_await serve_entry(client, *filled, plan, false, {}, Clock::now());
+      co_return co_await serve_collapsed(client, *filled, plan, {});
     }
     // Uncacheable: fetch ourselves. Abandoned: elect a new fetcher. Still
     // pending after our wait: the fetch is slow, not gone; wait another
@@ -266,6 +257,14 @@ asio::awaitable<store::EntryPtr> RequestHandler::await_fleet(const Plan& plan, s
     if (!reelect) co_return nullptr;
   }
   co_return nullptr;
+}
+
+asio::awaitable<bool> RequestHandler::serve_collapsed(beast::tcp_stream& client, const store::Entry& entry, Plan& plan,
+                                                      std::string_view detail) {
+  runtime_.fetch_locks.count_collapsed();
+  runtime_.stats.count(worker_, plan.slot, plan.status);
+  plan.collapsed = true;
+  co_return co_await serve_entry(client, entry, plan, false, detail, Clock::now());
 }
 
 asio::awaitable<bool> RequestHandler::serve_entry(beast::tcp_stream& client, const store::Entry& entry,

@@ -41,6 +41,9 @@ class RequestHandler final : public net::RequestSink {
   // and return it. nullptr: fetch without the fleet (fail open, pass, timeout).
   net::asio::awaitable<store::EntryPtr> await_fleet(const Plan& plan, std::string& lease_token);
   std::chrono::milliseconds fleet_lease_ttl() const;
+  // Serves what another request's fetch stored ("...; collapsed").
+  net::asio::awaitable<bool> serve_collapsed(net::beast::tcp_stream& client, const store::Entry& entry, Plan& plan,
+                                             std::string_view detail);
   net::asio::awaitable<bool> serve_entry(net::beast::tcp_stream& client, const store::Entry& entry, const Plan& plan,
                                          bool stored, std::string_view detail, store::Clock::time_point now);
   net::asio::awaitable<bool> forward(net::Request& request, net::beast::tcp_stream& client,
