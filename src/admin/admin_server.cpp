@@ -168,12 +168,14 @@ asio::awaitable<http::response<http::string_body>> AdminServer::dispatch(const n
     bool origin = co_await origin_reachable();
     bool listening = runtime_.listening.load();
     bool draining = runtime_.draining.load();
-    bool ready = listening && origin && !draining;
+    auto starting = runtime_.startup.pending();
+    bool ready = listening && origin && !draining && starting.empty();
     json body = {{"ready", ready},
                  {"config", runtime_.config.source_path},
                  {"listener", listening ? "up" : "down"},
                  {"origin", origin ? "reachable" : "unreachable"},
                  {"draining", draining},
+                 {"starting", starting},
                  {"redis", "not configured"}};
     if (auto* redis = invalidator_.redis()) {
       // Redis never makes cachecar unready: without it, memory and origin serve.

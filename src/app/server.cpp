@@ -90,6 +90,8 @@ int run_server(config::Config config) {
     options.channel = cfg.invalidation.channel;
     options.stream = cfg.invalidation.stream;
     options.policy = {cfg.invalidation.owners, cfg.invalidation.secret, cfg.invalidation.max_skew};
+    runtime.startup.add("bus");
+    options.on_first_attempt = [&runtime] { runtime.startup.done("bus"); };
     if (!cfg.invalidation.secret_env.empty() && cfg.invalidation.secret.empty()) {
       spdlog::warn("invalidation.secret_env names {}, which is not set: events are accepted unsigned",
                    cfg.invalidation.secret_env);

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <utility>
 
 namespace cachecar::invalidation {
 
@@ -61,11 +62,16 @@ asio::awaitable<void> Bus::run() {
     bool was_subscribed = ever_subscribed_;
     co_await session();
     if (*stopped) break;
+    first_attempt_over();
     if (ever_subscribed_ && !was_subscribed) backoff = kFirstBackoff;
     asio::steady_timer wait(executor_, backoff);
     co_await wait.async_wait(use_tuple);
     backoff = std::min(backoff * 2, kMaxBackoff);
   }
+}
+
+void Bus::first_attempt_over() {
+  if (auto notify = std::exchange(options_.on_first_attempt, nullptr)) notify();
 }
 
 asio::awaitable<void> Bus::session() {
@@ -124,6 +130,7 @@ asio::awaitable<void> Bus::session() {
         gap_.mark_subscribed(Clock::now(), ever_subscribed_);
         if (ever_subscribed_) spdlog::info("invalidation bus: subscribed again; entries filled before now will be refetched");
         ever_subscribed_ = true;
+        first_attempt_over();
         counters_.subscriptions.fetch_add(1, std::memory_order_relaxed);
       } else if (kind == "message" && reply->elements.size() == 3) {
         co_await handle_message(std::move(reply->elements[2].text));

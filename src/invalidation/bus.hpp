@@ -18,6 +18,7 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
 #include <memory>
 
 namespace cachecar::invalidation {
@@ -40,6 +41,9 @@ class Bus {
     std::string channel;
     std::string stream;  // empty: pub/sub only
     ValidationPolicy policy;
+    // Called once, when the first subscription is confirmed or the first
+    // attempt failed (Redis down must not hold start-up back).
+    std::function<void()> on_first_attempt;
   };
 
   Bus(boost::asio::any_io_executor executor, Options options, Invalidator& invalidator, GapState& gap,
@@ -56,6 +60,7 @@ class Bus {
   boost::asio::awaitable<void> run();
   boost::asio::awaitable<void> session();
   boost::asio::awaitable<void> read_stream();
+  void first_attempt_over();
 
   boost::asio::any_io_executor executor_;
   Options options_;

@@ -10,6 +10,7 @@
 #include "invalidation/bus.hpp"
 #include "invalidation/gap.hpp"
 #include "invalidation/log.hpp"
+#include "proxy/startup_gate.hpp"
 #include "proxy/stats.hpp"
 #include "store/memory_tier.hpp"
 #include "store/redis_tier.hpp"
@@ -39,6 +40,7 @@ struct Runtime {
   invalidation::InvalidationLog invalidations;  // "no stale set"
   invalidation::GapState gap;                   // the bus' gap rule
   invalidation::BusCounters bus;
+  StartupGate startup;  // readyz waits for these
   std::atomic<bool> listening{false};
   std::atomic<bool> draining{false};
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();

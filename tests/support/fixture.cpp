@@ -99,13 +99,27 @@ Cachecar::Cachecar(std::uint16_t origin_port, const std::string& yaml, std::map<
         }
         throw std::runtime_error("cachecar exited at start:\n" + log());
       }
-      if (http_request(admin_port_, "GET", "/healthz").status == 200) return;
+      if (http_request(admin_port_, "GET", "/healthz").status == 200) {
+        wait_for_startup(deadline);
+        return;
+      }
       // Not up yet: the listener binds within milliseconds of exec.
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     if (!port_taken) throw std::runtime_error("cachecar did not answer /healthz:\n" + log());
   }
   throw std::runtime_error("cachecar found no free port in 5 attempts:\n" + log());
+}
+
+void Cachecar::wait_for_startup(std::chrono::steady_clock::time_point deadline) {
+  // Up, but perhaps still subscribing to the bus or warming: /readyz lists
+  // what is pending. Tests start from a finished start-up.
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto ready = nlohmann::json::parse(http_request(admin_port_, "GET", "/readyz").body, nullptr, false);
+    if (ready.is_object() && ready.contains("starting") && ready["starting"].empty()) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  throw std::runtime_error("cachecar did not finish starting:\n" + log());
 }
 
 HttpResponse Cachecar::get(const std::string& target, const Headers& headers) {

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -52,7 +53,8 @@ inline constexpr const char* kTestBase = "workers: 1\ndrain_delay: 0s\nlog: { fo
 class Cachecar {
  public:
   // Writes a config of listen/origin/admin on fresh ports followed by
-  // `yaml`, starts the binary and waits (bounded) until /healthz answers.
+  // `yaml`, starts the binary and waits (bounded) until /healthz answers and
+  // /readyz has nothing left "starting" (bus subscription, warming).
   Cachecar(std::uint16_t origin_port, const std::string& yaml, std::map<std::string, std::string> env = {});
   std::uint16_t port() const { return port_; }
   std::uint16_t admin_port() const { return admin_port_; }
@@ -63,6 +65,7 @@ class Cachecar {
   std::string log() const;  // what cachecar wrote to stderr
 
  private:
+  void wait_for_startup(std::chrono::steady_clock::time_point deadline);
   TempDir dir_;
   std::uint16_t port_ = 0;
   std::uint16_t admin_port_ = 0;
