@@ -51,8 +51,13 @@ std::vector<std::pair<std::string, std::string>> query_params(std::string_view t
 }  // namespace
 
 AdminServer::AdminServer(asio::io_context& context, proxy::Runtime& runtime, net::tcp::endpoint endpoint,
-                         invalidation::Invalidator& invalidator)
-    : context_(context), runtime_(runtime), endpoint_(endpoint), acceptor_(context), invalidator_(invalidator) {}
+                         invalidation::Invalidator& invalidator, proxy::Warmer& warmer)
+    : context_(context),
+      runtime_(runtime),
+      endpoint_(endpoint),
+      acceptor_(context),
+      invalidator_(invalidator),
+      warmer_(warmer) {}
 
 void AdminServer::start() {
   acceptor_.open(endpoint_.protocol());
@@ -99,6 +104,50 @@ asio::awaitable<void> AdminServer::run_session(net::tcp::socket socket) {
   }
   beast::error_code ignored;
   stream.socket().shutdown(net::tcp::socket::shutdown_send, ignored);
+}
+
+// POST /admin/warm {"paths": ["/products/1", ...], "headers": {...}}: each
+// path fetched into the cache now, one after another (headers, optional,
+// go with every request); the answer says what became of each.
+net::asio::awaitable<http::response<http::string_body>> AdminServer::warm(const net::Request& request) {
+  constexpr std::size_t kMaxPaths = 100;
+  const unsigned version = request.version();
+  json body = json::parse(request.body(), nullptr, false);
+  if (body.is_discarded()) co_return error_response(http::status::bad_request, "body is not valid JSON", version);
+  if (!body.is_object() || !body.contains("paths") || !body["paths"].is_array() || body["paths"].empty()) {
+    co_return error_response(http::status::bad_request, "body must be {\"paths\": [\"/path\", ...]}", version);
+  }
+  if (body["paths"].size() > kMaxPaths) {
+    co_return error_response(http::status::bad_request,
+                             "at most " + std::to_string(kMaxPaths) + " paths per call", version);
+  }
+  for (const auto& path : body["paths"]) {
+    if (!path.is_string() || path.get<std::string>().empty() || path.get<std::string>().front() != '/') {
+      co_return error_response(http::status::bad_request, "every path must be a string starting with '/'", version);
+    }
+  }
+  // Optional request headers for every path (a tenant-scoped route needs its tenant header).
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (body.contains("headers")) {
+    if (!body["headers"].is_object()) {
+      co_return error_response(http::status::bad_request, "headers must be an object of strings", version);
+    }
+    for (const auto& [name, value] : body["headers"].items()) {
+      if (!value.is_string() || name.empty()) {
+        co_return error_response(http::status::bad_request, "headers must be an object of strings", version);
+      }
+      headers.emplace_back(name, value.get<std::string>());
+    }
+  }
+  json results = json::array();
+  std::size_t stored = 0;
+  for (const auto& path : body["paths"]) {
+    auto result = co_await warmer_.warm(path.get<std::string>(), headers);
+    if (result.stored) ++stored;
+    results.push_back({{"path", path}, {"outcome", result.outcome}});
+  }
+  spdlog::info("admin warm: {} of {} paths stored", stored, results.size());
+  co_return json_response(http::status::ok, {{"warmed", stored}, {"results", results}}, version);
 }
 
 // POST /admin/invalidate: an event as SPEC §5 has it, checked like one
@@ -220,8 +269,10 @@ asio::awaitable<http::response<http::string_body>> AdminServer::dispatch(const n
     co_return json_response(http::status::ok, result, version);
   }
   if (path == "/admin/invalidate" && is_post) co_return co_await publish_event(request);
+  if (path == "/admin/warm" && is_post) co_return co_await warm(request);
   const bool known = path == "/healthz" || path == "/readyz" || path == "/admin/stats" || path == "/admin/routes" ||
-                     path == "/admin/keys/explain" || path == "/admin/purge" || path == "/admin/invalidate";
+                     path == "/admin/keys/explain" || path == "/admin/purge" || path == "/admin/invalidate" ||
+                     path == "/admin/warm";
   if (known) co_return error_response(http::status::method_not_allowed, "method not allowed on this path", version);
   co_return error_response(http::status::not_found, "no admin endpoint at " + std::string(path), version);
 }

@@ -7,6 +7,7 @@
 #include "admin/admin_views.hpp"
 #include "net/beast.hpp"
 #include "proxy/runtime.hpp"
+#include "proxy/warmer.hpp"
 #include "invalidation/invalidator.hpp"
 
 namespace cachecar::admin {
@@ -15,9 +16,10 @@ namespace http = net::http;
 
 class AdminServer {
  public:
-  // `invalidator` applies purges to both tiers; it runs on `context` too.
+  // `invalidator` applies purges to both tiers and `warmer` fetches for
+  // POST /admin/warm; both run on `context` too.
   AdminServer(net::asio::io_context& context, proxy::Runtime& runtime, net::tcp::endpoint endpoint,
-              invalidation::Invalidator& invalidator);
+              invalidation::Invalidator& invalidator, proxy::Warmer& warmer);
 
   // Binds and starts accepting; throws boost::system::system_error on failure.
   void start();
@@ -29,12 +31,14 @@ class AdminServer {
   net::asio::awaitable<http::response<http::string_body>> dispatch(const net::Request& request);
   net::asio::awaitable<bool> origin_reachable();
   net::asio::awaitable<http::response<http::string_body>> publish_event(const net::Request& request);
+  net::asio::awaitable<http::response<http::string_body>> warm(const net::Request& request);
 
   net::asio::io_context& context_;
   proxy::Runtime& runtime_;
   net::tcp::endpoint endpoint_;
   net::tcp::acceptor acceptor_;
   invalidation::Invalidator& invalidator_;
+  proxy::Warmer& warmer_;
 };
 
 }  // namespace cachecar::admin

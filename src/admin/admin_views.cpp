@@ -90,6 +90,19 @@ json stats_view(const proxy::Runtime& runtime) {
   auto c = runtime.fetch_locks.stats();
   json coalescing = {{"fetches", c.fetches}, {"collapsed", c.collapsed}, {"abandoned", c.abandoned},
                      {"passes", c.passes}};
+  const auto& f = runtime.refreshes;
+  json refresh_outcomes = json::object();
+  for (std::size_t i = 0; i < proxy::kRefreshOutcomeCount; ++i) {
+    refresh_outcomes[proxy::to_string(static_cast<proxy::RefreshOutcome>(i))] = f.outcomes[i].load();
+  }
+  json refreshes = {{"background", f.background.load()},
+                    {"outcomes", refresh_outcomes},
+                    {"early", f.early.load()},
+                    {"stale_while_revalidate", f.stale_while_revalidate.load()},
+                    {"revalidated", f.revalidated.load()},
+                    {"rebuild_waits", f.rebuild_waits.load()},
+                    {"rebuild_stale", f.rebuild_stale.load()},
+                    {"rebuild_rejected", f.rebuild_rejected.load()}};
   const auto& b = runtime.bus;
   json rejected = json::object();
   for (std::size_t i = 0; i < invalidation::kRejectionCount; ++i) {
@@ -113,7 +126,8 @@ json stats_view(const proxy::Runtime& runtime) {
           {"origin_failures", origin_failures},
           {"tiers", tiers},
           {"bus", bus},
-          {"coalescing", coalescing}};
+          {"coalescing", coalescing},
+          {"refreshes", refreshes}};
 }
 
 json routes_view(const proxy::Runtime& runtime) {

@@ -7,6 +7,7 @@
 #include "net/listener.hpp"
 #include "proxy/request_handler.hpp"
 #include "proxy/runtime.hpp"
+#include "proxy/warmer.hpp"
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -82,7 +83,8 @@ int run_server(config::Config config) {
                                                        cfg.memory.max_entry_bytes);
   }
   invalidation::Invalidator invalidator(runtime.memory, control_redis.get(), runtime.invalidations, cfg.environment);
-  admin::AdminServer admin_server(admin_context, runtime, *admin_listen, invalidator);
+  proxy::Warmer warmer(runtime, admin_context.get_executor());
+  admin::AdminServer admin_server(admin_context, runtime, *admin_listen, invalidator, warmer);
   std::unique_ptr<invalidation::Bus> bus;
   if (cfg.redis) {
     invalidation::Bus::Options options;
@@ -108,6 +110,7 @@ int run_server(config::Config config) {
     spdlog::error("cannot listen on admin {}: {}", cfg.admin.listen.to_string(), e.code().message());
     return 1;
   }
+  warmer.start();
   auto admin_guard = asio::make_work_guard(admin_context);
   std::thread admin_thread([&] { admin_context.run(); });
 

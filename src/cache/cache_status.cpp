@@ -17,14 +17,16 @@ const char* to_string(CacheStatus status) {
 }
 
 CacheStatusText::CacheStatusText(CacheStatus status, long long ttl_seconds, bool stored, std::string_view detail,
-                                 bool collapsed) {
+                                 bool collapsed, unsigned fwd_status) {
   int n;
   if (status == CacheStatus::hit) {
     n = std::snprintf(data_, sizeof data_, "cachecar; hit; ttl=%lld%s%.*s", ttl_seconds,
                       detail.empty() ? "" : "; detail=", static_cast<int>(detail.size()), detail.data());
   } else {
-    n = std::snprintf(data_, sizeof data_, "cachecar; fwd=%s%s%s%s%.*s", to_string(status), stored ? "; stored" : "",
-                      collapsed ? "; collapsed" : "", detail.empty() ? "" : "; detail=",
+    char forwarded_status[24] = "";
+    if (fwd_status != 0) std::snprintf(forwarded_status, sizeof forwarded_status, "; fwd-status=%u", fwd_status);
+    n = std::snprintf(data_, sizeof data_, "cachecar; fwd=%s%s%s%s%s%.*s", to_string(status), forwarded_status,
+                      stored ? "; stored" : "", collapsed ? "; collapsed" : "", detail.empty() ? "" : "; detail=",
                       static_cast<int>(detail.size()), detail.data());
   }
   size_ = n < 0 ? 0 : std::min<std::size_t>(static_cast<std::size_t>(n), sizeof data_ - 1);

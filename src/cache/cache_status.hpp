@@ -27,8 +27,10 @@ const char* to_string(CacheStatus status);
 class CacheStatusText {
  public:
   // `collapsed`: served by another request's fetch of the same key.
+  // `fwd_status`: the origin's status when it differs from the one sent
+  // (304 to a revalidation); 0 leaves fwd-status out.
   CacheStatusText(CacheStatus status, long long ttl_seconds, bool stored, std::string_view detail,
-                  bool collapsed = false);
+                  bool collapsed = false, unsigned fwd_status = 0);
   std::string_view view() const { return {data_, size_}; }
 
  private:

@@ -106,11 +106,18 @@ StorageDecision decide_storage(const RequestFacts& request, const ResponseFacts&
   d.time_to_live = origin_counted ? jittered - duration_cast<milliseconds>(response.age) : jittered;
   d.verdict = d.time_to_live.count() > 0 ? StoreVerdict::store : StoreVerdict::expired;
   bool revalidate = cc.must_revalidate || cc.proxy_revalidate || plain.must_revalidate || plain.proxy_revalidate;
+  d.must_revalidate = revalidate;
   if (!revalidate) {
+    using std::chrono::seconds;
     if (policy.stale_if_error.count() > 0) {
-      d.stale_if_error = std::chrono::duration_cast<std::chrono::seconds>(policy.stale_if_error);
+      d.stale_if_error = duration_cast<seconds>(policy.stale_if_error);
     } else if (cc.stale_if_error) {
       d.stale_if_error = *cc.stale_if_error;
+    }
+    if (policy.stale_while_revalidate.count() > 0) {
+      d.stale_while_revalidate = duration_cast<seconds>(policy.stale_while_revalidate);
+    } else if (cc.stale_while_revalidate) {
+      d.stale_while_revalidate = *cc.stale_while_revalidate;
     }
   }
   return d;

@@ -55,6 +55,11 @@ struct StorageDecision {
   // route's stale_if_error, else the origin's (RFC 5861); 0 under
   // must-revalidate / proxy-revalidate.
   std::chrono::seconds stale_if_error{0};
+  // How long past expiry the entry is served while one background refresh
+  // runs: the route's stale_while_revalidate, else the origin's (RFC 5861);
+  // 0 under must-revalidate / proxy-revalidate.
+  std::chrono::seconds stale_while_revalidate{0};
+  bool must_revalidate = false;  // never served stale
 };
 
 // `jitter_draw` is a uniform random number in [0, 1): the stored lifetime

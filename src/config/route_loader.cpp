@@ -171,6 +171,16 @@ void validate_route(YamlReader& r, const YAML::Node& node, const MergedPolicy& p
     r.error(p["ttl"], where + ".ttl: 0 with stale_while_revalidate would serve every request stale; "
                               "set a ttl above 0");
   }
+  // (Warm paths of a tenant-scoped route are allowed, as SPEC's example has
+  // them, but a warm request carries no tenant: the warmer says so and
+  // skips them; POST /admin/warm can send the tenant header.)
+  if (!route.warm.empty() && (route.mode == RouteMode::bypass || route.mode == RouteMode::write_through)) {
+    r.error(p["warm"], where + ".warm: a " + std::string(to_string(route.mode)) + " route caches nothing to warm");
+  }
+  if (route.mode == RouteMode::stale_while_revalidate && route.stale_while_revalidate.count() == 0) {
+    r.error(node, where + ": mode stale-while-revalidate needs 'stale_while_revalidate: DURATION' (how long a "
+                          "stale entry may be served while it is refreshed)");
+  }
   if (route.mode == RouteMode::write_through) {
     if (route.refreshes.empty()) r.error(node, where + ": mode write-through needs 'refreshes: <read route>'");
     bool reads = route.methods.empty() || std::any_of(route.methods.begin(), route.methods.end(), [](auto& m) {

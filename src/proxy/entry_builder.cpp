@@ -58,8 +58,8 @@ std::vector<std::string> route_tags(const config::RoutePolicy& route, const conf
 
 store::EntryPtr build_entry(const http::response_header<>& response, std::string body, std::string fingerprint,
                             std::vector<std::string> tags, store::Clock::time_point now,
-                            std::chrono::milliseconds time_to_live, std::chrono::seconds initial_age,
-                            std::chrono::seconds stale_if_error) {
+                            const cache::StorageDecision& decision, std::chrono::seconds initial_age,
+                            std::uint32_t rebuild_ms) {
   auto entry = std::make_shared<store::Entry>();
   std::string& head = entry->head;
   beast::string_view reason = response.reason();
@@ -85,10 +85,42 @@ store::EntryPtr build_entry(const http::response_header<>& response, std::string
   entry->tags = std::move(tags);
   entry->status = static_cast<std::uint16_t>(response.result_int());
   entry->stored_at = now;
-  entry->expires_at = now + time_to_live;
+  entry->expires_at = now + decision.time_to_live;
   entry->initial_age_seconds = static_cast<std::uint32_t>(initial_age.count());
-  entry->stale_if_error_seconds = static_cast<std::uint32_t>(stale_if_error.count());
+  entry->stale_if_error_seconds = static_cast<std::uint32_t>(decision.stale_if_error.count());
+  entry->stale_while_revalidate_seconds = static_cast<std::uint32_t>(decision.stale_while_revalidate.count());
+  entry->must_revalidate = decision.must_revalidate;
+  entry->rebuild_ms = rebuild_ms;
   return entry;
+}
+
+std::optional<http::response_header<>> parse_head(const std::string& head) {
+  http::response_parser<http::empty_body> parser;
+  parser.skip(true);  // the head only: the body lives apart
+  parser.eager(false);
+  std::string text = head + "\r\n";
+  beast::error_code ec;
+  parser.put(net::asio::buffer(text), ec);
+  if (ec || !parser.is_header_done()) return std::nullopt;
+  return parser.release().base();
+}
+
+std::optional<std::string_view> head_field(std::string_view head, std::string_view name) {
+  std::size_t line = head.find("\r\n");  // past the status line
+  while (line != std::string_view::npos && line + 2 < head.size()) {
+    std::size_t start = line + 2;
+    std::size_t end = head.find("\r\n", start);
+    if (end == std::string_view::npos) break;
+    std::string_view field = head.substr(start, end - start);
+    if (field.size() > name.size() && field[name.size()] == ':' &&
+        beast::iequals(field.substr(0, name.size()), name)) {
+      std::string_view value = field.substr(name.size() + 1);
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+      return value;
+    }
+    line = end;
+  }
+  return std::nullopt;
 }
 
 }  // namespace cachecar::proxy

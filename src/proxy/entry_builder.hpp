@@ -2,11 +2,13 @@
 // head is serialized once, here, so that every hit is a single gather write.
 #pragma once
 
+#include "cache/cacheability.hpp"
 #include "config/config.hpp"
 #include "net/beast.hpp"
 #include "store/entry.hpp"
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,10 +17,18 @@ namespace cachecar::proxy {
 namespace beast = net::beast;
 namespace http = net::http;
 
+// `decision` supplies the lifetime and stale windows; `rebuild_ms` is how
+// long the origin took (early refresh uses it).
 store::EntryPtr build_entry(const http::response_header<>& response, std::string body, std::string fingerprint,
                             std::vector<std::string> tags, store::Clock::time_point now,
-                            std::chrono::milliseconds time_to_live, std::chrono::seconds initial_age,
-                            std::chrono::seconds stale_if_error = std::chrono::seconds(0));
+                            const cache::StorageDecision& decision, std::chrono::seconds initial_age,
+                            std::uint32_t rebuild_ms = 0);
+
+// A stored head read back into fields (for a 304 to update); nullopt if
+// it does not parse.
+std::optional<http::response_header<>> parse_head(const std::string& head);
+// The value of the first field called `name` in a stored head.
+std::optional<std::string_view> head_field(std::string_view head, std::string_view name);
 
 // The route's `tags:` with {name} filled from the path variables, else from
 // the response header of that name; a tag whose value is missing is left out.

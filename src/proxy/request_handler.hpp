@@ -1,7 +1,15 @@
 // The per-request flow of one worker (DESIGN "The request's path"):
-//   route -> key -> memory lookup -> fresh hit: one gather write
-//                                 -> otherwise: origin fetch -> store when
-//                                    cacheable -> serve; or stream through.
+//   route -> key -> memory, then Redis -> fresh hit: one gather write (and,
+//                                         with early_refresh, perhaps a
+//                                         background refresh)
+//                  -> stale inside stale-while-revalidate: served at once,
+//                     one background refresh
+//                  -> otherwise: one fetch per key (local permit, fleet
+//                     lease), conditional when the stale entry has
+//                     validators, within the route's rebuild budget ->
+//                     store when cacheable -> serve; or stream through.
+// request_handler.cpp holds the lookup and coalescing, origin_forward.cpp
+// the exchange with the origin.
 // Each decision is recorded as one CacheStatus, which becomes the
 // Cache-Status header and the stats. One handler per worker; it runs only
 // on that worker's thread, and many requests interleave on it, so nothing
@@ -13,6 +21,7 @@
 #include "cache/key_builder.hpp"
 #include "net/listener.hpp"
 #include "net/origin_pool.hpp"
+#include "proxy/filler.hpp"
 #include "proxy/runtime.hpp"
 
 #include <memory>
@@ -28,9 +37,8 @@ class RequestHandler final : public net::RequestSink {
   net::asio::awaitable<bool> handle(net::Request& request, net::beast::tcp_stream& client,
                                     const net::tcp::endpoint& peer) override;
 
-  const net::OriginPool& origin_pool() const { return pool_; }
   // This worker's shared tier, or nullptr without store.redis.
-  const store::RedisTier* redis_tier() const { return redis_.get(); }
+  const store::RedisTier* redis_tier() { return filler_.redis(); }
 
  private:
   struct Plan;
@@ -40,27 +48,39 @@ class RequestHandler final : public net::RequestSink {
   // is set and this request fetches), or wait for the holder's fill in Redis
   // and return it. nullptr: fetch without the fleet (fail open, pass, timeout).
   net::asio::awaitable<store::EntryPtr> await_fleet(const Plan& plan, std::string& lease_token);
-  std::chrono::milliseconds fleet_lease_ttl() const;
+  // Starts one background refresh of the plan's key unless a fetch of it
+  // is already running in this process.
+  void refresh_in_background(const net::Request& request, const Plan& plan, store::EntryPtr current);
+  bool early_refresh_due(const Plan& plan, const store::Entry& entry, store::Clock::time_point now);
   // Serves what another request's fetch stored ("...; collapsed").
   net::asio::awaitable<bool> serve_collapsed(net::beast::tcp_stream& client, const store::Entry& entry, Plan& plan,
                                              std::string_view detail);
   net::asio::awaitable<bool> serve_entry(net::beast::tcp_stream& client, const store::Entry& entry, const Plan& plan,
                                          bool stored, std::string_view detail, store::Clock::time_point now);
+  // One gather write: [stored head][Age, Cache-Status][body].
+  net::asio::awaitable<bool> write_entry(net::beast::tcp_stream& client, const store::Entry& entry, const Plan& plan,
+                                         cache::CacheStatusText status, store::Clock::time_point now);
   net::asio::awaitable<bool> forward(net::Request& request, net::beast::tcp_stream& client,
                                      const net::tcp::endpoint& peer, Plan& plan);
   // A 502/504 with a reason, or the stale entry inside its stale-if-error window.
   net::asio::awaitable<bool> reply_origin_failure(net::beast::tcp_stream& client, Plan& plan,
                                                   net::beast::error_code ec);
   bool stale_usable(const Plan& plan) const;
-  net::asio::awaitable<bool> serve_stale(net::beast::tcp_stream& client, Plan& plan);
+  net::asio::awaitable<bool> serve_stale(net::beast::tcp_stream& client, Plan& plan, std::string_view why);
+  // rebuild_rate: true to go ahead (perhaps after a wait for a token);
+  // false when the request was answered (stale, or 503 with Retry-After).
+  net::asio::awaitable<bool> within_rebuild_budget(net::beast::tcp_stream& client, Plan& plan, bool& keep_alive);
+  // A 304 to our conditional request: the stale entry, refreshed, answers.
+  net::asio::awaitable<bool> serve_revalidated(net::beast::tcp_stream& client, Plan& plan,
+                                               const net::http::response_header<>& not_modified,
+                                               std::uint64_t fill_sequence, std::uint32_t rebuild_ms);
   void prepare_origin_request(net::Request& request, const net::tcp::endpoint& peer, const Plan& plan) const;
-  double jitter_draw();
+  FillTarget fill_target(const Plan& plan) const;
 
   Runtime& runtime_;
   std::size_t worker_;
-  net::OriginPool pool_;
-  std::unique_ptr<store::RedisTier> redis_;
-  std::minstd_rand random_;
+  net::asio::any_io_executor executor_;
+  Filler filler_;
   // Key buffers reused across requests of this worker, so keys stop
   // allocating once the buffers have grown.
   std::vector<std::unique_ptr<cache::KeyScratch>> free_scratch_;

@@ -8,6 +8,11 @@ Runtime::Runtime(config::Config config_in, std::size_t worker_count, boost::asio
       workers(worker_count),
       origin_endpoint(origin),
       memory(config.memory.max_bytes, config.memory.max_entry_bytes),
-      stats(worker_count, config.routes.size()) {}
+      stats(worker_count + 1, config.routes.size()),
+      rebuild_budgets([this] {
+        std::vector<std::optional<double>> rates;
+        for (const auto& route : config.routes) rates.push_back(route.rebuild_rate);
+        return rates;
+      }()) {}
 
 }  // namespace cachecar::proxy

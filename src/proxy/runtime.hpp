@@ -6,10 +6,12 @@
 
 #include "config/config.hpp"
 #include "cache/fetch_lock.hpp"
+#include "cache/rebuild_budget.hpp"
 #include "config/route_table.hpp"
 #include "invalidation/bus.hpp"
 #include "invalidation/gap.hpp"
 #include "invalidation/log.hpp"
+#include "proxy/refresh_counters.hpp"
 #include "proxy/startup_gate.hpp"
 #include "proxy/stats.hpp"
 #include "store/memory_tier.hpp"
@@ -29,7 +31,7 @@ struct Runtime {
 
   const config::Config config;
   const config::RouteTable routes;  // views config.routes
-  const std::size_t workers;
+  const std::size_t workers;  // the control thread counts as one more stats slot: control_slot()
   const boost::asio::ip::tcp::endpoint origin_endpoint;
   store::MemoryTier memory;
   // Each worker's Redis tier (empty without store.redis), registered before
@@ -37,6 +39,8 @@ struct Runtime {
   std::vector<const store::RedisTier*> redis_tiers;
   Stats stats;
   cache::FetchLocks fetch_locks;                // one origin fetch per key
+  cache::RebuildBudgets rebuild_budgets;        // per route slot: rebuild_rate
+  RefreshCounters refreshes;
   invalidation::InvalidationLog invalidations;  // "no stale set"
   invalidation::GapState gap;                   // the bus' gap rule
   invalidation::BusCounters bus;
@@ -44,6 +48,13 @@ struct Runtime {
   std::atomic<bool> listening{false};
   std::atomic<bool> draining{false};
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+
+  std::size_t control_slot() const { return workers; }
+  // How long a fleet lease lasts: a holder cannot keep it longer than a
+  // fetch may take, so one that dies costs the fleet at most this long.
+  std::chrono::milliseconds fleet_lease_ttl() const {
+    return config.limits.origin_timeout + std::chrono::milliseconds(250);
+  }
 };
 
 }  // namespace cachecar::proxy

@@ -3,6 +3,7 @@
 // shared (readers hold a shared_ptr while they write it to a socket).
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -25,10 +26,20 @@ struct Entry {
   Clock::time_point expires_at;
   std::uint32_t initial_age_seconds = 0;  // Age the origin's response already had
   std::uint32_t stale_if_error_seconds = 0;  // after expiry, usable this long when the origin fails
+  // After expiry, served this long while one background refresh runs.
+  std::uint32_t stale_while_revalidate_seconds = 0;
+  // How long the origin took to produce it: XFetch's delta (early refresh).
+  std::uint32_t rebuild_ms = 0;
   std::uint16_t status = 200;
+  // must-revalidate / proxy-revalidate: never served stale, for any reason.
+  bool must_revalidate = false;
 
+  Clock::time_point stale_if_error_until() const { return expires_at + std::chrono::seconds(stale_if_error_seconds); }
+  Clock::time_point revalidate_until() const {
+    return expires_at + std::chrono::seconds(stale_while_revalidate_seconds);
+  }
   // When the shared tier may drop it: the last moment any rule can use it.
-  Clock::time_point usable_until() const { return expires_at + std::chrono::seconds(stale_if_error_seconds); }
+  Clock::time_point usable_until() const { return std::max(stale_if_error_until(), revalidate_until()); }
 
   // Bytes this entry costs a store holding it under `key`: payload plus a
   // fixed allowance for the node, the index slot and the shared_ptr block.

@@ -11,7 +11,8 @@ namespace {
 
 // Layout (little-endian):
 //   "CCE" version:u8 compression:u8
-//   stored_at_ms:i64 expires_at_ms:i64 initial_age:u32 stale_if_error:u32 status:u16
+//   stored_at_ms:i64 expires_at_ms:i64 initial_age:u32 stale_if_error:u32
+//   stale_while_revalidate:u32 rebuild_ms:u32 status:u16 must_revalidate:u8
 //   head:str fingerprint:str tag_count:u16 tags:str* body_size:u32 body:str
 // where str = length:u32 + bytes, and body is compressed as the header says.
 constexpr char kMagic[3] = {'C', 'C', 'E'};
@@ -113,7 +114,10 @@ std::string encode_entry(const Entry& entry, BodyCompression compression) {
   w.integer<std::int64_t>(to_ms(entry.expires_at));
   w.integer<std::uint32_t>(entry.initial_age_seconds);
   w.integer<std::uint32_t>(entry.stale_if_error_seconds);
+  w.integer<std::uint32_t>(entry.stale_while_revalidate_seconds);
+  w.integer<std::uint32_t>(entry.rebuild_ms);
   w.integer<std::uint16_t>(entry.status);
+  w.integer<std::uint8_t>(entry.must_revalidate ? 1 : 0);
   w.bytes(entry.head);
   w.bytes(entry.fingerprint);
   w.integer<std::uint16_t>(static_cast<std::uint16_t>(entry.tags.size()));
@@ -133,9 +137,11 @@ std::optional<Entry> decode_entry(std::string_view bytes) {
   std::int64_t stored = 0, expires = 0;
   std::uint16_t tag_count = 0;
   std::uint32_t body_size = 0;
+  std::uint8_t must_revalidate = 0;
   std::string_view head, fingerprint, body;
   if (!r.integer(stored) || !r.integer(expires) || !r.integer(e.initial_age_seconds) ||
-      !r.integer(e.stale_if_error_seconds) || !r.integer(e.status) ||
+      !r.integer(e.stale_if_error_seconds) || !r.integer(e.stale_while_revalidate_seconds) ||
+      !r.integer(e.rebuild_ms) || !r.integer(e.status) || !r.integer(must_revalidate) || must_revalidate > 1 ||
       !r.bytes(head) || !r.bytes(fingerprint) || !r.integer(tag_count)) {
     return std::nullopt;
   }
@@ -154,6 +160,7 @@ std::optional<Entry> decode_entry(std::string_view bytes) {
   }
   e.head.assign(head);
   e.fingerprint.assign(fingerprint);
+  e.must_revalidate = must_revalidate == 1;
   e.stored_at = from_ms(stored);
   e.expires_at = from_ms(expires);
   return e;

@@ -15,7 +15,7 @@ namespace cachecar::store {
 enum class BodyCompression { none, zstd, lz4 };
 
 inline constexpr std::size_t kCompressAbove = 1024;
-inline constexpr unsigned char kEntryFormatVersion = 2;  // 2: stale-if-error window
+inline constexpr unsigned char kEntryFormatVersion = 3;  // 2: stale-if-error window; 3: swr window, rebuild time
 
 std::string encode_entry(const Entry& entry, BodyCompression compression);
 std::optional<Entry> decode_entry(std::string_view bytes);

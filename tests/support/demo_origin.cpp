@@ -7,8 +7,11 @@
 //   GET    /users/{id}/profile       profile JSON; echoes X-Tenant-Id
 //   PUT|PATCH /users/{id}/profile    change a profile
 //   ANY    /t/{anything}             test knobs: ?cc=, set_cookie=1, size=N, status=N,
-//                                    chunked=1, vary=, echo=1 (echo the request back)
-//   GET    /__stats                  {"requests", "connections", "in_flight", "paths", "targets"}
+//                                    chunked=1, vary=, echo=1 (echo the request back),
+//                                    etag=E (ETag "E"; If-None-Match "E" gets a 304)
+//   GET    /__stats                  {"requests", "connections", "in_flight", "paths", "targets",
+//                                     "not_modified", "body_bytes"}
+// A matching If-None-Match gets 304 with no body wherever an ETag is sent.
 //   POST   /__reset                  zero the counters
 // Every path takes ?delay_ms=N; --delay-ms N delays every request.
 // Single-threaded: one io_context, so the counters need no locks.
@@ -50,6 +53,7 @@ struct State {
   std::map<int, Product> products;
   std::map<std::string, json> profiles;  // "tenant/id" -> profile
   std::uint64_t requests = 0, connections = 0, in_flight = 0;
+  std::uint64_t not_modified = 0, body_bytes = 0;  // 304s sent; body bytes sent
   std::map<std::string, std::uint64_t> paths, targets;
   int default_delay_ms = 0;
 } state;
@@ -169,6 +173,7 @@ Response test_knobs(const http::request<http::string_body>& req, std::string_vie
   if (query.count("cc")) res.set(http::field::cache_control, query["cc"]);
   if (query.count("set_cookie")) res.set(http::field::set_cookie, "session=abc; Path=/");
   if (query.count("vary")) res.set(http::field::vary, query["vary"]);
+  if (query.count("etag")) res.set(http::field::etag, "\"" + query["etag"] + "\"");
   std::size_t size = query.count("size") ? std::stoul(query["size"]) : 0;
   std::string body = "count=" + std::to_string(state.targets[std::string(target)]) + " target=" + std::string(target);
   if (size > body.size()) body.append(size - body.size(), 'x');
@@ -184,10 +189,13 @@ Response dispatch(const http::request<http::string_body>& req) {
   if (path == "/__stats") {
     return json_reply(req, http::status::ok,
                       {{"requests", state.requests}, {"connections", state.connections},
-                       {"in_flight", state.in_flight - 1}, {"paths", state.paths}, {"targets", state.targets}});
+                       {"in_flight", state.in_flight - 1}, {"paths", state.paths}, {"targets", state.targets},
+                       {"not_modified", state.not_modified}, {"body_bytes", state.body_bytes}});
   }
   if (path == "/__reset") {
     state.requests = 0;
+    state.not_modified = 0;
+    state.body_bytes = 0;
     state.paths.clear();
     state.targets.clear();
     state.connections = 0;
@@ -228,6 +236,16 @@ asio::awaitable<void> session(tcp::socket socket) {
     }
     Response res = dispatch(req);
     --state.in_flight;
+    // Conditional GET (RFC 9110 §13.1.2): the representation is unchanged,
+    // so the answer is its header fields without the body.
+    if (auto etag = res.find(http::field::etag); etag != res.end() && res.result() == http::status::ok &&
+        req[http::field::if_none_match] == etag->value()) {
+      res.result(http::status::not_modified);
+      res.erase(http::field::content_type);
+      res.body().clear();
+      ++state.not_modified;
+    }
+    if (counted && req.method() != http::verb::head) state.body_bytes += res.body().size();
     if (!res.chunked()) res.prepare_payload();
     if (req.method() == http::verb::head) res.body().clear();  // Content-Length stays: that of the GET
     res.keep_alive(req.keep_alive());

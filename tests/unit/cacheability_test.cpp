@@ -120,6 +120,16 @@ TEST(Cacheability, StaleIfErrorComesFromTheRouteOrTheOriginAndYieldsToMustRevali
   EXPECT_EQ(decide(response("max-age=10, proxy-revalidate"), route).stale_if_error, seconds(0));
 }
 
+TEST(Cacheability, StaleWhileRevalidateComesFromTheRouteOrTheOriginAndYieldsToMustRevalidate) {
+  auto route = route_with_ttl(seconds(60));
+  EXPECT_EQ(decide(response(), route).stale_while_revalidate, seconds(0));
+  EXPECT_EQ(decide(response("max-age=10, stale-while-revalidate=30"), route).stale_while_revalidate, seconds(30));
+  route.stale_while_revalidate = seconds(90);
+  EXPECT_EQ(decide(response("max-age=10, stale-while-revalidate=30"), route).stale_while_revalidate, seconds(90));
+  EXPECT_EQ(decide(response("max-age=10, must-revalidate"), route).stale_while_revalidate, seconds(0));
+  EXPECT_EQ(decide(response("max-age=10, proxy-revalidate"), route).stale_while_revalidate, seconds(0));
+}
+
 TEST(Cacheability, JitterOnlyShortensWithinItsBound) {
   auto route = route_with_ttl(seconds(100));
   route.ttl_jitter = 0.10;

@@ -14,6 +14,10 @@ Entry sample(std::string body) {
   e.stored_at = std::chrono::time_point_cast<std::chrono::milliseconds>(Clock::now());
   e.expires_at = e.stored_at + std::chrono::seconds(300);
   e.initial_age_seconds = 12;
+  e.stale_if_error_seconds = 600;
+  e.stale_while_revalidate_seconds = 30;
+  e.rebuild_ms = 250;
+  e.must_revalidate = true;
   e.status = 404;
   return e;
 }
@@ -26,6 +30,10 @@ void expect_same(const Entry& a, const Entry& b) {
   EXPECT_EQ(a.stored_at, b.stored_at);
   EXPECT_EQ(a.expires_at, b.expires_at);
   EXPECT_EQ(a.initial_age_seconds, b.initial_age_seconds);
+  EXPECT_EQ(a.stale_if_error_seconds, b.stale_if_error_seconds);
+  EXPECT_EQ(a.stale_while_revalidate_seconds, b.stale_while_revalidate_seconds);
+  EXPECT_EQ(a.rebuild_ms, b.rebuild_ms);
+  EXPECT_EQ(a.must_revalidate, b.must_revalidate);
   EXPECT_EQ(a.status, b.status);
 }
 

@@ -1,0 +1,294 @@
+// RequestHandler, second half: the exchange with the origin for a request
+// the cache did not answer (see request_handler.hpp).
+#include "proxy/request_handler.hpp"
+
+#include "net/body_reader.hpp"
+#include "net/http_util.hpp"
+#include "net/relay.hpp"
+#include "proxy/entry_builder.hpp"
+#include "proxy/request_plan.hpp"
+#include "proxy/response_facts.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <spdlog/spdlog.h>
+
+namespace cachecar::proxy {
+
+namespace asio = net::asio;
+namespace beast = net::beast;
+namespace http = net::http;
+using cache::CacheStatus;
+using store::Clock;
+
+namespace {
+
+constexpr std::uint32_t kOriginHeaderLimit = 64 * 1024;
+
+std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
+
+bool is_idempotent(http::verb method) {
+  switch (method) {
+    case http::verb::get: case http::verb::head: case http::verb::put:
+    case http::verb::delete_: case http::verb::options: case http::verb::trace:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool has_conditionals(const net::Request& request) {
+  return request.find(http::field::if_none_match) != request.end() ||
+         request.find(http::field::if_modified_since) != request.end() ||
+         request.find(http::field::if_match) != request.end() ||
+         request.find(http::field::if_unmodified_since) != request.end() ||
+         request.find(http::field::if_range) != request.end();
+}
+
+std::uint32_t elapsed_ms(std::chrono::steady_clock::time_point since) {
+  return static_cast<std::uint32_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - since).count());
+}
+
+}  // namespace
+
+asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_stream& client,
+                                              const net::tcp::endpoint& peer, Plan& plan) {
+  if (plan.store) {
+    bool keep_alive = true;
+    if (!co_await within_rebuild_budget(client, plan, keep_alive)) co_return keep_alive;
+  }
+  runtime_.stats.count(worker_, plan.slot, plan.status);
+  // Noted before the origin is asked: an invalidation recorded after this
+  // point keeps this fill out of the cache ("no stale set").
+  const std::uint64_t fill_sequence = runtime_.invalidations.begin_fill();
+  prepare_origin_request(request, peer, plan);
+  // Our own conditional request when the client sent none: a 304 renews
+  // the stored entry without the body crossing the wire again.
+  const bool conditional = plan.store && plan.revalidate && !has_conditionals(request) &&
+                           Filler::make_conditional(request, *plan.revalidate);
+  const auto& limits = runtime_.config.limits;
+  const std::uint64_t max_entry_bytes = runtime_.memory.max_entry_bytes();
+  const auto started = std::chrono::steady_clock::now();
+  auto& pool = filler_.pool();
+
+  std::unique_ptr<net::OriginConnection> connection;
+  std::optional<net::OriginParser> parser;
+  beast::error_code ec;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    // (Two statements: GCC 12 miscompiles co_await inside ?: )
+    if (attempt == 0) {
+      connection = co_await pool.acquire(ec);
+    } else {
+      connection = co_await pool.connect(ec);
+    }
+    if (ec) break;
+    connection->stream.expires_after(limits.origin_timeout);
+    auto [write_error, written] = co_await http::async_write(connection->stream, request, net::use_tuple);
+    ec = write_error;
+    if (!ec) {
+      parser.emplace();
+      parser->body_limit(boost::none);  // bodies stream or are bounded by max_entry_bytes below
+      parser->header_limit(kOriginHeaderLimit);
+      if (request.method() == http::verb::head) parser->skip(true);
+      auto [read_error, read] =
+          co_await http::async_read_header(connection->stream, connection->buffer, *parser, net::use_tuple);
+      ec = read_error;
+    }
+    if (!ec) break;
+    // A kept-alive connection may have been closed by the origin just as we
+    // reused it; retrying is safe for idempotent methods only.
+    if (!connection->reused || !is_idempotent(request.method()) || ec == beast::error::timeout) break;
+  }
+  if (ec) co_return co_await reply_origin_failure(client, plan, ec);
+
+  auto& response = parser->get();
+  if (response.result_int() >= 500 && stale_usable(plan)) {
+    // The origin answered with an error: the stale entry answers instead
+    // (the connection, its body unread, is not reused).
+    co_return co_await serve_stale(client, plan, "stale-if-error");
+  }
+  if (conditional && response.result() == http::status::not_modified) {
+    std::string none;
+    auto read = co_await net::read_body_upto(*connection, *parser, none, 0, limits.origin_timeout);
+    if (!read.error && read.complete && parser->keep_alive()) pool.release(std::move(connection));
+    co_return co_await serve_revalidated(client, plan, response, fill_sequence, elapsed_ms(started));
+  }
+  const bool origin_keep_alive = parser->keep_alive();
+  const auto now = Clock::now();
+  std::string_view detail = plan.detail;
+  bool buffer_body = false;
+  cache::ResponseFacts facts;
+  cache::StorageDecision decision;
+  if (plan.store) {
+    facts = response_facts(response, *plan.route);
+    decision = cache::decide_storage(plan.request_facts, facts, *plan.route, now, filler_.jitter_draw());
+    if (decision.verdict != cache::StoreVerdict::store) {
+      detail = cache::to_string(decision.verdict);
+    } else if (auto length = parser->content_length(); length && *length > max_entry_bytes) {
+      detail = "too-large";
+    } else {
+      buffer_body = true;
+    }
+  }
+
+  std::string body;
+  if (buffer_body) {
+    auto read = co_await net::read_body_upto(*connection, *parser, body, max_entry_bytes, limits.origin_timeout);
+    if (read.error) co_return co_await reply_origin_failure(client, plan, read.error);
+    if (read.complete) {
+      auto target = fill_target(plan);
+      store::EntryPtr entry = build_entry(response, std::move(body), plan.key->fingerprint,
+                                          Filler::tags_for(target, response), now, decision, facts.age,
+                                          elapsed_ms(started));
+      if (origin_keep_alive) pool.release(std::move(connection));
+      // Stored (and handed to the waiters) before our own client write.
+      auto fill = co_await filler_.store(plan.key->key, entry, fill_sequence, plan.permit);
+      co_return co_await serve_entry(client, *entry, plan, fill.stored, fill.outcome, now);
+    }
+    detail = "too-large";  // grew past max_entry_bytes: stream the rest, store nothing
+  }
+  // Whatever is streamed is stored for nobody: waiters fetch for themselves,
+  // and for a while nobody queues behind this key.
+  if (plan.permit && plan.store) plan.permit->uncacheable();
+
+  cache::CacheStatusText status(plan.status, 0, false, detail);
+  net::RelayOptions options;
+  options.cache_status = status.view();
+  options.already_read = body;
+  options.head_only = plan.head_only;
+  options.client_keep_alive = plan.keep_alive;
+  options.client_version = plan.version;
+  options.origin_timeout = limits.origin_timeout;
+  options.client_timeout = limits.header_timeout;
+  auto result = co_await net::relay_response(connection->stream, connection->buffer, *parser, client, options);
+  if (result.origin_complete && origin_keep_alive) pool.release(std::move(connection));
+  co_return result.client_ok && result.client_keep_alive;
+}
+
+asio::awaitable<bool> RequestHandler::serve_revalidated(beast::tcp_stream& client, Plan& plan,
+                                                        const http::response_header<>& not_modified,
+                                                        std::uint64_t fill_sequence, std::uint32_t rebuild_ms) {
+  const auto now = Clock::now();
+  auto revalidation =
+      filler_.revalidated(*plan.revalidate, not_modified, fill_target(plan), plan.request_facts, now, rebuild_ms);
+  if (!revalidation.entry) {
+    // The stored head no longer parses (it always should): fail as the
+    // origin would have, rather than serve something half-known.
+    co_return co_await reply_origin_failure(client, plan, beast::error_code(http::error::bad_value));
+  }
+  RefreshCounters::bump(runtime_.refreshes.revalidated);
+  StoredFill fill;
+  if (revalidation.storable) {
+    fill = co_await filler_.store(plan.key->key, revalidation.entry, fill_sequence, plan.permit);
+  } else if (plan.permit) {
+    plan.permit->uncacheable();
+  }
+  const auto& entry = *revalidation.entry;
+  long long ttl = std::chrono::floor<std::chrono::seconds>(entry.expires_at - now).count();
+  co_return co_await write_entry(client, entry, plan,
+                                 cache::CacheStatusText(plan.status, ttl, fill.stored, fill.outcome, false, 304), now);
+}
+
+asio::awaitable<bool> RequestHandler::within_rebuild_budget(beast::tcp_stream& client, Plan& plan,
+                                                            bool& keep_alive) {
+  auto* budget = runtime_.rebuild_budgets.for_route(plan.slot);
+  if (!budget) co_return true;
+  const auto now = cache::RebuildBudget::Clock::now();
+  if (budget->take(now, {})) co_return true;
+  // Over budget. A stale copy answers at once, if the entry allows it.
+  if (plan.stale && !plan.stale->must_revalidate) {
+    RefreshCounters::bump(runtime_.refreshes.rebuild_stale);
+    runtime_.stats.count(worker_, plan.slot, plan.status);
+    keep_alive = co_await serve_stale(client, plan, "rebuild-rate");
+    co_return false;
+  }
+  // Otherwise wait for a token, up to origin_timeout.
+  const auto& limits = runtime_.config.limits;
+  cache::RebuildBudget::Clock::duration retry_after{};
+  if (auto wait = budget->take(now, limits.origin_timeout, &retry_after)) {
+    RefreshCounters::bump(runtime_.refreshes.rebuild_waits);
+    asio::steady_timer timer(executor_, *wait);
+    co_await timer.async_wait(net::use_tuple);
+    co_return true;
+  }
+  RefreshCounters::bump(runtime_.refreshes.rebuild_rejected);
+  runtime_.stats.count(worker_, plan.slot, plan.status);
+  auto seconds = std::chrono::ceil<std::chrono::seconds>(retry_after).count();
+  std::string reason = "route " + plan.route->name + " is over its rebuild_rate; retry in " +
+                       std::to_string(seconds) + " s";
+  cache::CacheStatusText cache_status(plan.status, 0, false, "rebuild-rate");
+  auto response = net::json_error(http::status::service_unavailable, reason, 11, plan.keep_alive, cache_status.view());
+  response.set(http::field::retry_after, std::to_string(std::max<long long>(1, seconds)));
+  client.expires_after(limits.header_timeout);
+  auto [write_error, written] = co_await http::async_write(client, response, net::use_tuple);
+  keep_alive = !write_error && plan.keep_alive;
+  co_return false;
+}
+
+void RequestHandler::prepare_origin_request(net::Request& request, const net::tcp::endpoint& peer,
+                                            const Plan& plan) const {
+  net::strip_hop_by_hop(request);
+  // A HEAD that may fill the cache is fetched as GET, so that the stored
+  // entry can answer GETs too; the client still gets only the head.
+  if (plan.store && plan.head_only) request.method(http::verb::get);
+  std::string client_ip = peer.address().to_string();
+  if (auto it = request.find("X-Forwarded-For"); it != request.end()) {
+    request.set("X-Forwarded-For", std::string(sv(it->value())) + ", " + client_ip);
+  } else {
+    request.set("X-Forwarded-For", client_ip);
+  }
+  if (request.find("X-Forwarded-Proto") == request.end()) request.set("X-Forwarded-Proto", "http");
+  if (request.find("X-Forwarded-Host") == request.end() && request.find(http::field::host) != request.end()) {
+    request.set("X-Forwarded-Host", request[http::field::host]);
+  }
+  request.version(11);
+  request.keep_alive(true);
+  request.prepare_payload();
+}
+
+bool RequestHandler::stale_usable(const Plan& plan) const {
+  return plan.stale && Clock::now() < plan.stale->stale_if_error_until();
+}
+
+asio::awaitable<bool> RequestHandler::serve_stale(beast::tcp_stream& client, Plan& plan, std::string_view why) {
+  plan.status = CacheStatus::hit;
+  co_return co_await serve_entry(client, *plan.stale, plan, false, why, Clock::now());
+}
+
+asio::awaitable<bool> RequestHandler::reply_origin_failure(beast::tcp_stream& client, Plan& plan,
+                                                           beast::error_code ec) {
+  const auto& config = runtime_.config;
+  OriginFailure failure = ec == beast::error::timeout              ? OriginFailure::timeout
+                          : ec == asio::error::connection_refused ? OriginFailure::refused
+                                                                   : OriginFailure::broken;
+  runtime_.stats.count_origin_failure(worker_, failure);
+  http::status status = http::status::bad_gateway;
+  std::string reason;
+  switch (failure) {
+    case OriginFailure::timeout:
+      status = http::status::gateway_timeout;
+      reason = "origin " + config.origin.to_string() + " did not answer within limits.origin_timeout (" +
+               config::format_duration(config.limits.origin_timeout) + ")";
+      break;
+    case OriginFailure::refused:
+      reason = "origin " + config.origin.to_string() + " refused the connection";
+      break;
+    case OriginFailure::broken:
+      reason = "origin " + config.origin.to_string() + " failed: " + ec.message();
+      break;
+  }
+  if (stale_usable(plan)) {
+    spdlog::warn("route={} origin failure: {}; serving the stale entry (stale-if-error)",
+                 plan.route->name, reason);
+    co_return co_await serve_stale(client, plan, "stale-if-error");
+  }
+  spdlog::warn("route={} origin failure: {}", plan.route ? plan.route->name : "-", reason);
+  cache::CacheStatusText cache_status(plan.status, 0, false,
+                                      failure == OriginFailure::timeout ? "origin-timeout" : "origin-unreachable");
+  auto response = net::json_error(status, reason, 11, plan.keep_alive, cache_status.view());
+  client.expires_after(config.limits.header_timeout);
+  auto [write_error, written] = co_await http::async_write(client, response, net::use_tuple);
+  co_return !write_error && plan.keep_alive;
+}
+
+}  // namespace cachecar::proxy

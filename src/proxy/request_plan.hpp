@@ -1,0 +1,29 @@
+// The plan of one request, shared by the two halves of RequestHandler
+// (request_handler.cpp: lookup and coalescing; origin_forward.cpp: the
+// origin exchange). Private to them.
+#pragma once
+
+#include "proxy/request_handler.hpp"
+
+namespace cachecar::proxy {
+
+// Everything decided about one request before the origin is asked.
+struct RequestHandler::Plan {
+  const config::RoutePolicy* route = nullptr;
+  std::size_t slot = 0;
+  cache::CacheStatus status = cache::CacheStatus::bypass;
+  std::string_view detail;
+  bool store = false;  // the response may be stored under `key`
+  const cache::KeyScratch* key = nullptr;
+  const config::RouteValues* values = nullptr;  // the route's path variables
+  cache::FetchPermit* permit = nullptr;         // set: this request fetches for its waiters too
+  store::EntryPtr stale;       // expired but trusted: the answer if the origin fails or the budget is spent
+  store::EntryPtr revalidate;  // expired or in doubt: its validators make the fetch conditional
+  bool collapsed = false;                       // served by another request's fetch
+  cache::RequestFacts request_facts;
+  bool head_only = false;
+  bool keep_alive = true;
+  unsigned version = 11;
+};
+
+}  // namespace cachecar::proxy

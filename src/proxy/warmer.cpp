@@ -1,0 +1,147 @@
+#include "proxy/warmer.hpp"
+
+#include "cache/key_builder.hpp"
+#include "net/http_util.hpp"
+#include "proxy/response_facts.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace cachecar::proxy {
+
+namespace asio = net::asio;
+namespace http = net::http;
+using store::Clock;
+
+namespace {
+constexpr std::chrono::seconds kFirstRetry{1};
+constexpr std::chrono::seconds kMaxRetry{30};
+constexpr double kRefreshAt = 0.9;  // of the entry's lifetime
+
+Clock::time_point refresh_time(const store::Entry& entry) {
+  auto lifetime = entry.expires_at - entry.stored_at;
+  return entry.stored_at + std::chrono::duration_cast<Clock::duration>(lifetime * kRefreshAt);
+}
+}  // namespace
+
+Warmer::Warmer(Runtime& runtime, asio::any_io_executor executor)
+    : runtime_(runtime), executor_(executor), filler_(runtime, runtime.control_slot(), executor) {}
+
+void Warmer::start() {
+  for (const auto& route : runtime_.config.routes) starting_ += route.warm.size();
+  if (starting_ == 0) return;
+  runtime_.startup.add("warm");
+  for (const auto& route : runtime_.config.routes) {
+    for (const auto& target : route.warm) asio::co_spawn(executor_, keep_fresh(target), asio::detached);
+  }
+}
+
+void Warmer::first_attempt_over() {
+  if (starting_ > 0 && --starting_ == 0) runtime_.startup.done("warm");
+}
+
+std::optional<Warmer::Job> Warmer::job_for(const std::string& target,
+                                           const std::vector<std::pair<std::string, std::string>>& headers,
+                                           std::string& why) const {
+  std::string_view path, query;
+  net::split_target(target, path, query);
+  if (path.empty() || path.front() != '/') {
+    why = "not a path: '" + target + "'";
+    return std::nullopt;
+  }
+  Job job;
+  job.fill.route = runtime_.routes.match("GET", path, job.fill.values);
+  const auto* route = job.fill.route;
+  if (!route || route->mode == config::RouteMode::bypass || route->mode == config::RouteMode::write_through) {
+    why = "no caching route takes GET " + std::string(path);
+    return std::nullopt;
+  }
+  job.request = net::Request{http::verb::get, target, 11};
+  job.request.set(http::field::host, runtime_.config.origin.to_string());
+  for (const auto& [name, value] : headers) job.request.set(name, value);
+  cache::KeyScratch key;
+  if (cache::build_key(*route, runtime_.config.environment, job.fill.values, query, BeastHeaders(job.request), key) ==
+      cache::KeyOutcome::missing_tenant) {
+    why = "route " + route->name + " is tenant-scoped and the warm request has no " + route->tenant_header +
+          " header";
+    return std::nullopt;
+  }
+  job.fill.key = std::move(key.key);
+  job.fill.fingerprint = std::move(key.fingerprint);
+  return job;
+}
+
+asio::awaitable<Warmer::Result> Warmer::warm(std::string target,
+                                              std::vector<std::pair<std::string, std::string>> headers) {
+  std::string why;
+  auto job = job_for(target, headers, why);
+  if (!job) co_return Result{why, false};
+  co_return co_await fetch(std::move(*job));
+}
+
+asio::awaitable<Warmer::Result> Warmer::fetch(Job job) {
+  auto ticket = runtime_.fetch_locks.acquire(job.fill.key);
+  if (ticket.flight) {
+    // A request is fetching it right now: its fill is as good as ours.
+    auto [outcome, entry] = co_await ticket.flight->wait(runtime_.config.limits.origin_timeout);
+    if (outcome == cache::FlightOutcome::filled) co_return Result{"stored", true};
+    co_return Result{std::string("the concurrent fetch ended ") + cache::to_string(outcome), false};
+  }
+  RefreshCounters::bump(runtime_.refreshes.background);
+  auto outcome = co_await filler_.refresh(job.fill, job.request, nullptr, std::move(ticket.permit));
+  co_return Result{to_string(outcome), outcome == RefreshOutcome::stored};
+}
+
+asio::awaitable<store::EntryPtr> Warmer::cached(const Job& job) {
+  auto entry = runtime_.memory.find(job.fill.key);
+  if (auto* redis = filler_.redis(); redis && (!entry || Clock::now() >= refresh_time(*entry))) {
+    // A peer may have refreshed it: take its copy rather than fetch again.
+    if (auto shared = co_await redis->get(job.fill.key); shared && (!entry || shared->expires_at > entry->expires_at)) {
+      runtime_.memory.insert(job.fill.key, shared);
+      entry = std::move(shared);
+    }
+  }
+  if (entry && entry->fingerprint != job.fill.fingerprint) entry.reset();
+  co_return entry;
+}
+
+asio::awaitable<void> Warmer::keep_fresh(std::string target) {
+  std::string why;
+  auto job = job_for(target, {}, why);
+  if (!job) {
+    // A tenant-scoped route's warm paths end here (see route_loader.cpp).
+    spdlog::warn("warm {}: {}; not warmed", target, why);
+    first_attempt_over();
+    co_return;
+  }
+  auto retry = std::chrono::milliseconds(kFirstRetry);
+  bool first = true;
+  asio::steady_timer timer(executor_);
+  for (;;) {
+    auto entry = co_await cached(*job);
+    if (!entry || Clock::now() >= refresh_time(*entry)) {
+      auto result = co_await fetch(*job);
+      if (!result.stored) {
+        spdlog::warn("warm {}: {}; trying again in {} ms", target, result.outcome, retry.count());
+      }
+      entry = co_await cached(*job);
+    }
+    if (first) {
+      first = false;
+      first_attempt_over();
+    }
+    Clock::duration wait = retry;
+    if (entry && Clock::now() < refresh_time(*entry)) {
+      retry = kFirstRetry;
+      wait = refresh_time(*entry) - Clock::now();
+    } else {
+      retry = std::min<std::chrono::milliseconds>(retry * 2, kMaxRetry);
+    }
+    timer.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(wait));
+    co_await timer.async_wait(net::use_tuple);
+  }
+}
+
+}  // namespace cachecar::proxy
