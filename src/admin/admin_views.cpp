@@ -89,7 +89,7 @@ json stats_view(const proxy::Runtime& runtime) {
   }
   auto c = runtime.fetch_locks.stats();
   json coalescing = {{"fetches", c.fetches}, {"collapsed", c.collapsed}, {"abandoned", c.abandoned},
-                     {"passes", c.passes}};
+                     {"passes", c.passes}, {"fleet_signals", runtime.fleet_fills.woken()}};
   const auto& f = runtime.refreshes;
   json refresh_outcomes = json::object();
   for (std::size_t i = 0; i < proxy::kRefreshOutcomeCount; ++i) {

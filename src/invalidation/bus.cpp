@@ -88,7 +88,9 @@ asio::awaitable<void> Bus::session() {
     hello += conn.user.empty() ? redis::format_command({"AUTH", conn.password})
                                : redis::format_command({"AUTH", conn.user, conn.password});
   }
-  hello += redis::format_command({"SUBSCRIBE", options_.channel});
+  hello += options_.fills_channel.empty()
+               ? redis::format_command({"SUBSCRIBE", options_.channel})
+               : redis::format_command({"SUBSCRIBE", options_.channel, options_.fills_channel});
   auto [write_error, written] = co_await s->stream->write(asio::buffer(hello));
   if (write_error) co_return;
 
@@ -125,7 +127,12 @@ asio::awaitable<void> Bus::session() {
       }
       if (reply->type != redis::Reply::Type::array || reply->elements.empty()) continue;
       const std::string& kind = reply->elements[0].text;
-      if (kind == "subscribe") {
+      // The fills channel's confirmation and messages are not the bus's own.
+      const bool fills = reply->elements.size() >= 2 && !options_.fills_channel.empty() &&
+                         reply->elements[1].text == options_.fills_channel;
+      if (fills) {
+        if (kind == "message" && reply->elements.size() == 3 && options_.on_fill) options_.on_fill(reply->elements[2].text);
+      } else if (kind == "subscribe") {
         subscribed = true;
         gap_.mark_subscribed(Clock::now(), ever_subscribed_);
         if (ever_subscribed_) spdlog::info("invalidation bus: subscribed again; entries filled before now will be refetched");

@@ -44,6 +44,10 @@ class Bus {
     // Called once, when the first subscription is confirmed or the first
     // attempt failed (Redis down must not hold start-up back).
     std::function<void()> on_first_attempt;
+    // Also subscribed when set: announcements of released fleet leases,
+    // each message a cache key, handed to on_fill.
+    std::string fills_channel;
+    std::function<void(std::string_view key)> on_fill;
   };
 
   Bus(boost::asio::any_io_executor executor, Options options, Invalidator& invalidator, GapState& gap,

@@ -141,8 +141,10 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
                                           Filler::tags_for(target, response), now, decision, facts.age,
                                           elapsed_ms(started));
       if (origin_keep_alive) pool.release(std::move(connection));
-      // Stored (and handed to the waiters) before our own client write.
+      // Stored (and handed to the local waiters, then the fleet's) before
+      // our own client write.
       auto fill = co_await filler_.store(plan.key->key, entry, fill_sequence, plan.permit);
+      co_await release_fleet_lease(plan);
       co_return co_await serve_entry(client, *entry, plan, fill.stored, fill.outcome, now);
     }
     detail = "too-large";  // grew past max_entry_bytes: stream the rest, store nothing

@@ -16,6 +16,7 @@
 
 #include <array>
 #include <cstdio>
+#include <utility>
 
 namespace cachecar::proxy {
 
@@ -28,7 +29,9 @@ using store::Clock;
 namespace {
 
 constexpr int kMaxElections = 3;  // rounds a waiter waits (or elects) before it fetches itself
-constexpr std::chrono::milliseconds kFleetPollInterval{10};  // how often a lease loser looks for the fill
+// How often a lease loser looks for the fill when no release announcement
+// wakes it first (the bus is down, or the holder died).
+constexpr std::chrono::milliseconds kFleetPollInterval{50};
 constexpr double kXFetchBeta = 1.0;  // the paper's beta: above 1 refreshes earlier
 
 // What a background refresh sends: the client's GET with its key-relevant
@@ -184,20 +187,16 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
     auto ticket = runtime_.fetch_locks.acquire(plan.key->key);
     if (ticket.permit) {
       plan.permit = &ticket.permit;
-      std::string lease_token;
       if (redis) {
         // This process' fetcher; now one fetcher for the whole fleet.
-        if (auto fleet_fill = co_await await_fleet(plan, lease_token)) {
+        if (auto fleet_fill = co_await await_fleet(plan, plan.lease_token)) {
           runtime_.memory.insert(plan.key->key, fleet_fill);
           ticket.permit.filled(fleet_fill);  // local waiters are served too
           co_return co_await serve_collapsed(client, *fleet_fill, plan, "fleet");
         }
       }
       bool keep_alive = co_await forward(request, client, peer, plan);
-      if (!lease_token.empty()) {
-        co_await redis->release_lease(plan.key->key, lease_token,
-                                      ticket.permit.outcome() == cache::FlightOutcome::uncacheable);
-      }
+      co_await release_fleet_lease(plan);  // if the fill did not already
       co_return keep_alive;
     }
     if (ticket.pass) break;  // recently uncacheable: do not queue behind it
@@ -243,6 +242,10 @@ asio::awaitable<store::EntryPtr> RequestHandler::await_fleet(const Plan& plan, s
   const auto lease_ttl = runtime_.fleet_lease_ttl();
   auto* redis = filler_.redis();
   std::string token = filler_.lease_token();
+  // Watching before the lease is tried: a release between our try and our
+  // wait is not missed.
+  auto watch = runtime_.fleet_fills.watch(key, executor_);
+  auto& waiter = watch->waiter();
   for (int election = 0; election < kMaxElections; ++election) {
     auto lease = co_await redis->try_lease(key, token, lease_ttl);
     if (lease == store::RedisTier::Lease::won) {
@@ -250,8 +253,8 @@ asio::awaitable<store::EntryPtr> RequestHandler::await_fleet(const Plan& plan, s
       co_return nullptr;
     }
     if (lease == store::RedisTier::Lease::unavailable) co_return nullptr;
-    // Someone in the fleet is fetching: poll the shared tier for its fill.
-    asio::steady_timer poll(co_await asio::this_coro::executor);
+    // Someone in the fleet is fetching: wait for its release announcement
+    // (or the next poll), then look for its fill in the shared tier.
     // The lease's own expiry bounds this wait (a holder keeps it at most
     // lease_ttl, and it was taken before we looked). The clock here is only
     // a safety cap, set well past that: stopping near the expiry on a busy
@@ -259,8 +262,11 @@ asio::awaitable<store::EntryPtr> RequestHandler::await_fleet(const Plan& plan, s
     auto deadline = std::chrono::steady_clock::now() + 2 * lease_ttl;
     bool reelect = false;
     while (std::chrono::steady_clock::now() < deadline) {
-      poll.expires_after(kFleetPollInterval);
-      co_await poll.async_wait(net::use_tuple);
+      if (!waiter.signalled) {
+        waiter.timer.expires_after(kFleetPollInterval);
+        co_await waiter.timer.async_wait(net::use_tuple);
+      }
+      waiter.signalled = false;
       auto entry = co_await redis->get(key);
       if (entry && entry->fingerprint == plan.key->fingerprint && Clock::now() < entry->expires_at) co_return entry;
       auto state = co_await redis->lease_state(key);
@@ -278,6 +284,12 @@ asio::awaitable<store::EntryPtr> RequestHandler::await_fleet(const Plan& plan, s
     if (!reelect) co_return nullptr;
   }
   co_return nullptr;
+}
+
+asio::awaitable<void> RequestHandler::release_fleet_lease(Plan& plan) {
+  if (plan.lease_token.empty()) co_return;
+  const bool pass = plan.permit && plan.permit->outcome() == cache::FlightOutcome::uncacheable;
+  co_await filler_.redis()->release_lease(plan.key->key, std::exchange(plan.lease_token, {}), pass);
 }
 
 asio::awaitable<bool> RequestHandler::serve_collapsed(beast::tcp_stream& client, const store::Entry& entry, Plan& plan,

@@ -51,6 +51,9 @@ class RequestHandler final : public net::RequestSink {
   // Starts one background refresh of the plan's key unless a fetch of it
   // is already running in this process.
   void refresh_in_background(const net::Request& request, const Plan& plan, store::EntryPtr current);
+  // Ends the plan's fleet lease, if it holds one; the release announces the
+  // key to the fleet's waiting processes.
+  net::asio::awaitable<void> release_fleet_lease(Plan& plan);
   bool early_refresh_due(const Plan& plan, const store::Entry& entry, store::Clock::time_point now);
   // Serves what another request's fetch stored ("...; collapsed").
   net::asio::awaitable<bool> serve_collapsed(net::beast::tcp_stream& client, const store::Entry& entry, Plan& plan,

@@ -5,6 +5,8 @@
 
 #include "proxy/request_handler.hpp"
 
+#include <string>
+
 namespace cachecar::proxy {
 
 // Everything decided about one request before the origin is asked.
@@ -17,6 +19,7 @@ struct RequestHandler::Plan {
   const cache::KeyScratch* key = nullptr;
   const config::RouteValues* values = nullptr;  // the route's path variables
   cache::FetchPermit* permit = nullptr;         // set: this request fetches for its waiters too
+  std::string lease_token;                      // set: this request holds the fleet lease
   store::EntryPtr stale;       // expired but trusted: the answer if the origin fails or the budget is spent
   store::EntryPtr revalidate;  // expired or in doubt: its validators make the fetch conditional
   bool collapsed = false;                       // served by another request's fetch

@@ -11,6 +11,7 @@
 #include "invalidation/bus.hpp"
 #include "invalidation/gap.hpp"
 #include "invalidation/log.hpp"
+#include "proxy/fleet_fill_signals.hpp"
 #include "proxy/refresh_counters.hpp"
 #include "proxy/startup_gate.hpp"
 #include "proxy/stats.hpp"
@@ -41,6 +42,7 @@ struct Runtime {
   cache::FetchLocks fetch_locks;                // one origin fetch per key
   cache::RebuildBudgets rebuild_budgets;        // per route slot: rebuild_rate
   RefreshCounters refreshes;
+  FleetFillSignals fleet_fills;  // wakes lease losers when the holder is done
   invalidation::InvalidationLog invalidations;  // "no stale set"
   invalidation::GapState gap;                   // the bus' gap rule
   invalidation::BusCounters bus;

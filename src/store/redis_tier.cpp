@@ -36,12 +36,18 @@ end
 return 1
 )lua";
 
-// KEYS[1] a lease; ARGV[1] the holder's token; ARGV[2] "pass" or "". Only
-// the holder ends it: deleted, or turned into a 5 s pass mark.
+// KEYS[1] a lease; ARGV[1] the holder's token; ARGV[2] "pass" or ""; ARGV[3]
+// the fills channel, ARGV[4] the key. Only the holder ends it: deleted, or
+// turned into a 5 s pass mark; either way the fleet's waiters are told.
 constexpr std::string_view kReleaseScript = R"lua(
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-if ARGV[2] == 'pass' then return redis.call('SET', KEYS[1], 'pass', 'PX', 5000) end
-return redis.call('DEL', KEYS[1])
+if ARGV[2] == 'pass' then
+  redis.call('SET', KEYS[1], 'pass', 'PX', 5000)
+else
+  redis.call('DEL', KEYS[1])
+end
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return 1
 )lua";
 
 // KEYS: tag sets. Deletes every member entry and the sets themselves.
@@ -78,6 +84,7 @@ RedisTier::RedisTier(asio::any_io_executor executor, const config::RedisStoreCon
       entry_prefix_(key_namespace + "e:"),
       tag_prefix_(key_namespace + "t:"),
       lease_prefix_(key_namespace + "lease:"),
+      fills_channel_(fills_channel(key_namespace)),
       compression_(compression_of(config.compress)) {}
 
 std::string RedisTier::escape_glob(std::string_view literal) {
@@ -203,7 +210,8 @@ asio::awaitable<RedisTier::Lease> RedisTier::try_lease(std::string key, std::str
 
 asio::awaitable<void> RedisTier::release_lease(std::string key, std::string token, bool pass) {
   std::string full = lease_prefix_ + key;
-  const std::vector<std::string_view> command{"EVAL", kReleaseScript, "1", full, token, pass ? "pass" : ""};
+  const std::vector<std::string_view> command{"EVAL", kReleaseScript, "1", full, token, pass ? "pass" : "",
+                                              fills_channel_, key};
   co_await client_.command(command);
 }
 

@@ -18,6 +18,9 @@ namespace cachecar::store {
 
 // How to reach the Redis of `config` (shared by the tier and the bus).
 redis::ConnectOptions connect_options(const config::RedisStoreConfig& config);
+// Where a released fleet lease is announced (its key as the message), so
+// that lease losers stop waiting at once.
+inline std::string fills_channel(const std::string& key_namespace = "cachecar:") { return key_namespace + "fills"; }
 
 class RedisTier final : public Store {
  public:
@@ -44,6 +47,7 @@ class RedisTier final : public Store {
   // Ends the lease if `token` still holds it. `pass`: the answer could not
   // be stored, so the lease becomes a short "pass" mark telling waiters to
   // fetch for themselves instead of electing fetchers one after another.
+  // Either way the key is published on fills_channel().
   boost::asio::awaitable<void> release_lease(std::string key, std::string token, bool pass);
   enum class LeaseState { none, held, pass, unknown };
   boost::asio::awaitable<LeaseState> lease_state(std::string key);
@@ -61,6 +65,7 @@ class RedisTier final : public Store {
   std::string entry_prefix_;  // "<namespace>e:"
   std::string tag_prefix_;    // "<namespace>t:"
   std::string lease_prefix_;  // "<namespace>lease:"
+  std::string fills_channel_;
   BodyCompression compression_;
   StoreCounters counters_;
 };

@@ -12,6 +12,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
+#include <cstdio>
 #include <optional>
 
 namespace cachecar::testing {
@@ -157,6 +159,7 @@ std::vector<HttpResponse> concurrent_gets(std::uint16_t port, const std::string&
     asio::co_spawn(
         context,
         [&, out = &response]() -> asio::awaitable<void> {
+          const auto started = std::chrono::steady_clock::now();
           beast::tcp_stream stream(co_await asio::this_coro::executor);
           stream.expires_after(timeout);
           auto [connect_error] =
@@ -182,11 +185,23 @@ std::vector<HttpResponse> concurrent_gets(std::uint16_t port, const std::string&
           out->status = res.result_int();
           for (const auto& field : res) out->headers.emplace_back(field.name_string(), field.value());
           out->body = res.body();
+          out->elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
         },
         asio::detached);
   }
   context.run();
   return responses;
+}
+
+std::string latency_summary(const std::vector<HttpResponse>& responses) {
+  if (responses.empty()) return "no responses";
+  std::vector<double> ms;
+  for (const auto& r : responses) ms.push_back(static_cast<double>(r.elapsed.count()) / 1000.0);
+  std::sort(ms.begin(), ms.end());
+  auto at = [&](double q) { return ms[std::min(ms.size() - 1, static_cast<std::size_t>(q * static_cast<double>(ms.size())))]; };
+  char text[96];
+  std::snprintf(text, sizeof text, "p50 %.1f ms, p99 %.1f ms, max %.1f ms", at(0.50), at(0.99), ms.back());
+  return text;
 }
 
 HttpResponse http_request(std::uint16_t port, const std::string& method, const std::string& target,

@@ -21,6 +21,7 @@ struct HttpResponse {
   std::string body;
   bool chunked = false;
   std::string error;  // why status is 0
+  std::chrono::microseconds elapsed{0};  // connect to last byte (concurrent_gets only)
 
   std::string header(std::string_view name) const;  // "" when absent
   bool has_header(std::string_view name) const;
@@ -49,6 +50,10 @@ class HttpClient {
 
 // `count` GETs of `target` at the same time, each on a connection of its
 // own, all bounded by `timeout`; answers in no particular order.
+// Median, 99th percentile and maximum of `elapsed` over `responses`, as
+// "p50 X ms, p99 Y ms, max Z ms" (for the measurements tests print).
+std::string latency_summary(const std::vector<HttpResponse>& responses);
+
 std::vector<HttpResponse> concurrent_gets(std::uint16_t port, const std::string& target, int count,
                                           std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
