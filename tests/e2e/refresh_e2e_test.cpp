@@ -77,6 +77,9 @@ TEST(StaleWhileRevalidate, AStaleEntryIsServedAtOnceAndRefreshedOnceInTheBackgro
   for (const auto& r : burst) {
     EXPECT_THAT(r.header("Cache-Status"), HasSubstr("detail=stale-while-revalidate"));
   }
+  std::printf("stale-while-revalidate, origin delay %d ms: first stale answer %.1f ms; 50 concurrent: %s\n",
+              kOriginDelayMs, std::chrono::duration<double, std::milli>(took).count(),
+              latency_summary(burst).c_str());
   // The one background fetch lands; then the key is a fresh hit again.
   EXPECT_TRUE(eventually([&] { return stats(cachecar)["refreshes"]["outcomes"]["stored"] == 1; }));
   EXPECT_EQ(origin.count_target(target), 2u);
