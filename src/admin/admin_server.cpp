@@ -168,12 +168,7 @@ asio::awaitable<http::response<http::string_body>> AdminServer::publish_event(co
   invalidation::Event event = *verdict.event;
   std::string payload(request.body());
   if (!inv.secret.empty() && event.sig.empty()) {
-    if (event.ts.empty()) {
-      std::time_t t = std::chrono::system_clock::to_time_t(now);
-      char ts[32];
-      std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-      event.ts = ts;
-    }
+    if (event.ts.empty()) event.ts = invalidation::format_rfc3339(now);
     payload = invalidation::to_json(event, inv.secret);
   }
   if (auto* redis = invalidator_.redis()) {

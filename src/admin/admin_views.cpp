@@ -102,7 +102,9 @@ json stats_view(const proxy::Runtime& runtime) {
                     {"revalidated", f.revalidated.load()},
                     {"rebuild_waits", f.rebuild_waits.load()},
                     {"rebuild_stale", f.rebuild_stale.load()},
-                    {"rebuild_rejected", f.rebuild_rejected.load()}};
+                    {"rebuild_rejected", f.rebuild_rejected.load()},
+                    {"write_refreshed", f.write_refreshed.load()},
+                    {"write_unacknowledged", f.write_unacknowledged.load()}};
   const auto& b = runtime.bus;
   json rejected = json::object();
   for (std::size_t i = 0; i < invalidation::kRejectionCount; ++i) {

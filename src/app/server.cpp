@@ -93,8 +93,10 @@ int run_server(config::Config config) {
     options.stream = cfg.invalidation.stream;
     options.policy = {cfg.invalidation.owners, cfg.invalidation.secret, cfg.invalidation.max_skew};
     runtime.startup.add("bus");
-    options.fills_channel = store::fills_channel();
-    options.on_fill = [&runtime](std::string_view key) { runtime.fleet_fills.notify(key); };
+    options.side_channels.push_back(
+        {store::fills_channel(), [&runtime](std::string_view key) { runtime.fleet_fills.notify(key); }});
+    options.side_channels.push_back(
+        {runtime.acks.channel(), [&runtime](std::string_view id) { runtime.acks.deliver(id); }});
     options.on_first_attempt = [&runtime] { runtime.startup.done("bus"); };
     if (!cfg.invalidation.secret_env.empty() && cfg.invalidation.secret.empty()) {
       spdlog::warn("invalidation.secret_env names {}, which is not set: events are accepted unsigned",

@@ -20,6 +20,14 @@ class RouteTable {
   // `values` views `path`, in the route template's variable order.
   const RoutePolicy* match(std::string_view method, std::string_view path, RouteValues& values) const;
 
+  // The route called `name`, or nullptr.
+  const RoutePolicy* find(std::string_view name) const {
+    for (const auto* route : ordered_) {
+      if (route->name == name) return route;
+    }
+    return nullptr;
+  }
+
   // Index of a route in the config's `routes` list (stable ids for stats).
   std::size_t index_of(const RoutePolicy* route) const { return static_cast<std::size_t>(route - base_); }
 

@@ -31,6 +31,30 @@ class RouteTemplate {
   // True when `path` (no query string) matches; fills `values` on success.
   bool match(std::string_view path, RouteValues& values) const;
 
+  // The path this template makes of named values (each looked up by the
+  // variable's name through `value_of`); nullopt when a variable has no
+  // value or the path would not match the template (a constraint fails).
+  template <typename ValueOf>
+  std::optional<std::string> expand(ValueOf value_of) const {
+    std::string path;
+    for (const auto& segment : segments_) {
+      if (segment.kind == SegmentKind::literal) {
+        path += '/';
+        path += segment.text;
+        continue;
+      }
+      std::optional<std::string_view> value = value_of(segment.text);
+      if (!value) return std::nullopt;
+      if (segment.kind == SegmentKind::catch_all && value->empty()) break;
+      path += '/';
+      path += *value;
+    }
+    if (path.empty()) path = "/";
+    RouteValues check;
+    if (!match(path, check)) return std::nullopt;
+    return path;
+  }
+
   const std::string& text() const { return text_; }
   const std::vector<TemplateSegment>& segments() const { return segments_; }
   std::vector<std::string> variable_names() const;

@@ -88,9 +88,9 @@ asio::awaitable<void> Bus::session() {
     hello += conn.user.empty() ? redis::format_command({"AUTH", conn.password})
                                : redis::format_command({"AUTH", conn.user, conn.password});
   }
-  hello += options_.fills_channel.empty()
-               ? redis::format_command({"SUBSCRIBE", options_.channel})
-               : redis::format_command({"SUBSCRIBE", options_.channel, options_.fills_channel});
+  std::vector<std::string_view> subscribe{"SUBSCRIBE", options_.channel};
+  for (const auto& side : options_.side_channels) subscribe.push_back(side.name);
+  hello += redis::format_command(subscribe);
   auto [write_error, written] = co_await s->stream->write(asio::buffer(hello));
   if (write_error) co_return;
 
@@ -127,11 +127,13 @@ asio::awaitable<void> Bus::session() {
       }
       if (reply->type != redis::Reply::Type::array || reply->elements.empty()) continue;
       const std::string& kind = reply->elements[0].text;
-      // The fills channel's confirmation and messages are not the bus's own.
-      const bool fills = reply->elements.size() >= 2 && !options_.fills_channel.empty() &&
-                         reply->elements[1].text == options_.fills_channel;
-      if (fills) {
-        if (kind == "message" && reply->elements.size() == 3 && options_.on_fill) options_.on_fill(reply->elements[2].text);
+      // Side channels' confirmations and messages are not the bus's own.
+      const Options::SideChannel* side = nullptr;
+      for (const auto& candidate : options_.side_channels) {
+        if (reply->elements.size() >= 2 && reply->elements[1].text == candidate.name) side = &candidate;
+      }
+      if (side) {
+        if (kind == "message" && reply->elements.size() == 3 && side->handler) side->handler(reply->elements[2].text);
       } else if (kind == "subscribe") {
         subscribed = true;
         gap_.mark_subscribed(Clock::now(), ever_subscribed_);
@@ -223,6 +225,9 @@ asio::awaitable<void> Bus::handle_message(std::string payload) {
   }
   spdlog::debug("invalidation {} from {}: {} -> dropped {} in memory, {} in redis", to_string(event.type),
                 event.source, scope.describe(), result.memory, result.redis);
+  if (!event.ack_to.empty()) {
+    if (auto* redis = invalidator_.redis()) co_await redis->publish(event.ack_to, event.ack_id);
+  }
 }
 
 }  // namespace cachecar::invalidation

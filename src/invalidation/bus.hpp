@@ -6,7 +6,8 @@
 // With `stream` set, events are also read from that Redis Stream (XREAD
 // BLOCK from the last id seen, so a reconnect replays what was missed; each
 // entry's "event" field holds the JSON); the gap rule is then not needed.
-// Runs on the control thread; counters are readable from any thread.
+// An applied event that asks for it (ack_to) is acknowledged on that
+// channel. Runs on the control thread; counters are readable from any thread.
 #pragma once
 
 #include "invalidation/event.hpp"
@@ -20,6 +21,8 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <string_view>
+#include <vector>
 
 namespace cachecar::invalidation {
 
@@ -44,10 +47,14 @@ class Bus {
     // Called once, when the first subscription is confirmed or the first
     // attempt failed (Redis down must not hold start-up back).
     std::function<void()> on_first_attempt;
-    // Also subscribed when set: announcements of released fleet leases,
-    // each message a cache key, handed to on_fill.
-    std::string fills_channel;
-    std::function<void(std::string_view key)> on_fill;
+    // Also subscribed on the same connection: other channels of the
+    // fleet (released leases, acknowledgements), each message handed to
+    // its handler.
+    struct SideChannel {
+      std::string name;
+      std::function<void(std::string_view message)> handler;
+    };
+    std::vector<SideChannel> side_channels;
   };
 
   Bus(boost::asio::any_io_executor executor, Options options, Invalidator& invalidator, GapState& gap,

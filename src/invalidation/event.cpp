@@ -107,6 +107,10 @@ std::string to_json(const Event& e, std::string_view secret) {
   if (!e.tags.empty()) doc["tags"] = e.tags;
   if (e.version) doc["version"] = *e.version;
   if (!e.ts.empty()) doc["ts"] = e.ts;
+  if (!e.ack_to.empty()) {
+    doc["ack_to"] = e.ack_to;
+    doc["ack_id"] = e.ack_id;
+  }
   if (!secret.empty()) doc["sig"] = hmac_sha256_hex(secret, signing_text(e));
   return doc.dump();
 }
@@ -129,6 +133,8 @@ Verdict validate_event(std::string_view json_text, const ValidationPolicy& polic
   e.source = text_field(doc, "source", wrong_type).value_or("");
   e.ts = text_field(doc, "ts", wrong_type).value_or("");
   e.sig = text_field(doc, "sig", wrong_type).value_or("");
+  e.ack_to = text_field(doc, "ack_to", wrong_type).value_or("");
+  e.ack_id = text_field(doc, "ack_id", wrong_type).value_or("");
   if (doc.contains("version") && !doc["version"].is_null()) {
     if (!doc["version"].is_number_integer()) return reject(Rejection::malformed, "version is not an integer");
     e.version = doc["version"].get<long long>();
@@ -151,10 +157,12 @@ Verdict validate_event(std::string_view json_text, const ValidationPolicy& polic
   } else {
     if (e.entity.empty()) return reject(Rejection::missing_field, "no entity");
     auto owner = policy.owners.find(e.entity);
-    if (owner == policy.owners.end()) {
+    if (owner == policy.owners.end() && e.source == kCachecarSource) {
+      // The fleet's own write-through events for an entity nobody owns.
+    } else if (owner == policy.owners.end()) {
       return reject(Rejection::not_owner, "entity '" + e.entity + "' has no owner in invalidation.owners");
     }
-    if (owner->second != e.source) {
+    if (owner != policy.owners.end() && owner->second != e.source) {
       return reject(Rejection::not_owner,
                     "source '" + e.source + "' does not own '" + e.entity + "' (owner: " + owner->second + ")");
     }
@@ -172,6 +180,15 @@ Verdict validate_event(std::string_view json_text, const ValidationPolicy& polic
   Verdict v;
   v.event = std::move(e);
   return v;
+}
+
+std::string format_rfc3339(std::chrono::system_clock::time_point at) {
+  std::time_t t = std::chrono::system_clock::to_time_t(at);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
 }
 
 }  // namespace cachecar::invalidation

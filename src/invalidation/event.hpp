@@ -25,7 +25,17 @@ struct Event {
   std::optional<long long> version;
   std::string ts;   // RFC 3339, as sent
   std::string sig;  // lowercase hex HMAC-SHA256, as sent
+  // cachecar's own extension, outside the signature: a cachecar that
+  // applied the event PUBLISHes `ack_id` on `ack_to`, so that a
+  // write-through waits until the fleet has dropped its old copies.
+  std::string ack_to;
+  std::string ack_id;
 };
+
+// The source cachecar uses for the events it publishes itself (write-through
+// and RFC 9111 §4.4 invalidations) for entities without a configured owner;
+// accepted for any entity, and bound by the signature like any other.
+inline constexpr const char* kCachecarSource = "cachecar";
 
 enum class Rejection { malformed, unknown_type, missing_field, not_owner, bad_signature, replayed };
 inline constexpr std::size_t kRejectionCount = 6;
@@ -56,5 +66,7 @@ std::string hmac_sha256_hex(std::string_view secret, std::string_view text);
 std::string to_json(const Event& event, std::string_view secret = {});
 
 std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text);
+// "2026-11-26T10:00:00Z" (UTC, whole seconds).
+std::string format_rfc3339(std::chrono::system_clock::time_point at);
 
 }  // namespace cachecar::invalidation

@@ -27,11 +27,18 @@ class InvalidationLog {
   // removed by the application that follows.
   void record(Scope scope);
   bool invalidated_since(std::uint64_t since, std::string_view key, const std::vector<std::string>& tags) const;
+  // For an entry read from the shared tier: was an invalidation covering it
+  // recorded after it was stored? (Between an invalidation's record and its
+  // purge of Redis, Redis may still hand out what it dropped; such an entry
+  // must be neither served nor promoted.)
+  bool invalidated_after(std::chrono::system_clock::time_point stored_at, std::string_view key,
+                         const std::vector<std::string>& tags) const;
 
  private:
   struct Record {
     std::uint64_t sequence;
     std::chrono::steady_clock::time_point at;
+    std::chrono::system_clock::time_point wall;  // comparable with entries' stored_at
     Scope scope;
   };
   void prune(std::chrono::steady_clock::time_point now);
@@ -42,6 +49,7 @@ class InvalidationLog {
   std::deque<Record> records_;
   std::uint64_t oldest_kept_ = 1;  // records with a lower sequence were pruned
   std::atomic<std::uint64_t> sequence_{0};
+  std::atomic<std::int64_t> last_wall_us_{0};  // the newest record's wall time: the fast "nothing since" answer
 };
 
 }  // namespace cachecar::invalidation

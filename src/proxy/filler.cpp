@@ -71,7 +71,8 @@ std::string Filler::lease_token() {
 
 std::vector<std::string> Filler::tags_for(const FillTarget& target, const http::response_header<>& response) {
   std::vector<std::string> tags = cache::implicit_tags(target.key);
-  for (auto& tag : route_tags(*target.route, target.values, response)) tags.push_back(std::move(tag));
+  config::RouteValues values(target.values.begin(), target.values.end());
+  for (auto& tag : route_tags(*target.route, values, response)) tags.push_back(std::move(tag));
   return tags;
 }
 
@@ -94,7 +95,7 @@ asio::awaitable<StoredFill> Filler::store(const std::string& key, const store::E
   // The fill reaches the shared tier before anyone hears back, so a peer
   // asked next finds it (bounded by store.redis.timeout; fails open).
   if (redis_) {
-    co_await redis_->put(key, entry);
+    result.redis_failed = co_await redis_->put(key, entry) != store::PutResult::stored;
     // An invalidation applied while the write was on its way may have run
     // before it landed: take the entry back out of both tiers.
     if (runtime_.invalidations.invalidated_since(fill_sequence, key, entry->tags)) {
@@ -140,22 +141,24 @@ Filler::Revalidation Filler::revalidated(const store::Entry& stale, const http::
 }
 
 asio::awaitable<RefreshOutcome> Filler::refresh(FillTarget target, net::Request request, store::EntryPtr current,
-                                                cache::FetchPermit permit) {
-  auto outcome = co_await refresh_once(target, request, current, permit);
+                                                cache::FetchPermit permit, RefreshKind kind) {
+  auto outcome = co_await refresh_once(target, request, current, permit, kind);
   runtime_.refreshes.count(outcome);
   co_return outcome;
 }
 
 asio::awaitable<RefreshOutcome> Filler::refresh_once(const FillTarget& target, net::Request& request,
-                                                     const store::EntryPtr& current, cache::FetchPermit& permit) {
+                                                     const store::EntryPtr& current, cache::FetchPermit& permit,
+                                                     RefreshKind kind) {
   const auto& route = *target.route;
   const auto& limits = runtime_.config.limits;
-  if (auto* budget = runtime_.rebuild_budgets.for_route(runtime_.routes.index_of(&route))) {
+  const bool background = kind == RefreshKind::background;
+  if (auto* budget = background ? runtime_.rebuild_budgets.for_route(runtime_.routes.index_of(&route)) : nullptr) {
     // In the background nobody waits: over budget, the refresh is skipped.
     if (!budget->take(cache::RebuildBudget::Clock::now(), {})) co_return RefreshOutcome::over_budget;
   }
   std::string token;
-  if (redis_) {
+  if (redis_ && background) {
     token = lease_token();
     auto lease = co_await redis_->try_lease(target.key, token, runtime_.fleet_lease_ttl());
     if (lease == store::RedisTier::Lease::lost) co_return RefreshOutcome::fleet_busy;

@@ -31,12 +31,18 @@ struct FillTarget {
   const config::RoutePolicy* route = nullptr;
   std::string key;
   std::string fingerprint;
-  config::RouteValues values;
+  std::vector<std::string> values;  // the route's path variables, copied out of the request
 };
 
 struct StoredFill {
   bool stored = false;
-  std::string_view outcome;  // why not: "invalidated", "too-large"
+  std::string_view outcome;   // why not: "invalidated", "too-large"
+  bool redis_failed = false;  // stored in memory, but the shared tier did not take it
+};
+
+enum class RefreshKind {
+  background,  // within the rebuild budget, one per fleet (the lease)
+  write,       // a write-through's new view: neither budget nor lease hold it back
 };
 
 class Filler {
@@ -59,7 +65,8 @@ class Filler {
   // ends filled or abandoned when this returns.
   // (All by value: it runs detached, past the request that started it.)
   net::asio::awaitable<RefreshOutcome> refresh(FillTarget target, net::Request request, store::EntryPtr current,
-                                               cache::FetchPermit permit);
+                                               cache::FetchPermit permit,
+                                               RefreshKind kind = RefreshKind::background);
 
   // Adds If-None-Match / If-Modified-Since from `entry`'s validators;
   // false when it has none.
@@ -81,7 +88,8 @@ class Filler {
 
  private:
   net::asio::awaitable<RefreshOutcome> refresh_once(const FillTarget& target, net::Request& request,
-                                                    const store::EntryPtr& current, cache::FetchPermit& permit);
+                                                    const store::EntryPtr& current, cache::FetchPermit& permit,
+                                                    RefreshKind kind);
 
   Runtime& runtime_;
   std::size_t stats_slot_;

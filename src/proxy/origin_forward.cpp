@@ -71,35 +71,10 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
   const auto started = std::chrono::steady_clock::now();
   auto& pool = filler_.pool();
 
-  std::unique_ptr<net::OriginConnection> connection;
-  std::optional<net::OriginParser> parser;
-  beast::error_code ec;
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    // (Two statements: GCC 12 miscompiles co_await inside ?: )
-    if (attempt == 0) {
-      connection = co_await pool.acquire(ec);
-    } else {
-      connection = co_await pool.connect(ec);
-    }
-    if (ec) break;
-    connection->stream.expires_after(limits.origin_timeout);
-    auto [write_error, written] = co_await http::async_write(connection->stream, request, net::use_tuple);
-    ec = write_error;
-    if (!ec) {
-      parser.emplace();
-      parser->body_limit(boost::none);  // bodies stream or are bounded by max_entry_bytes below
-      parser->header_limit(kOriginHeaderLimit);
-      if (request.method() == http::verb::head) parser->skip(true);
-      auto [read_error, read] =
-          co_await http::async_read_header(connection->stream, connection->buffer, *parser, net::use_tuple);
-      ec = read_error;
-    }
-    if (!ec) break;
-    // A kept-alive connection may have been closed by the origin just as we
-    // reused it; retrying is safe for idempotent methods only.
-    if (!connection->reused || !is_idempotent(request.method()) || ec == beast::error::timeout) break;
-  }
-  if (ec) co_return co_await reply_origin_failure(client, plan, ec);
+  OriginExchange exchange;
+  if (auto ec = co_await exchange_with_origin(request, exchange)) co_return co_await reply_origin_failure(client, plan, ec);
+  auto& connection = exchange.connection;
+  auto& parser = exchange.parser;
 
   auto& response = parser->get();
   if (response.result_int() >= 500 && stale_usable(plan)) {
@@ -154,16 +129,59 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
   if (plan.permit && plan.store) plan.permit->uncacheable();
 
   cache::CacheStatusText status(plan.status, 0, false, detail);
+  co_return co_await relay_rest(client, exchange, plan, status.view(), body);
+}
+
+asio::awaitable<beast::error_code> RequestHandler::exchange_with_origin(net::Request& request,
+                                                                       OriginExchange& exchange) {
+  auto& pool = filler_.pool();
+  auto& connection = exchange.connection;
+  auto& parser = exchange.parser;
+  beast::error_code ec;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    // (Two statements: GCC 12 miscompiles co_await inside ?: )
+    if (attempt == 0) {
+      connection = co_await pool.acquire(ec);
+    } else {
+      connection = co_await pool.connect(ec);
+    }
+    if (ec) break;
+    connection->stream.expires_after(runtime_.config.limits.origin_timeout);
+    auto [write_error, written] = co_await http::async_write(connection->stream, request, net::use_tuple);
+    ec = write_error;
+    if (!ec) {
+      parser.emplace();
+      parser->body_limit(boost::none);  // bodies stream or are bounded by max_entry_bytes
+      parser->header_limit(kOriginHeaderLimit);
+      if (request.method() == http::verb::head) parser->skip(true);
+      auto [read_error, read] =
+          co_await http::async_read_header(connection->stream, connection->buffer, *parser, net::use_tuple);
+      ec = read_error;
+    }
+    if (!ec) break;
+    // A kept-alive connection may have been closed by the origin just as we
+    // reused it; retrying is safe for idempotent methods only.
+    if (!connection->reused || !is_idempotent(request.method()) || ec == beast::error::timeout) break;
+  }
+  co_return ec;
+}
+
+asio::awaitable<bool> RequestHandler::relay_rest(beast::tcp_stream& client, OriginExchange& exchange,
+                                                 const Plan& plan, std::string_view cache_status,
+                                                 std::string_view already_read) {
+  const auto& limits = runtime_.config.limits;
+  const bool origin_keep_alive = exchange.parser->keep_alive();
   net::RelayOptions options;
-  options.cache_status = status.view();
-  options.already_read = body;
+  options.cache_status = cache_status;
+  options.already_read = already_read;
   options.head_only = plan.head_only;
   options.client_keep_alive = plan.keep_alive;
   options.client_version = plan.version;
   options.origin_timeout = limits.origin_timeout;
   options.client_timeout = limits.header_timeout;
-  auto result = co_await net::relay_response(connection->stream, connection->buffer, *parser, client, options);
-  if (result.origin_complete && origin_keep_alive) pool.release(std::move(connection));
+  auto& connection = exchange.connection;
+  auto result = co_await net::relay_response(connection->stream, connection->buffer, *exchange.parser, client, options);
+  if (result.origin_complete && origin_keep_alive) filler_.pool().release(std::move(connection));
   co_return result.client_ok && result.client_keep_alive;
 }
 

@@ -28,6 +28,8 @@ struct RefreshCounters {
   std::atomic<std::uint64_t> rebuild_waits{0};           // requests that waited for a rebuild token
   std::atomic<std::uint64_t> rebuild_stale{0};           // over budget: a stale entry answered
   std::atomic<std::uint64_t> rebuild_rejected{0};        // over budget: 503 with Retry-After
+  std::atomic<std::uint64_t> write_refreshed{0};         // write-throughs that stored the new view
+  std::atomic<std::uint64_t> write_unacknowledged{0};    // write-throughs the fleet did not all acknowledge in time
 
   void count(RefreshOutcome outcome) {
     outcomes[static_cast<std::size_t>(outcome)].fetch_add(1, std::memory_order_relaxed);

@@ -79,10 +79,14 @@ class RequestHandler::ScratchLease {
 };
 
 RequestHandler::RequestHandler(Runtime& runtime, std::size_t worker, asio::any_io_executor executor)
-    : runtime_(runtime), worker_(worker), executor_(executor), filler_(runtime, worker, executor) {}
+    : runtime_(runtime),
+      worker_(worker),
+      executor_(executor),
+      filler_(runtime, worker, executor),
+      invalidator_(runtime.memory, filler_.redis(), runtime.invalidations, runtime.config.environment) {}
 
 FillTarget RequestHandler::fill_target(const Plan& plan) const {
-  return FillTarget{plan.route, plan.key->key, plan.key->fingerprint, *plan.values};
+  return FillTarget{plan.route, plan.key->key, plan.key->fingerprint, {plan.values->begin(), plan.values->end()}};
 }
 
 asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_stream& client,
@@ -97,8 +101,10 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
   plan.route = runtime_.routes.match(sv(request.method_string()), path, values);
   plan.slot = plan.route ? runtime_.routes.index_of(plan.route) : runtime_.stats.unmatched_slot();
 
-  if (plan.route == nullptr || plan.route->mode == config::RouteMode::bypass ||
-      plan.route->mode == config::RouteMode::write_through) {
+  if (plan.route && plan.route->mode == config::RouteMode::write_through) {
+    co_return co_await write_through(request, client, peer, plan, values);
+  }
+  if (plan.route == nullptr || plan.route->mode == config::RouteMode::bypass) {
     co_return co_await forward(request, client, peer, plan);
   }
   if (request.method() != http::verb::get && request.method() != http::verb::head) {
@@ -133,7 +139,9 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
   if (redis && (!entry || Clock::now() >= entry->expires_at)) {
     // Not in memory, or expired there: a peer may have stored a fresher
     // copy. Fails open: an unavailable Redis reads as a miss.
-    if (auto shared = co_await redis->get(plan.key->key); shared && (!entry || shared->expires_at > entry->expires_at)) {
+    if (auto shared = co_await redis->get(plan.key->key);
+        shared && (!entry || shared->expires_at > entry->expires_at) &&
+        !runtime_.invalidations.invalidated_after(shared->stored_at, plan.key->key, shared->tags)) {
       entry = std::move(shared);
       from_redis = true;
     }
@@ -245,6 +253,10 @@ asio::awaitable<store::EntryPtr> RequestHandler::await_fleet(const Plan& plan, s
   // Watching before the lease is tried: a release between our try and our
   // wait is not missed.
   auto watch = runtime_.fleet_fills.watch(key, executor_);
+  auto usable_fill = [&](const store::EntryPtr& entry) {
+    return entry && entry->fingerprint == plan.key->fingerprint && Clock::now() < entry->expires_at &&
+           !runtime_.invalidations.invalidated_after(entry->stored_at, key, entry->tags);
+  };
   auto& waiter = watch->waiter();
   for (int election = 0; election < kMaxElections; ++election) {
     auto lease = co_await redis->try_lease(key, token, lease_ttl);
@@ -268,7 +280,7 @@ asio::awaitable<store::EntryPtr> RequestHandler::await_fleet(const Plan& plan, s
       }
       waiter.signalled = false;
       auto entry = co_await redis->get(key);
-      if (entry && entry->fingerprint == plan.key->fingerprint && Clock::now() < entry->expires_at) co_return entry;
+      if (usable_fill(entry)) co_return entry;
       auto state = co_await redis->lease_state(key);
       if (state == store::RedisTier::LeaseState::held) continue;
       if (state == store::RedisTier::LeaseState::none) {
@@ -276,7 +288,7 @@ asio::awaitable<store::EntryPtr> RequestHandler::await_fleet(const Plan& plan, s
         // lease released since our look above has left its fill: look again.
         // No fill: the lease expired, its holder is gone; elect anew.
         auto fill = co_await redis->get(key);
-        if (fill && fill->fingerprint == plan.key->fingerprint && Clock::now() < fill->expires_at) co_return fill;
+        if (usable_fill(fill)) co_return fill;
         reelect = true;
       }
       break;  // pass (uncacheable) or Redis trouble: fetch ourselves

@@ -21,6 +21,8 @@
 #include "cache/key_builder.hpp"
 #include "net/listener.hpp"
 #include "net/origin_pool.hpp"
+#include "net/relay.hpp"
+#include "invalidation/invalidator.hpp"
 #include "proxy/filler.hpp"
 #include "proxy/runtime.hpp"
 
@@ -78,12 +80,38 @@ class RequestHandler final : public net::RequestSink {
                                                const net::http::response_header<>& not_modified,
                                                std::uint64_t fill_sequence, std::uint32_t rebuild_ms);
   void prepare_origin_request(net::Request& request, const net::tcp::endpoint& peer, const Plan& plan) const;
+  // Sends `request` and reads the response head (one retry on a reused
+  // connection the origin had closed, for idempotent methods).
+  struct OriginExchange {
+    std::unique_ptr<net::OriginConnection> connection;
+    std::optional<net::OriginParser> parser;
+  };
+  net::asio::awaitable<net::beast::error_code> exchange_with_origin(net::Request& request, OriginExchange& exchange);
+  // Streams the rest of the exchange's response to the client.
+  net::asio::awaitable<bool> relay_rest(net::beast::tcp_stream& client, OriginExchange& exchange, const Plan& plan,
+                                        std::string_view cache_status, std::string_view already_read);
+  // mode: write-through (write_through.cpp).
+  struct WrittenView;
+  struct FleetDrop {
+    bool published = false;     // false: no Redis, or it is unavailable
+    long long receivers = 0;    // subscribers PUBLISH reached
+    long long acknowledged = 0;  // of which acknowledged in time
+  };
+  std::optional<WrittenView> written_view(const net::Request& request, const Plan& plan,
+                                          const config::RouteValues& values) const;
+  // Drops the view here and in the shared tier, publishes the event and
+  // waits (bounded) until every cachecar that heard it has applied it.
+  net::asio::awaitable<FleetDrop> drop_across_fleet(const WrittenView& view, invalidation::EventType type);
+  net::asio::awaitable<bool> write_through(net::Request& request, net::beast::tcp_stream& client,
+                                           const net::tcp::endpoint& peer, Plan& plan,
+                                           const config::RouteValues& values);
   FillTarget fill_target(const Plan& plan) const;
 
   Runtime& runtime_;
   std::size_t worker_;
   net::asio::any_io_executor executor_;
   Filler filler_;
+  invalidation::Invalidator invalidator_;  // this worker's: its own Redis tier
   // Key buffers reused across requests of this worker, so keys stop
   // allocating once the buffers have grown.
   std::vector<std::unique_ptr<cache::KeyScratch>> free_scratch_;

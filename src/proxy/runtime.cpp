@@ -1,5 +1,7 @@
 #include "proxy/runtime.hpp"
 
+#include <random>
+
 namespace cachecar::proxy {
 
 Runtime::Runtime(config::Config config_in, std::size_t worker_count, boost::asio::ip::tcp::endpoint origin)
@@ -13,6 +15,7 @@ Runtime::Runtime(config::Config config_in, std::size_t worker_count, boost::asio
         std::vector<std::optional<double>> rates;
         for (const auto& route : config.routes) rates.push_back(route.rebuild_rate);
         return rates;
-      }()) {}
+      }()),
+      acks("cachecar:ack:" + std::to_string(std::random_device{}()) + std::to_string(std::random_device{}())) {}
 
 }  // namespace cachecar::proxy

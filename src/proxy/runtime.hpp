@@ -11,6 +11,7 @@
 #include "invalidation/bus.hpp"
 #include "invalidation/gap.hpp"
 #include "invalidation/log.hpp"
+#include "proxy/event_acks.hpp"
 #include "proxy/fleet_fill_signals.hpp"
 #include "proxy/refresh_counters.hpp"
 #include "proxy/startup_gate.hpp"
@@ -43,6 +44,7 @@ struct Runtime {
   cache::RebuildBudgets rebuild_budgets;        // per route slot: rebuild_rate
   RefreshCounters refreshes;
   FleetFillSignals fleet_fills;  // wakes lease losers when the holder is done
+  EventAcks acks;                // the fleet's acknowledgements of our write-through events
   invalidation::InvalidationLog invalidations;  // "no stale set"
   invalidation::GapState gap;                   // the bus' gap rule
   invalidation::BusCounters bus;

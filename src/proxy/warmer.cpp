@@ -52,7 +52,9 @@ std::optional<Warmer::Job> Warmer::job_for(const std::string& target,
     return std::nullopt;
   }
   Job job;
-  job.fill.route = runtime_.routes.match("GET", path, job.fill.values);
+  config::RouteValues values;
+  job.fill.route = runtime_.routes.match("GET", path, values);
+  job.fill.values.assign(values.begin(), values.end());
   const auto* route = job.fill.route;
   if (!route || route->mode == config::RouteMode::bypass || route->mode == config::RouteMode::write_through) {
     why = "no caching route takes GET " + std::string(path);
@@ -62,7 +64,7 @@ std::optional<Warmer::Job> Warmer::job_for(const std::string& target,
   job.request.set(http::field::host, runtime_.config.origin.to_string());
   for (const auto& [name, value] : headers) job.request.set(name, value);
   cache::KeyScratch key;
-  if (cache::build_key(*route, runtime_.config.environment, job.fill.values, query, BeastHeaders(job.request), key) ==
+  if (cache::build_key(*route, runtime_.config.environment, values, query, BeastHeaders(job.request), key) ==
       cache::KeyOutcome::missing_tenant) {
     why = "route " + route->name + " is tenant-scoped and the warm request has no " + route->tenant_header +
           " header";
@@ -98,7 +100,9 @@ asio::awaitable<store::EntryPtr> Warmer::cached(const Job& job) {
   auto entry = runtime_.memory.find(job.fill.key);
   if (auto* redis = filler_.redis(); redis && (!entry || Clock::now() >= refresh_time(*entry))) {
     // A peer may have refreshed it: take its copy rather than fetch again.
-    if (auto shared = co_await redis->get(job.fill.key); shared && (!entry || shared->expires_at > entry->expires_at)) {
+    if (auto shared = co_await redis->get(job.fill.key);
+        shared && (!entry || shared->expires_at > entry->expires_at) &&
+        !runtime_.invalidations.invalidated_after(shared->stored_at, job.fill.key, shared->tags)) {
       runtime_.memory.insert(job.fill.key, shared);
       entry = std::move(shared);
     }

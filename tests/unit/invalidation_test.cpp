@@ -177,6 +177,24 @@ TEST(InvalidationLog, AFillSeesInvalidationsRecordedAfterItBegan) {
   EXPECT_FALSE(log.invalidated_since(log.begin_fill(), key, tags)) << "a fill that began after it is fine";
 }
 
+TEST(InvalidationLog, AnEntryStoredBeforeAnInvalidationOfItIsDeadWhereverItIsRead) {
+  InvalidationLog log;
+  std::string key = "prod:-:product:42:-:v1";
+  auto tags = cache::implicit_tags(key);
+  auto stored_before = std::chrono::system_clock::now() - std::chrono::milliseconds(5);
+  EXPECT_FALSE(log.invalidated_after(stored_before, key, tags)) << "nothing recorded";
+  Event mine;
+  mine.entity = "product";
+  mine.id = "42";
+  log.record(scope_of(mine, "prod"));
+  EXPECT_TRUE(log.invalidated_after(stored_before, key, tags));
+  EXPECT_FALSE(log.invalidated_after(std::chrono::system_clock::now() + std::chrono::milliseconds(5), key, tags))
+      << "stored after the invalidation: fine";
+  EXPECT_FALSE(log.invalidated_after(stored_before, "prod:-:product:43:-:v1",
+                                     cache::implicit_tags("prod:-:product:43:-:v1")))
+      << "another id";
+}
+
 TEST(InvalidationLog, ForgottenHistoryCountsAsInvalidated) {
   InvalidationLog log(std::chrono::seconds(60), 2);
   auto before = log.begin_fill();

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace cachecar::config {
 namespace {
 
@@ -32,6 +34,20 @@ TEST(RouteTemplate, ExtractsVariablesInOrder) {
   auto t = parse("/users/{user}/orders/{order}");
   EXPECT_EQ(match(t, "/users/7/orders/99"), (std::vector<std::string>{"7", "99"}));
   EXPECT_EQ(match(t, "/users//orders/99"), std::vector<std::string>{"<no match>"});
+}
+
+TEST(RouteTemplate, ExpandsNamedValuesIntoAPathItMatches) {
+  std::map<std::string, std::string, std::less<>> named{{"user", "7"}, {"order", "99"}, {"rest", "a/b"}};
+  auto value_of = [&](std::string_view name) -> std::optional<std::string_view> {
+    auto it = named.find(name);
+    if (it == named.end()) return std::nullopt;
+    return std::string_view(it->second);
+  };
+  EXPECT_EQ(parse("/users/{user}/orders/{order:int}").expand(value_of), "/users/7/orders/99");
+  EXPECT_EQ(parse("/files/{*rest}").expand(value_of), "/files/a/b");
+  EXPECT_EQ(parse("/users/{missing}").expand(value_of), std::nullopt);
+  named["order"] = "not-a-number";
+  EXPECT_EQ(parse("/orders/{order:int}").expand(value_of), std::nullopt) << "the constraint still holds";
 }
 
 TEST(RouteTemplate, Constraints) {

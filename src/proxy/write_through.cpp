@@ -1,0 +1,218 @@
+// RequestHandler, third part: mode write-through (SPEC §3). A write goes to
+// the origin; on 2xx the view it changes (the `refreshes` route's entry for
+// the same variables and tenant) is dropped across the fleet, the fleet's
+// acknowledgements are awaited, and then PUT/PATCH/POST store the new view
+// (refetched, or the write's own body) in both tiers. Only then does the
+// client get its answer: a read anywhere in the fleet after that sees the
+// write. An origin error leaves the cache untouched.
+#include "proxy/request_handler.hpp"
+
+#include "invalidation/event.hpp"
+#include "invalidation/scope.hpp"
+#include "net/body_reader.hpp"
+#include "net/http_util.hpp"
+#include "proxy/entry_builder.hpp"
+#include "proxy/request_plan.hpp"
+#include "proxy/response_facts.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+namespace cachecar::proxy {
+
+namespace asio = net::asio;
+namespace beast = net::beast;
+namespace http = net::http;
+using cache::CacheStatus;
+using store::Clock;
+
+namespace {
+
+// How long a write waits for the fleet to acknowledge that it dropped its
+// old copies. Acks come back in about a millisecond; a cachecar that does
+// not answer within this is slow or gone, and the gap rule covers it.
+constexpr std::chrono::milliseconds kAckTimeout{250};
+
+std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
+
+}  // namespace
+
+// The read view a write changes, worked out from the write request.
+struct RequestHandler::WrittenView {
+  const config::RoutePolicy* read_route = nullptr;
+  std::string path;                   // the read route's path for the same variables
+  std::string identity;               // the entity id: the variables joined by '/'
+  std::optional<std::string> tenant;  // nullopt: every tenant (also when the write lacks it)
+  std::optional<FillTarget> target;   // where the new view is stored; nullopt: drop only
+};
+
+std::optional<RequestHandler::WrittenView> RequestHandler::written_view(const net::Request& request,
+                                                                        const Plan& plan,
+                                                                        const config::RouteValues& values) const {
+  const auto& write_route = *plan.route;
+  WrittenView view;
+  view.read_route = runtime_.routes.find(write_route.refreshes);
+  if (!view.read_route) return std::nullopt;  // the loader makes sure it exists
+  const auto& read = *view.read_route;
+  auto write_names = write_route.path.variable_names();
+  auto value_of = [&](std::string_view name) -> std::optional<std::string_view> {
+    for (std::size_t i = 0; i < write_names.size() && i < values.size(); ++i) {
+      if (write_names[i] == name) return values[i];
+    }
+    return std::nullopt;
+  };
+  auto path = read.path.expand(value_of);
+  if (!path) return std::nullopt;  // this write's values cannot name a read view (a constraint fails)
+  view.path = std::move(*path);
+  config::RouteValues read_values;
+  read.path.match(view.path, read_values);
+  for (std::size_t i = 0; i < read_values.size(); ++i) {
+    if (i > 0) view.identity += '/';
+    view.identity.append(read_values[i]);
+  }
+  if (!read.tenant_header.empty()) {
+    if (auto it = request.find(read.tenant_header); it != request.end()) view.tenant = std::string(sv(it->value()));
+  }
+  cache::KeyScratch key;
+  BeastHeaders headers(request);
+  if (cache::build_key(read, runtime_.config.environment, read_values, {}, headers, key) ==
+      cache::KeyOutcome::built) {
+    view.target = FillTarget{&read, std::move(key.key), std::move(key.fingerprint),
+                             {read_values.begin(), read_values.end()}};
+  }
+  return view;
+}
+
+asio::awaitable<RequestHandler::FleetDrop> RequestHandler::drop_across_fleet(const WrittenView& view,
+                                                                              invalidation::EventType type) {
+  FleetDrop result;
+  const auto& config = runtime_.config;
+  const auto& read = *view.read_route;
+  auto scope = invalidation::entity_scope(config.environment, read.key_entity(), view.identity, view.tenant);
+  // Here first: fills in flight in this process see it at once, and this
+  // process' memory and the shared tier lose the old view now.
+  co_await invalidator_.apply(scope);
+  auto* redis = filler_.redis();
+  if (!redis) co_return result;  // no fleet: nothing else holds a copy
+
+  invalidation::Event event;
+  event.type = type;
+  event.entity = read.key_entity();
+  event.id = view.identity;
+  event.tenant = view.tenant;
+  auto owner = config.invalidation.owners.find(event.entity);
+  event.source = owner != config.invalidation.owners.end() ? owner->second : invalidation::kCachecarSource;
+  event.ts = invalidation::format_rfc3339(std::chrono::system_clock::now());
+  auto expectation = runtime_.acks.expect(executor_);
+  event.ack_to = runtime_.acks.channel();
+  event.ack_id = expectation->id();
+  long long receivers = co_await redis->publish(config.invalidation.channel,
+                                                invalidation::to_json(event, config.invalidation.secret));
+  result.receivers = receivers;
+  if (receivers < 0) {
+    // Redis is unavailable: the peers cannot hear it, and their own bus is
+    // down too, so their gap rule bounds what they serve.
+    result.published = false;
+    co_return result;
+  }
+  result.published = true;
+  auto& waiter = expectation->waiter();
+  const auto deadline = std::chrono::steady_clock::now() + kAckTimeout;
+  while (waiter.received < receivers && std::chrono::steady_clock::now() < deadline) {
+    waiter.timer.expires_at(deadline);
+    co_await waiter.timer.async_wait(net::use_tuple);
+  }
+  result.acknowledged = waiter.received;
+  co_return result;
+}
+
+asio::awaitable<bool> RequestHandler::write_through(net::Request& request, beast::tcp_stream& client,
+                                                    const net::tcp::endpoint& peer, Plan& plan,
+                                                    const config::RouteValues& values) {
+  plan.status = CacheStatus::method;
+  runtime_.stats.count(worker_, plan.slot, plan.status);
+  const bool deletes = request.method() == http::verb::delete_;
+  auto view = written_view(request, plan, values);
+  // The read request for a refetch, made before the write is sent on.
+  net::Request read_request;
+  if (view && view->target) {
+    read_request = net::Request{http::verb::get, view->path, 11};
+    for (const auto& field : request) {
+      switch (field.name()) {
+        case http::field::content_length: case http::field::transfer_encoding: case http::field::content_type:
+        case http::field::if_match: case http::field::if_none_match: case http::field::if_modified_since:
+        case http::field::if_unmodified_since: case http::field::expect: case http::field::cache_control:
+          continue;
+        default:
+          read_request.insert(field.name_string(), field.value());
+      }
+    }
+    net::strip_hop_by_hop(read_request);
+  }
+  prepare_origin_request(request, peer, plan);
+
+  OriginExchange exchange;
+  if (auto ec = co_await exchange_with_origin(request, exchange)) co_return co_await reply_origin_failure(client, plan, ec);
+  auto& response = exchange.parser->get();
+  const bool success = response.result_int() >= 200 && response.result_int() < 300;
+  if (!success || !view) {
+    // The origin refused the write (or no view can be named): the cache is untouched.
+    cache::CacheStatusText status(plan.status, 0, false, success ? "no-view" : "");
+    co_return co_await relay_rest(client, exchange, plan, status.view(), {});
+  }
+
+  // The write's own body: what `refresh_from: response` stores, and what the
+  // client gets once the cache is done (held back until then).
+  std::string body;
+  auto read = co_await net::read_body_upto(*exchange.connection, *exchange.parser, body,
+                                           runtime_.memory.max_entry_bytes(), runtime_.config.limits.origin_timeout);
+  const auto now = Clock::now();
+
+  auto drop = co_await drop_across_fleet(*view, deletes ? invalidation::EventType::entity_deleted
+                                                        : invalidation::EventType::entity_updated);
+  const bool fleet_clear = !drop.published || drop.acknowledged >= drop.receivers;
+  if (!fleet_clear) {
+    RefreshCounters::bump(runtime_.refreshes.write_unacknowledged);
+    spdlog::warn("route={} write-through: {} of {} cachecars acknowledged within {} ms; the new view is not stored",
+                 plan.route->name, drop.acknowledged, drop.receivers, kAckTimeout.count());
+  }
+
+  std::string_view detail = "dropped";
+  if (!deletes && view->target && fleet_clear && !read.error) {
+    const auto& target = *view->target;
+    bool stored = false;
+    if (plan.route->refresh_from == config::RefreshFrom::response && read.complete) {
+      // The write's answer is the full new representation: store it as the view.
+      auto facts = response_facts(response, *target.route);
+      auto decision = cache::decide_storage({}, facts, *target.route, now, filler_.jitter_draw());
+      if (decision.verdict == cache::StoreVerdict::store) {
+        auto entry = build_entry(response, body, target.fingerprint, Filler::tags_for(target, response), now,
+                                 decision, facts.age);
+        auto fill = co_await filler_.store(target.key, entry, runtime_.invalidations.begin_fill(), nullptr);
+        stored = fill.stored;
+        if (fill.redis_failed && plan.route->on_cache_error == config::OnCacheError::invalidate) {
+          runtime_.memory.remove(target.key);
+          stored = false;
+        }
+      }
+    } else {
+      auto outcome = co_await filler_.refresh(target, std::move(read_request), nullptr, cache::FetchPermit{},
+                                              RefreshKind::write);
+      stored = outcome == RefreshOutcome::stored;
+    }
+    if (stored) {
+      detail = "refreshed";
+      RefreshCounters::bump(runtime_.refreshes.write_refreshed);
+    } else {
+      spdlog::warn("route={} write-through: the new view of {} could not be stored; it is dropped everywhere",
+                   plan.route->name, view->path);
+    }
+  }
+  if (read.error) co_return co_await reply_origin_failure(client, plan, read.error);
+  cache::CacheStatusText status(plan.status, 0, false, detail);
+  co_return co_await relay_rest(client, exchange, plan, status.view(), body);
+}
+
+}  // namespace cachecar::proxy
