@@ -66,6 +66,11 @@ void parse_cache_control(std::string_view value, CacheDirectives& d) {
     else if (iequals(name, "s-maxage")) d.s_maxage = delta_seconds(argument);
     else if (iequals(name, "stale-while-revalidate")) d.stale_while_revalidate = delta_seconds(argument);
     else if (iequals(name, "stale-if-error")) d.stale_if_error = delta_seconds(argument);
+    else if (iequals(name, "min-fresh")) d.min_fresh = delta_seconds(argument);
+    else if (iequals(name, "max-stale")) {
+      if (argument.empty()) d.max_stale_any = true;
+      else d.max_stale = delta_seconds(argument);
+    }
   });
 }
 

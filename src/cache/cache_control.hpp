@@ -22,6 +22,10 @@ struct CacheDirectives {
   std::optional<std::chrono::seconds> s_maxage;
   std::optional<std::chrono::seconds> stale_while_revalidate;
   std::optional<std::chrono::seconds> stale_if_error;
+  // Request-only directives (RFC 9111 §5.2.1).
+  std::optional<std::chrono::seconds> min_fresh;
+  bool max_stale_any = false;                     // max-stale without a value: any staleness
+  std::optional<std::chrono::seconds> max_stale;  // max-stale=N
 };
 
 // Folds one field value into `into` (call once per field line).

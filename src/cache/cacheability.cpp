@@ -82,12 +82,21 @@ StorageDecision decide_storage(const RequestFacts& request, const ResponseFacts&
 
   std::optional<milliseconds> from_origin = origin_lifetime(response, now);
   std::optional<milliseconds> lifetime;
+  bool heuristic = false;
   if (policy.origin_cache_control == config::OriginCacheControl::ignore && policy.ttl) {
     lifetime = *policy.ttl;
   } else if (from_origin) {
     lifetime = from_origin;
   } else if (policy.ttl && is_heuristically_cacheable(response.status)) {
     lifetime = *policy.ttl;
+  } else if (response.last_modified && is_heuristically_cacheable(response.status)) {
+    // RFC 9111 §4.2.2: a tenth of the time since the last modification,
+    // capped at a day, when neither the origin nor the route gives one.
+    auto since = response.date.value_or(now) - *response.last_modified;
+    if (since.count() > 0) {
+      lifetime = std::min<milliseconds>(duration_cast<milliseconds>(since) / 10, std::chrono::hours(24));
+      heuristic = true;
+    }
   }
   if (!lifetime) {
     d.verdict = is_heuristically_cacheable(response.status) ? StoreVerdict::no_freshness : StoreVerdict::status;
@@ -101,8 +110,8 @@ StorageDecision decide_storage(const RequestFacts& request, const ResponseFacts&
   auto jittered = milliseconds(static_cast<milliseconds::rep>(static_cast<double>(lifetime->count()) * kept));
   // An origin-given lifetime is measured from the response's creation, so
   // the time it already spent elsewhere (Age) is used up.
-  bool origin_counted = from_origin && !(policy.origin_cache_control == config::OriginCacheControl::ignore &&
-                                         policy.ttl);
+  bool origin_counted = heuristic || (from_origin && !(policy.origin_cache_control ==
+                                                          config::OriginCacheControl::ignore && policy.ttl));
   d.time_to_live = origin_counted ? jittered - duration_cast<milliseconds>(response.age) : jittered;
   d.verdict = d.time_to_live.count() > 0 ? StoreVerdict::store : StoreVerdict::expired;
   bool revalidate = cc.must_revalidate || cc.proxy_revalidate || plain.must_revalidate || plain.proxy_revalidate;

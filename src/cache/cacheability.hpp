@@ -31,6 +31,7 @@ struct ResponseFacts {
   std::optional<Clock::time_point> expires;
   bool expires_invalid = false;  // present but unparseable: already expired (RFC 9111 §5.3)
   std::chrono::seconds age{0};
+  std::optional<Clock::time_point> last_modified;  // for heuristic freshness (RFC 9111 §4.2.2)
 };
 
 enum class StoreVerdict {

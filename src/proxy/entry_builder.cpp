@@ -20,7 +20,10 @@ bool recomputed_or_hop_by_hop(const http::fields::value_type& field) {
     case http::field::content_length:
       return true;
     default:
-      return beast::iequals(field.name_string(), "Cache-Status");
+      // Targeted at cachecar (RFC 9213): obeyed, never passed on.
+      return beast::iequals(field.name_string(), "Cache-Status") ||
+             beast::iequals(field.name_string(), "Cachecar-Cache-Control") ||
+             beast::iequals(field.name_string(), "CDN-Cache-Control");
   }
 }
 

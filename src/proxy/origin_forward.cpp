@@ -36,6 +36,12 @@ bool is_idempotent(http::verb method) {
   }
 }
 
+// RFC 9110 §9.2.1.
+bool is_safe(http::verb method) {
+  return method == http::verb::get || method == http::verb::head || method == http::verb::options ||
+         method == http::verb::trace;
+}
+
 bool has_conditionals(const net::Request& request) {
   return request.find(http::field::if_none_match) != request.end() ||
          request.find(http::field::if_modified_since) != request.end() ||
@@ -77,6 +83,7 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
   auto& parser = exchange.parser;
 
   auto& response = parser->get();
+  if (!is_safe(request.method()) && response.result_int() < 400) co_await invalidate_after_unsafe(request, response);
   if (response.result_int() >= 500 && stale_usable(plan)) {
     // The origin answered with an error: the stale entry answers instead
     // (the connection, its body unread, is not reused).
@@ -180,6 +187,9 @@ asio::awaitable<bool> RequestHandler::relay_rest(beast::tcp_stream& client, Orig
   options.origin_timeout = limits.origin_timeout;
   options.client_timeout = limits.header_timeout;
   auto& connection = exchange.connection;
+  // Targeted at cachecar (RFC 9213): obeyed here, not passed on.
+  exchange.parser->get().erase("Cachecar-Cache-Control");
+  exchange.parser->get().erase("CDN-Cache-Control");
   auto result = co_await net::relay_response(connection->stream, connection->buffer, *exchange.parser, client, options);
   if (result.origin_complete && origin_keep_alive) filler_.pool().release(std::move(connection));
   co_return result.client_ok && result.client_keep_alive;

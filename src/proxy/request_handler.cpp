@@ -1,5 +1,6 @@
 #include "proxy/request_handler.hpp"
 
+#include "cache/reuse.hpp"
 #include "proxy/request_plan.hpp"
 
 #include "net/http_util.hpp"
@@ -128,10 +129,7 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
     co_return co_await forward(request, client, peer, plan);
   }
   plan.store = true;
-  if (plan.request_facts.cache_control.no_cache) {
-    plan.status = CacheStatus::request;
-    co_return co_await forward(request, client, peer, plan);
-  }
+  const auto& directives = plan.request_facts.cache_control;
 
   store::EntryPtr entry = runtime_.memory.find(plan.key->key);
   bool from_redis = false;
@@ -153,33 +151,47 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
     // A shared-tier hit is promoted with its own (absolute) expiry, so it
     // lives in memory exactly as long as it has left.
     if (trusted && from_redis) runtime_.memory.insert(plan.key->key, entry);
-    if (trusted && now < entry->expires_at) {
+    const cache::StoredTimes times{entry->stored_at, entry->expires_at, entry->initial_age_seconds,
+                                   entry->must_revalidate};
+    const auto reuse = trusted ? cache::reuse_for(directives, times, now) : cache::Reuse::expired;
+    if (reuse == cache::Reuse::fresh) {
       if (early_refresh_due(plan, *entry, now)) {
         RefreshCounters::bump(runtime_.refreshes.early);
         refresh_in_background(request, plan, entry);
       }
       plan.status = CacheStatus::hit;
       runtime_.stats.count(worker_, plan.slot, plan.status);
-      co_return co_await serve_entry(client, *entry, plan, false, from_redis ? "redis" : "", now);
+      co_return co_await serve_hit(request, client, *entry, plan, from_redis ? "redis" : "", now);
     }
-    if (trusted && now < entry->revalidate_until()) {
+    if (reuse == cache::Reuse::stale_accepted) {
+      plan.status = CacheStatus::hit;  // the client's max-stale accepts it
+      runtime_.stats.count(worker_, plan.slot, plan.status);
+      co_return co_await serve_hit(request, client, *entry, plan, "max-stale", now);
+    }
+    if (reuse == cache::Reuse::expired && trusted && now < entry->revalidate_until()) {
       // stale-while-revalidate: answer now, refresh once behind the scenes.
       refresh_in_background(request, plan, entry);
       RefreshCounters::bump(runtime_.refreshes.stale_while_revalidate);
       plan.status = CacheStatus::hit;
       runtime_.stats.count(worker_, plan.slot, plan.status);
-      co_return co_await serve_entry(client, *entry, plan, false, "stale-while-revalidate", now);
+      co_return co_await serve_hit(request, client, *entry, plan, "stale-while-revalidate", now);
     }
-    plan.status = CacheStatus::stale;
-    // Expired, or in doubt after a bus gap: fetched again, conditionally
-    // when it has validators. Expired but trusted, it may still answer if
-    // the origin fails (stale-if-error) or the rebuild budget is spent.
+    // Expired, refused by the request's directives, or in doubt after a
+    // bus gap: fetched again, conditionally when it has validators. Expired
+    // but trusted, it may still answer if the origin fails (stale-if-error)
+    // or the rebuild budget is spent.
+    plan.status = reuse == cache::Reuse::refused ? CacheStatus::request : CacheStatus::stale;
     plan.revalidate = entry;
     if (trusted && now >= entry->expires_at) plan.stale = entry;
   } else {
     plan.status = CacheStatus::miss;
   }
-  if (!plan.route->coalesce) co_return co_await forward(request, client, peer, plan);
+  if (directives.only_if_cached) co_return co_await reply_not_cached(client, plan);
+  // A request that refused what is stored wants the origin's own answer:
+  // not one a concurrent fetch began before it.
+  if (!plan.route->coalesce || plan.status == CacheStatus::request) {
+    co_return co_await forward(request, client, peer, plan);
+  }
 
   // One origin fetch per key: the first request fetches, the others wait
   // for it (at most origin_timeout) and are served what it stored. When the
@@ -302,6 +314,62 @@ asio::awaitable<void> RequestHandler::release_fleet_lease(Plan& plan) {
   if (plan.lease_token.empty()) co_return;
   const bool pass = plan.permit && plan.permit->outcome() == cache::FlightOutcome::uncacheable;
   co_await filler_.redis()->release_lease(plan.key->key, std::exchange(plan.lease_token, {}), pass);
+}
+
+asio::awaitable<bool> RequestHandler::serve_hit(const net::Request& request, beast::tcp_stream& client,
+                                                const store::Entry& entry, Plan& plan, std::string_view detail,
+                                                Clock::time_point now) {
+  auto field = [&](http::field name) -> std::optional<std::string_view> {
+    auto it = request.find(name);
+    if (it == request.end()) return std::nullopt;
+    return sv(it->value());
+  };
+  auto if_none_match = field(http::field::if_none_match);
+  auto if_modified_since = field(http::field::if_modified_since);
+  if ((if_none_match || if_modified_since) &&
+      cache::client_has_it(if_none_match, if_modified_since, head_field(entry.head, "ETag"),
+                           head_field(entry.head, "Last-Modified"))) {
+    co_return co_await serve_not_modified(client, entry, plan, detail, now);
+  }
+  co_return co_await serve_entry(client, entry, plan, false, detail, now);
+}
+
+asio::awaitable<bool> RequestHandler::serve_not_modified(beast::tcp_stream& client, const store::Entry& entry,
+                                                         const Plan& plan, std::string_view detail,
+                                                         Clock::time_point now) {
+  // RFC 9110 §15.4.5: the fields a 200 would have carried that describe
+  // the representation's validity, without the body.
+  std::string head = "HTTP/1.1 304 Not Modified\r\n";
+  for (const char* name : {"Cache-Control", "Content-Location", "Date", "ETag", "Expires", "Last-Modified", "Vary"}) {
+    if (auto value = head_field(entry.head, name)) {
+      head += name;
+      head += ": ";
+      head.append(*value);
+      head += "\r\n";
+    }
+  }
+  long long ttl = std::chrono::floor<std::chrono::seconds>(entry.expires_at - now).count();
+  cache::CacheStatusText status(plan.status, ttl, false, detail, plan.collapsed);
+  long long age = entry.initial_age_seconds +
+                  std::max<long long>(0, std::chrono::duration_cast<std::chrono::seconds>(now - entry.stored_at).count());
+  head += "Age: " + std::to_string(age) + "\r\nCache-Status: " + std::string(status.view()) + "\r\n";
+  if (!plan.keep_alive) head += "Connection: close\r\n";
+  head += "\r\n";
+  client.expires_after(runtime_.config.limits.header_timeout);
+  auto [ec, written] = co_await asio::async_write(client, asio::buffer(head), net::use_tuple);
+  co_return !ec && plan.keep_alive;
+}
+
+asio::awaitable<bool> RequestHandler::reply_not_cached(beast::tcp_stream& client, Plan& plan) {
+  // RFC 9111 §5.2.1.7: only-if-cached and nothing usable stored: 504.
+  runtime_.stats.count(worker_, plan.slot, plan.status);
+  cache::CacheStatusText status(plan.status, 0, false, "only-if-cached");
+  auto response = net::json_error(http::status::gateway_timeout,
+                                  "only-if-cached: no stored response can answer this request", plan.version,
+                                  plan.keep_alive, status.view());
+  client.expires_after(runtime_.config.limits.header_timeout);
+  auto [ec, written] = co_await http::async_write(client, response, net::use_tuple);
+  co_return !ec && plan.keep_alive;
 }
 
 asio::awaitable<bool> RequestHandler::serve_collapsed(beast::tcp_stream& client, const store::Entry& entry, Plan& plan,

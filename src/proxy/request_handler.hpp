@@ -60,6 +60,14 @@ class RequestHandler final : public net::RequestSink {
   // Serves what another request's fetch stored ("...; collapsed").
   net::asio::awaitable<bool> serve_collapsed(net::beast::tcp_stream& client, const store::Entry& entry, Plan& plan,
                                              std::string_view detail);
+  // A hit: 304 when the client's validators match the entry, else the entry.
+  net::asio::awaitable<bool> serve_hit(const net::Request& request, net::beast::tcp_stream& client,
+                                       const store::Entry& entry, Plan& plan, std::string_view detail,
+                                       store::Clock::time_point now);
+  net::asio::awaitable<bool> serve_not_modified(net::beast::tcp_stream& client, const store::Entry& entry,
+                                                const Plan& plan, std::string_view detail,
+                                                store::Clock::time_point now);
+  net::asio::awaitable<bool> reply_not_cached(net::beast::tcp_stream& client, Plan& plan);
   net::asio::awaitable<bool> serve_entry(net::beast::tcp_stream& client, const store::Entry& entry, const Plan& plan,
                                          bool stored, std::string_view detail, store::Clock::time_point now);
   // One gather write: [stored head][Age, Cache-Status][body].
@@ -99,6 +107,12 @@ class RequestHandler final : public net::RequestSink {
   };
   std::optional<WrittenView> written_view(const net::Request& request, const Plan& plan,
                                           const config::RouteValues& values) const;
+  // The view `read` caches at `path` for this request's tenant and headers.
+  std::optional<WrittenView> view_of(const config::RoutePolicy& read, std::string path,
+                                     const net::Request& request) const;
+  // RFC 9111 §4.4, after a non-error answer to an unsafe method.
+  net::asio::awaitable<void> invalidate_after_unsafe(const net::Request& request,
+                                                     const net::http::response_header<>& response);
   // Drops the view here and in the shared tier, publishes the event and
   // waits (bounded) until every cachecar that heard it has applied it.
   net::asio::awaitable<FleetDrop> drop_across_fleet(const WrittenView& view, invalidation::EventType type);

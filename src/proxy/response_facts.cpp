@@ -60,6 +60,9 @@ cache::ResponseFacts response_facts(const http::response_header<>& response, con
   if (auto it = response.find(http::field::date); it != response.end()) {
     facts.date = cache::parse_http_date(sv(it->value()));
   }
+  if (auto it = response.find(http::field::last_modified); it != response.end()) {
+    facts.last_modified = cache::parse_http_date(sv(it->value()));
+  }
   if (auto it = response.find(http::field::expires); it != response.end()) {
     facts.expires = cache::parse_http_date(sv(it->value()));
     facts.expires_invalid = !facts.expires;

@@ -52,10 +52,8 @@ std::optional<RequestHandler::WrittenView> RequestHandler::written_view(const ne
                                                                         const Plan& plan,
                                                                         const config::RouteValues& values) const {
   const auto& write_route = *plan.route;
-  WrittenView view;
-  view.read_route = runtime_.routes.find(write_route.refreshes);
-  if (!view.read_route) return std::nullopt;  // the loader makes sure it exists
-  const auto& read = *view.read_route;
+  const auto* read = runtime_.routes.find(write_route.refreshes);
+  if (!read) return std::nullopt;  // the loader makes sure it exists
   auto write_names = write_route.path.variable_names();
   auto value_of = [&](std::string_view name) -> std::optional<std::string_view> {
     for (std::size_t i = 0; i < write_names.size() && i < values.size(); ++i) {
@@ -63,11 +61,18 @@ std::optional<RequestHandler::WrittenView> RequestHandler::written_view(const ne
     }
     return std::nullopt;
   };
-  auto path = read.path.expand(value_of);
+  auto path = read->path.expand(value_of);
   if (!path) return std::nullopt;  // this write's values cannot name a read view (a constraint fails)
-  view.path = std::move(*path);
+  return view_of(*read, std::move(*path), request);
+}
+
+std::optional<RequestHandler::WrittenView> RequestHandler::view_of(const config::RoutePolicy& read, std::string path,
+                                                                   const net::Request& request) const {
+  WrittenView view;
+  view.read_route = &read;
+  view.path = std::move(path);
   config::RouteValues read_values;
-  read.path.match(view.path, read_values);
+  if (!read.path.match(view.path, read_values)) return std::nullopt;
   for (std::size_t i = 0; i < read_values.size(); ++i) {
     if (i > 0) view.identity += '/';
     view.identity.append(read_values[i]);
@@ -213,6 +218,40 @@ asio::awaitable<bool> RequestHandler::write_through(net::Request& request, beast
   if (read.error) co_return co_await reply_origin_failure(client, plan, read.error);
   cache::CacheStatusText status(plan.status, 0, false, detail);
   co_return co_await relay_rest(client, exchange, plan, status.view(), body);
+}
+
+asio::awaitable<void> RequestHandler::invalidate_after_unsafe(const net::Request& request,
+                                                             const http::response_header<>& response) {
+  // RFC 9111 §4.4: the target URI, and same-origin Location and
+  // Content-Location, each as the GET view of the route that caches it.
+  std::vector<std::string> paths;
+  std::string_view target_path, query;
+  net::split_target(sv(request.target()), target_path, query);
+  paths.emplace_back(target_path);
+  std::string host = request.find(http::field::host) != request.end() ? std::string(sv(request[http::field::host])) : "";
+  for (auto name : {http::field::location, http::field::content_location}) {
+    auto it = response.find(name);
+    if (it == response.end()) continue;
+    std::string_view value = sv(it->value());
+    std::string_view prefix = "http://";
+    if (!host.empty() && value.size() > prefix.size() + host.size() &&
+        beast::iequals(value.substr(0, prefix.size()), prefix) &&
+        beast::iequals(value.substr(prefix.size(), host.size()), host)) {
+      value.remove_prefix(prefix.size() + host.size());  // same origin, absolute form
+    }
+    if (value.empty() || value.front() != '/' || value.substr(0, 2) == "//") continue;  // another origin
+    std::string_view path, location_query;
+    net::split_target(value, path, location_query);
+    paths.emplace_back(path);
+  }
+  for (const auto& path : paths) {
+    config::RouteValues values;
+    const auto* route = runtime_.routes.match("GET", path, values);
+    if (!route || route->mode == config::RouteMode::bypass || route->mode == config::RouteMode::write_through) continue;
+    if (auto view = view_of(*route, path, request)) {
+      co_await drop_across_fleet(*view, invalidation::EventType::entity_updated);
+    }
+  }
 }
 
 }  // namespace cachecar::proxy

@@ -8,7 +8,9 @@
 //   PUT|PATCH /users/{id}/profile    change a profile
 //   ANY    /t/{anything}             test knobs: ?cc=, set_cookie=1, size=N, status=N,
 //                                    chunked=1, vary=, echo=1 (echo the request back),
-//                                    etag=E (ETag "E"; If-None-Match "E" gets a 304)
+//                                    etag=E (ETag "E"; If-None-Match "E" gets a 304),
+//                                    location=, cachecar_cc=, cdn_cc= (those fields),
+//                                    last_modified=N (Last-Modified N seconds ago)
 //   GET    /__stats                  {"requests", "connections", "in_flight", "paths", "targets",
 //                                     "not_modified", "body_bytes"}
 // A matching If-None-Match gets 304 with no body wherever an ETag is sent.
@@ -174,6 +176,12 @@ Response test_knobs(const http::request<http::string_body>& req, std::string_vie
   if (query.count("set_cookie")) res.set(http::field::set_cookie, "session=abc; Path=/");
   if (query.count("vary")) res.set(http::field::vary, query["vary"]);
   if (query.count("etag")) res.set(http::field::etag, "\"" + query["etag"] + "\"");
+  if (query.count("location")) res.set(http::field::location, query["location"]);
+  if (query.count("cachecar_cc")) res.set("Cachecar-Cache-Control", query["cachecar_cc"]);
+  if (query.count("cdn_cc")) res.set("CDN-Cache-Control", query["cdn_cc"]);
+  if (query.count("last_modified")) {
+    res.set(http::field::last_modified, http_date(std::time(nullptr) - std::atol(query["last_modified"].c_str())));
+  }
   std::size_t size = query.count("size") ? std::stoul(query["size"]) : 0;
   std::string body = "count=" + std::to_string(state.targets[std::string(target)]) + " target=" + std::string(target);
   if (size > body.size()) body.append(size - body.size(), 'x');

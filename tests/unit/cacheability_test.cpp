@@ -101,6 +101,23 @@ TEST(Cacheability, NoFreshnessNoStore) {
   EXPECT_EQ(decide(response("max-age=0"), route_with_ttl(std::nullopt)).verdict, StoreVerdict::expired);
 }
 
+TEST(Cacheability, HeuristicFreshnessIsATenthOfTheTimeSinceLastModifiedCappedAtADay) {
+  auto r = response();
+  auto now = Clock::now();
+  r.date = now;
+  r.last_modified = now - std::chrono::hours(10);
+  auto d = decide(r, route_with_ttl(std::nullopt));
+  EXPECT_EQ(d.verdict, StoreVerdict::store);
+  EXPECT_EQ(d.time_to_live, std::chrono::hours(1));
+  r.last_modified = now - std::chrono::hours(24 * 30);
+  EXPECT_EQ(decide(r, route_with_ttl(std::nullopt)).time_to_live, std::chrono::hours(24));
+  r.age = std::chrono::seconds(600);
+  EXPECT_EQ(decide(r, route_with_ttl(std::nullopt)).time_to_live, std::chrono::hours(24) - std::chrono::minutes(10));
+  EXPECT_EQ(decide(r, route_with_ttl(seconds(60))).time_to_live, seconds(60)) << "the route's ttl comes first";
+  r.status = 302;
+  EXPECT_EQ(decide(r, route_with_ttl(std::nullopt)).verdict, StoreVerdict::status) << "not cacheable by default";
+}
+
 TEST(Cacheability, VaryOutsideTheKeyIsNotStored) {
   auto r = response("max-age=60");
   r.vary_uncovered = true;

@@ -1,0 +1,153 @@
+// RFC 9111 shared-cache behaviour end to end (issue 5): request
+// directives, client validators answered from cache, heuristic freshness,
+// unsafe methods invalidating, targeted cache-control fields.
+#include "support/fixture.hpp"
+
+#include <gmock/gmock.h>
+
+#include <thread>
+#include <gtest/gtest.h>
+
+namespace cachecar::testing {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+// A plain RFC 9111 cache for /t/, a ttl'd route for products.
+const std::string kConfig = std::string(kTestBase) + R"(
+defaults: { ttl_jitter: 0% }
+routes:
+  - name: http
+    match: { path: "/t/{*rest}" }
+  - name: product
+    match: { path: "/products/{id:int}" }
+    entity: product
+    ttl: 5m
+)";
+
+class HttpSemanticsTest : public ::testing::Test {
+ protected:
+  Origin origin_;
+  Cachecar cachecar_{origin_.port(), kConfig};
+};
+
+TEST_F(HttpSemanticsTest, RequestMaxAgeMinFreshAndNoCacheGoToTheOrigin) {
+  const std::string target = "/t/directives?cc=max-age=600";
+  ASSERT_EQ(cachecar_.get(target).header("Cache-Status"), "cachecar; fwd=miss; stored");
+  EXPECT_THAT(cachecar_.get(target, {{"Cache-Control", "max-age=300"}}).header("Cache-Status"), StartsWith("cachecar; hit"));
+  EXPECT_THAT(cachecar_.get(target, {{"Cache-Control", "max-age=0"}}).header("Cache-Status"),
+              StartsWith("cachecar; fwd=request"));
+  EXPECT_THAT(cachecar_.get(target, {{"Cache-Control", "min-fresh=3600"}}).header("Cache-Status"),
+              StartsWith("cachecar; fwd=request"));
+  EXPECT_THAT(cachecar_.get(target, {{"Cache-Control", "no-cache"}}).header("Cache-Status"),
+              StartsWith("cachecar; fwd=request"));
+  EXPECT_THAT(cachecar_.get(target, {{"Pragma", "no-cache"}}).header("Cache-Status"),
+              StartsWith("cachecar; fwd=request"));
+  EXPECT_EQ(origin_.count_target(target), 5u);
+}
+
+TEST_F(HttpSemanticsTest, MaxStaleAcceptsAnExpiredEntryUnlessMustRevalidate) {
+  const std::string target = "/t/max-stale?cc=max-age=1";
+  const std::string strict = "/t/max-stale-strict?cc=max-age=1,must-revalidate";
+  ASSERT_EQ(cachecar_.get(strict).header("Cache-Status"), "cachecar; fwd=miss; stored");
+  ASSERT_EQ(cachecar_.get(target).header("Cache-Status"), "cachecar; fwd=miss; stored");
+  // Once it has expired (poll with max-stale=0: a fresh hit until then).
+  HttpResponse r;
+  for (int i = 0; i < 200; ++i) {
+    r = cachecar_.get(target, {{"Cache-Control", "max-stale"}});
+    if (r.header("Cache-Status").find("ttl=-") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_THAT(r.header("Cache-Status"), HasSubstr("detail=max-stale"));
+  EXPECT_EQ(origin_.count_target(target), 1u);
+  // Stored just before: expired too, but must-revalidate refuses max-stale.
+  EXPECT_THAT(cachecar_.get(strict, {{"Cache-Control", "max-stale"}}).header("Cache-Status"),
+              StartsWith("cachecar; fwd=stale"));
+}
+
+TEST_F(HttpSemanticsTest, OnlyIfCachedIs504WhenNothingIsStored) {
+  auto r = cachecar_.get("/t/absent?cc=max-age=60", {{"Cache-Control", "only-if-cached"}});
+  EXPECT_EQ(r.status, 504);
+  EXPECT_THAT(r.body, HasSubstr("only-if-cached"));
+  EXPECT_EQ(origin_.count_target("/t/absent?cc=max-age=60"), 0u);
+  cachecar_.get("/t/absent?cc=max-age=60");
+  EXPECT_EQ(cachecar_.get("/t/absent?cc=max-age=60", {{"Cache-Control", "only-if-cached"}}).status, 200);
+}
+
+TEST_F(HttpSemanticsTest, ClientValidatorsAreAnsweredWith304FromCache) {
+  auto first = cachecar_.get("/products/3");
+  ASSERT_EQ(first.status, 200);
+  auto etag = first.header("ETag");
+  auto last_modified = first.header("Last-Modified");
+  ASSERT_FALSE(etag.empty());
+  auto by_etag = cachecar_.get("/products/3", {{"If-None-Match", etag}});
+  EXPECT_EQ(by_etag.status, 304);
+  EXPECT_EQ(by_etag.body, "");
+  EXPECT_EQ(by_etag.header("ETag"), etag);
+  EXPECT_THAT(by_etag.header("Cache-Status"), StartsWith("cachecar; hit"));
+  EXPECT_EQ(cachecar_.get("/products/3", {{"If-None-Match", "W/" + etag}}).status, 304) << "weak comparison";
+  EXPECT_EQ(cachecar_.get("/products/3", {{"If-None-Match", "\"other\""}}).status, 200);
+  EXPECT_EQ(cachecar_.get("/products/3", {{"If-Modified-Since", last_modified}}).status, 304);
+  EXPECT_EQ(cachecar_.get("/products/3", {{"If-None-Match", "\"other\""}, {"If-Modified-Since", last_modified}}).status,
+            200)
+      << "If-None-Match takes precedence";
+  EXPECT_EQ(origin_.count("/products/3"), 1u);
+}
+
+TEST_F(HttpSemanticsTest, LastModifiedAloneGivesAHeuristicLifetime) {
+  // No lifetime from the origin, none from the route: a response modified
+  // ten hours ago is fresh for one (a tenth); one without Last-Modified is
+  // not stored.
+  EXPECT_EQ(cachecar_.get("/t/heuristic?last_modified=36000").header("Cache-Status"), "cachecar; fwd=miss; stored");
+  auto hit = cachecar_.get("/t/heuristic?last_modified=36000").header("Cache-Status");
+  ASSERT_THAT(hit, StartsWith("cachecar; hit; ttl="));
+  long ttl = std::stol(hit.substr(std::string("cachecar; hit; ttl=").size()));
+  EXPECT_GT(ttl, 3500);
+  EXPECT_LE(ttl, 3600);
+  EXPECT_EQ(cachecar_.get("/t/plain").header("Cache-Status"), "cachecar; fwd=miss; detail=no-freshness");
+}
+
+TEST_F(HttpSemanticsTest, ASuccessfulUnsafeRequestInvalidatesTheTargetUri) {
+  ASSERT_EQ(cachecar_.get("/products/4").header("Cache-Status"), "cachecar; fwd=miss; stored");
+  EXPECT_THAT(cachecar_.get("/products/4").header("Cache-Status"), StartsWith("cachecar; hit"));
+  // The product route takes every method: the PUT is forwarded, and its
+  // success drops what was stored for the URI.
+  auto put = http_request(cachecar_.port(), "PUT", "/products/4", {{"Content-Type", "application/json"}},
+                          R"({"price": 1})");
+  EXPECT_EQ(put.status, 200);
+  EXPECT_THAT(put.header("Cache-Status"), StartsWith("cachecar; fwd=method"));
+  auto after = cachecar_.get("/products/4");
+  EXPECT_THAT(after.header("Cache-Status"), StartsWith("cachecar; fwd=miss"));
+  EXPECT_EQ(json::parse(after.body)["price"], 1);
+  // A failed write changes nothing.
+  http_request(cachecar_.port(), "PUT", "/products/4", {}, "not json");
+  EXPECT_THAT(cachecar_.get("/products/4").header("Cache-Status"), StartsWith("cachecar; hit"));
+}
+
+TEST_F(HttpSemanticsTest, LocationOfAnUnsafeResponseIsInvalidatedToo) {
+  ASSERT_EQ(cachecar_.get("/products/8").header("Cache-Status"), "cachecar; fwd=miss; stored");
+  // An unmatched POST whose answer points at the product.
+  auto post = http_request(cachecar_.port(), "POST", "/t/created?status=201&location=/products/8");
+  EXPECT_EQ(post.status, 201);
+  EXPECT_THAT(cachecar_.get("/products/8").header("Cache-Status"), StartsWith("cachecar; fwd=miss"));
+}
+
+TEST_F(HttpSemanticsTest, TargetedCacheControlIsObeyedAndNotPassedOn) {
+  const std::string target = "/t/targeted?cc=no-store&cachecar_cc=max-age=60";
+  auto first = cachecar_.get(target);
+  EXPECT_EQ(first.header("Cache-Status"), "cachecar; fwd=miss; detail=no-store")
+      << "Cache-Control: no-store still applies";
+  const std::string cdn = "/t/cdn?cc=max-age=0&cdn_cc=max-age=60";
+  auto stored = cachecar_.get(cdn);
+  EXPECT_EQ(stored.header("Cache-Status"), "cachecar; fwd=miss; stored");
+  EXPECT_EQ(stored.header("CDN-Cache-Control"), "");
+  EXPECT_EQ(stored.header("Cache-Control"), "max-age=0") << "the downstream field is kept";
+  auto hit = cachecar_.get(cdn);
+  EXPECT_THAT(hit.header("Cache-Status"), StartsWith("cachecar; hit"));
+  EXPECT_EQ(hit.header("CDN-Cache-Control"), "");
+}
+
+}  // namespace
+}  // namespace cachecar::testing
