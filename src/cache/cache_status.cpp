@@ -12,6 +12,7 @@ const char* to_string(CacheStatus status) {
     case CacheStatus::bypass: return "bypass";
     case CacheStatus::method: return "method";
     case CacheStatus::request: return "request";
+    case CacheStatus::vary_miss: return "vary-miss";
   }
   return "?";
 }

@@ -14,8 +14,9 @@ enum class CacheStatus : unsigned char {
   bypass,   // not a caching route, or a tenant route without the tenant
   method,   // the method is never served from cache
   request,  // the request's own directives forced a forward
+  vary_miss,  // stored for other values of the response's Vary headers
 };
-inline constexpr std::size_t kCacheStatusCount = 6;
+inline constexpr std::size_t kCacheStatusCount = 7;
 
 const char* to_string(CacheStatus status);
 

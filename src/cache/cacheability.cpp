@@ -75,7 +75,9 @@ StorageDecision decide_storage(const RequestFacts& request, const ResponseFacts&
     d.verdict = StoreVerdict::no_cache;
     return d;
   }
-  if (response.vary_star || response.vary_uncovered) {
+  // Vary: * (or a list that does not parse) can never be matched by a
+  // later request; other Vary headers are stored per variant.
+  if (response.vary_star) {
     d.verdict = StoreVerdict::vary;
     return d;
   }

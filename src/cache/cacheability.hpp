@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace cachecar::cache {
 
@@ -27,6 +29,7 @@ struct ResponseFacts {
   bool has_set_cookie = false;
   bool vary_star = false;
   bool vary_uncovered = false;  // Vary names a header the route's key does not include
+  std::vector<std::string> vary_names;  // those headers, lower case, sorted, unique: one entry per variant
   std::optional<Clock::time_point> date;
   std::optional<Clock::time_point> expires;
   bool expires_invalid = false;  // present but unparseable: already expired (RFC 9111 §5.3)

@@ -110,6 +110,27 @@ asio::awaitable<StoredFill> Filler::store(const std::string& key, const store::E
   co_return result;
 }
 
+asio::awaitable<StoredFill> Filler::store_placed(const cache::Placement& placement, const store::EntryPtr& entry,
+                                                 std::uint64_t fill_sequence, cache::FetchPermit* permit) {
+  if (!placement.primary.empty()) {
+    // The marker lives as long as the longest-lived variant it leads to.
+    auto marker = std::make_shared<store::Entry>();
+    marker->vary = placement.vary;
+    marker->tags = cache::implicit_tags(placement.primary);
+    marker->stored_at = entry->stored_at;
+    marker->expires_at = entry->usable_until();
+    if (auto existing = runtime_.memory.find(placement.primary);
+        existing && existing->vary == placement.vary && existing->expires_at > marker->expires_at) {
+      marker->expires_at = existing->expires_at;
+    }
+    if (!runtime_.invalidations.invalidated_since(fill_sequence, placement.primary, marker->tags)) {
+      runtime_.memory.insert(placement.primary, marker);
+      if (redis_) co_await redis_->put(placement.primary, marker);
+    }
+  }
+  co_return co_await store(placement.key, entry, fill_sequence, permit);
+}
+
 bool Filler::make_conditional(net::Request& request, const store::Entry& entry) {
   auto etag = head_field(entry.head, "ETag");
   auto last_modified = head_field(entry.head, "Last-Modified");
@@ -193,6 +214,7 @@ asio::awaitable<RefreshOutcome> Filler::refresh_once(const FillTarget& target, n
     const auto now = Clock::now();
     const std::uint64_t max_entry_bytes = runtime_.memory.max_entry_bytes();
     store::EntryPtr entry;
+    cache::Placement placement{target.key, target.fingerprint, {}, {}};
     std::string body;
     auto read = co_await net::read_body_upto(*connection, *parser, body, max_entry_bytes, limits.origin_timeout);
     auto rebuild_ms = static_cast<std::uint32_t>(
@@ -207,8 +229,9 @@ asio::awaitable<RefreshOutcome> Filler::refresh_once(const FillTarget& target, n
       auto facts = response_facts(response, route);
       auto decision = cache::decide_storage(request_facts(request), facts, route, now, jitter_draw());
       if (decision.verdict == cache::StoreVerdict::store) {
-        entry = build_entry(response, std::move(body), target.fingerprint, tags_for(target, response), now, decision,
-                            facts.age, rebuild_ms);
+        placement = cache::place(target.key, target.fingerprint, facts.vary_names, BeastHeaders(request));
+        entry = build_entry(response, std::move(body), placement.fingerprint, tags_for(target, response), now,
+                            decision, facts.age, rebuild_ms);
       }
     }
     if (!read.error) {
@@ -216,7 +239,7 @@ asio::awaitable<RefreshOutcome> Filler::refresh_once(const FillTarget& target, n
       outcome = RefreshOutcome::not_stored;
       if (!entry) {
         permit.uncacheable();  // waiters fetch for themselves
-      } else if ((co_await store(target.key, entry, fill_sequence, &permit)).stored) {
+      } else if ((co_await store_placed(placement, entry, fill_sequence, &permit)).stored) {
         outcome = RefreshOutcome::stored;
       }
     }

@@ -12,6 +12,7 @@
 
 #include "cache/cacheability.hpp"
 #include "cache/fetch_lock.hpp"
+#include "cache/vary.hpp"
 #include "config/config.hpp"
 #include "net/beast.hpp"
 #include "net/origin_pool.hpp"
@@ -58,6 +59,10 @@ class Filler {
 
   net::asio::awaitable<StoredFill> store(const std::string& key, const store::EntryPtr& entry,
                                          std::uint64_t fill_sequence, cache::FetchPermit* permit);
+  // store() at the placement's key; for a variant, the marker under the
+  // route's key first (cache/vary.hpp).
+  net::asio::awaitable<StoredFill> store_placed(const cache::Placement& placement, const store::EntryPtr& entry,
+                                                std::uint64_t fill_sequence, cache::FetchPermit* permit);
 
   // Fetches `request` (a GET for target's key) into the cache. `current`,
   // when set, is the entry being replaced: its validators make the fetch

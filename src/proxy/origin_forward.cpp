@@ -119,13 +119,14 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
     if (read.error) co_return co_await reply_origin_failure(client, plan, read.error);
     if (read.complete) {
       auto target = fill_target(plan);
-      store::EntryPtr entry = build_entry(response, std::move(body), plan.key->fingerprint,
+      auto placement = cache::place(plan.key->key, plan.key->fingerprint, facts.vary_names, BeastHeaders(request));
+      store::EntryPtr entry = build_entry(response, std::move(body), placement.fingerprint,
                                           Filler::tags_for(target, response), now, decision, facts.age,
                                           elapsed_ms(started));
       if (origin_keep_alive) pool.release(std::move(connection));
       // Stored (and handed to the local waiters, then the fleet's) before
       // our own client write.
-      auto fill = co_await filler_.store(plan.key->key, entry, fill_sequence, plan.permit);
+      auto fill = co_await filler_.store_placed(placement, entry, fill_sequence, plan.permit);
       co_await release_fleet_lease(plan);
       co_return co_await serve_entry(client, *entry, plan, fill.stored, fill.outcome, now);
     }

@@ -1,6 +1,7 @@
 #include "proxy/request_handler.hpp"
 
 #include "cache/reuse.hpp"
+#include "cache/vary.hpp"
 #include "proxy/request_plan.hpp"
 
 #include "net/http_util.hpp"
@@ -131,18 +132,16 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
   plan.store = true;
   const auto& directives = plan.request_facts.cache_control;
 
-  store::EntryPtr entry = runtime_.memory.find(plan.key->key);
-  bool from_redis = false;
   auto* redis = filler_.redis();
-  if (redis && (!entry || Clock::now() >= entry->expires_at)) {
-    // Not in memory, or expired there: a peer may have stored a fresher
-    // copy. Fails open: an unavailable Redis reads as a miss.
-    if (auto shared = co_await redis->get(plan.key->key);
-        shared && (!entry || shared->expires_at > entry->expires_at) &&
-        !runtime_.invalidations.invalidated_after(shared->stored_at, plan.key->key, shared->tags)) {
-      entry = std::move(shared);
-      from_redis = true;
-    }
+  bool from_redis = false;
+  store::EntryPtr entry = co_await lookup(plan.key->key, from_redis);
+  bool varied = false;
+  if (entry && entry->is_vary_marker()) {
+    // The response varies on headers outside the key: this request's
+    // variant has a key (and fingerprint) of its own.
+    cache::add_variant(scratch.get().key, scratch.get().fingerprint, entry->vary, headers);
+    varied = true;
+    entry = co_await lookup(plan.key->key, from_redis);
   }
   const auto now = Clock::now();
   if (entry && entry->fingerprint == plan.key->fingerprint) {
@@ -184,7 +183,7 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
     plan.revalidate = entry;
     if (trusted && now >= entry->expires_at) plan.stale = entry;
   } else {
-    plan.status = CacheStatus::miss;
+    plan.status = varied ? CacheStatus::vary_miss : CacheStatus::miss;
   }
   if (directives.only_if_cached) co_return co_await reply_not_cached(client, plan);
   // A request that refused what is stored wants the origin's own answer:
@@ -233,6 +232,26 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
     if (outcome == cache::FlightOutcome::uncacheable) break;
   }
   co_return co_await forward(request, client, peer, plan);
+}
+
+asio::awaitable<store::EntryPtr> RequestHandler::lookup(const std::string& key, bool& from_redis) {
+  store::EntryPtr entry = runtime_.memory.find(key);
+  from_redis = false;
+  auto* redis = filler_.redis();
+  if (redis && (!entry || Clock::now() >= entry->expires_at)) {
+    // Not in memory, or expired there: a peer may have stored a fresher
+    // copy. Fails open: an unavailable Redis reads as a miss.
+    if (auto shared = co_await redis->get(key); shared && (!entry || shared->expires_at > entry->expires_at) &&
+                                                !runtime_.invalidations.invalidated_after(shared->stored_at, key,
+                                                                                          shared->tags)) {
+      entry = std::move(shared);
+      from_redis = true;
+      // A marker holds no data: promoted at once, so that the next request
+      // finds its way to its variant in memory.
+      if (entry->is_vary_marker()) runtime_.memory.insert(key, entry);
+    }
+  }
+  co_return entry;
 }
 
 bool RequestHandler::early_refresh_due(const Plan& plan, const store::Entry& entry, Clock::time_point now) {

@@ -45,6 +45,8 @@ cache::ResponseFacts response_facts(const http::response_header<>& response, con
   }
   facts.has_set_cookie = response.find(http::field::set_cookie) != response.end();
   for (auto it = response.find(http::field::vary); it != response.end() && it->name() == http::field::vary; ++it) {
+    // A Vary list that does not parse cannot be matched: as good as "*".
+    if (!http::validate_list(http::opt_token_list{it->value()})) facts.vary_star = true;
     for (auto token : http::token_list(it->value())) {
       std::string_view name = sv(token);
       if (name == "*") {
@@ -54,9 +56,16 @@ cache::ResponseFacts response_facts(const http::response_header<>& response, con
       bool covered = std::any_of(route.vary.begin(), route.vary.end(),
                                  [&](const std::string& v) { return beast::iequals(v, name); }) ||
                      (!route.tenant_header.empty() && beast::iequals(route.tenant_header, name));
-      if (!covered) facts.vary_uncovered = true;
+      if (!covered) {
+        facts.vary_uncovered = true;
+        std::string lower(name);
+        for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        facts.vary_names.push_back(std::move(lower));
+      }
     }
   }
+  std::sort(facts.vary_names.begin(), facts.vary_names.end());
+  facts.vary_names.erase(std::unique(facts.vary_names.begin(), facts.vary_names.end()), facts.vary_names.end());
   if (auto it = response.find(http::field::date); it != response.end()) {
     facts.date = cache::parse_http_date(sv(it->value()));
   }

@@ -33,6 +33,11 @@ struct Entry {
   std::uint16_t status = 200;
   // must-revalidate / proxy-revalidate: never served stale, for any reason.
   bool must_revalidate = false;
+  // Set on a Vary marker (cache/vary.hpp): the request headers, lower case
+  // and sorted, whose values pick the variant. A marker has no head or body.
+  std::vector<std::string> vary;
+
+  bool is_vary_marker() const { return !vary.empty(); }
 
   Clock::time_point stale_if_error_until() const { return expires_at + std::chrono::seconds(stale_if_error_seconds); }
   Clock::time_point revalidate_until() const {
@@ -46,6 +51,7 @@ struct Entry {
   std::size_t charge(std::size_t key_size) const {
     std::size_t tag_bytes = 0;
     for (const auto& t : tags) tag_bytes += t.size() + sizeof(std::string);
+    for (const auto& v : vary) tag_bytes += v.size() + sizeof(std::string);
     return head.size() + body.size() + fingerprint.size() + tag_bytes + key_size * 2 + kOverheadBytes;
   }
 

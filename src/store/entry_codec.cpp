@@ -13,7 +13,8 @@ namespace {
 //   "CCE" version:u8 compression:u8
 //   stored_at_ms:i64 expires_at_ms:i64 initial_age:u32 stale_if_error:u32
 //   stale_while_revalidate:u32 rebuild_ms:u32 status:u16 must_revalidate:u8
-//   head:str fingerprint:str tag_count:u16 tags:str* body_size:u32 body:str
+//   head:str fingerprint:str tag_count:u16 tags:str* vary_count:u16 vary:str*
+//   body_size:u32 body:str
 // where str = length:u32 + bytes, and body is compressed as the header says.
 constexpr char kMagic[3] = {'C', 'C', 'E'};
 constexpr std::uint32_t kMaxBodyBytes = 512u * 1024 * 1024;
@@ -122,6 +123,8 @@ std::string encode_entry(const Entry& entry, BodyCompression compression) {
   w.bytes(entry.fingerprint);
   w.integer<std::uint16_t>(static_cast<std::uint16_t>(entry.tags.size()));
   for (const auto& tag : entry.tags) w.bytes(tag);
+  w.integer<std::uint16_t>(static_cast<std::uint16_t>(entry.vary.size()));
+  for (const auto& name : entry.vary) w.bytes(name);
   w.integer<std::uint32_t>(static_cast<std::uint32_t>(entry.body.size()));
   w.bytes(compression == BodyCompression::none ? std::string_view(entry.body) : std::string_view(compressed));
   return out;
@@ -149,6 +152,13 @@ std::optional<Entry> decode_entry(std::string_view bytes) {
     std::string_view tag;
     if (!r.bytes(tag)) return std::nullopt;
     e.tags.emplace_back(tag);
+  }
+  std::uint16_t vary_count = 0;
+  if (!r.integer(vary_count)) return std::nullopt;
+  for (std::uint16_t i = 0; i < vary_count; ++i) {
+    std::string_view name;
+    if (!r.bytes(name)) return std::nullopt;
+    e.vary.emplace_back(name);
   }
   if (!r.integer(body_size) || body_size > kMaxBodyBytes || !r.bytes(body) || !r.done()) return std::nullopt;
   auto how = static_cast<BodyCompression>(compression);

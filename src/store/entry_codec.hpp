@@ -15,7 +15,7 @@ namespace cachecar::store {
 enum class BodyCompression { none, zstd, lz4 };
 
 inline constexpr std::size_t kCompressAbove = 1024;
-inline constexpr unsigned char kEntryFormatVersion = 3;  // 2: stale-if-error window; 3: swr window, rebuild time
+inline constexpr unsigned char kEntryFormatVersion = 4;  // 2: stale-if-error window; 3: swr window, rebuild time; 4: vary markers
 
 std::string encode_entry(const Entry& entry, BodyCompression compression);
 std::optional<Entry> decode_entry(std::string_view bytes);

@@ -125,7 +125,8 @@ INSTANTIATE_TEST_SUITE_P(Responses, UncacheableTest,
                                            UncacheableCase{"?cc=private", "private"},
                                            UncacheableCase{"?cc=private,max-age=60", "private"},
                                            UncacheableCase{"?set_cookie=1", "set-cookie"},
-                                           UncacheableCase{"?vary=Accept-Encoding", "vary"},
+                                           UncacheableCase{"?vary=*", "vary"},
+                                           UncacheableCase{"?vary=Accept-Encoding,*", "vary"},
                                            UncacheableCase{"?status=500", "status", 500}));
 
 TEST_F(CacheAsideTest, RequestNoStoreIsHonoured) {

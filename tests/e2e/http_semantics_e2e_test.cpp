@@ -109,6 +109,24 @@ TEST_F(HttpSemanticsTest, LastModifiedAloneGivesAHeuristicLifetime) {
   EXPECT_EQ(cachecar_.get("/t/plain").header("Cache-Status"), "cachecar; fwd=miss; detail=no-freshness");
 }
 
+TEST_F(HttpSemanticsTest, AVaryingResponseIsStoredOncePerVariant) {
+  const std::string target = "/t/negotiated?cc=max-age=60&vary=Accept-Language";
+  auto en = cachecar_.get(target, {{"Accept-Language", "en"}});
+  EXPECT_EQ(en.header("Cache-Status"), "cachecar; fwd=miss; stored");
+  EXPECT_THAT(cachecar_.get(target, {{"Accept-Language", "en"}}).header("Cache-Status"), StartsWith("cachecar; hit"));
+  auto fr = cachecar_.get(target, {{"Accept-Language", "fr"}});
+  EXPECT_EQ(fr.header("Cache-Status"), "cachecar; fwd=vary-miss; stored");
+  EXPECT_NE(fr.body, en.body) << "the origin answered the second variant (count=2)";
+  EXPECT_EQ(cachecar_.get(target, {{"Accept-Language", "fr"}}).body, fr.body);
+  EXPECT_EQ(cachecar_.get(target, {{"Accept-Language", "en"}}).body, en.body);
+  auto none = cachecar_.get(target);
+  EXPECT_EQ(none.header("Cache-Status"), "cachecar; fwd=vary-miss; stored") << "no header is a variant of its own";
+  EXPECT_EQ(origin_.count_target(target), 3u);
+  // Dropping the URI drops every variant.
+  http_request(cachecar_.port(), "POST", "/t/negotiated?cc=max-age=60&vary=Accept-Language");
+  EXPECT_THAT(cachecar_.get(target, {{"Accept-Language", "en"}}).header("Cache-Status"), StartsWith("cachecar; fwd="));
+}
+
 TEST_F(HttpSemanticsTest, ASuccessfulUnsafeRequestInvalidatesTheTargetUri) {
   ASSERT_EQ(cachecar_.get("/products/4").header("Cache-Status"), "cachecar; fwd=miss; stored");
   EXPECT_THAT(cachecar_.get("/products/4").header("Cache-Status"), StartsWith("cachecar; hit"));

@@ -18,6 +18,7 @@ Entry sample(std::string body) {
   e.stale_while_revalidate_seconds = 30;
   e.rebuild_ms = 250;
   e.must_revalidate = true;
+  e.vary = {"accept-language", "x-device"};
   e.status = 404;
   return e;
 }
@@ -34,6 +35,7 @@ void expect_same(const Entry& a, const Entry& b) {
   EXPECT_EQ(a.stale_while_revalidate_seconds, b.stale_while_revalidate_seconds);
   EXPECT_EQ(a.rebuild_ms, b.rebuild_ms);
   EXPECT_EQ(a.must_revalidate, b.must_revalidate);
+  EXPECT_EQ(a.vary, b.vary);
   EXPECT_EQ(a.status, b.status);
 }
 
