@@ -62,8 +62,9 @@ void parse_cache_control(std::string_view value, CacheDirectives& d) {
     else if (iequals(name, "must-revalidate")) d.must_revalidate = true;
     else if (iequals(name, "proxy-revalidate")) d.proxy_revalidate = true;
     else if (iequals(name, "only-if-cached")) d.only_if_cached = true;
-    else if (iequals(name, "max-age")) d.max_age = delta_seconds(argument);
-    else if (iequals(name, "s-maxage")) d.s_maxage = delta_seconds(argument);
+    // A directive given twice: the first occurrence counts (RFC 9111 §4.2.1).
+    else if (iequals(name, "max-age")) d.max_age = d.max_age.value_or(delta_seconds(argument));
+    else if (iequals(name, "s-maxage")) d.s_maxage = d.s_maxage.value_or(delta_seconds(argument));
     else if (iequals(name, "stale-while-revalidate")) d.stale_while_revalidate = delta_seconds(argument);
     else if (iequals(name, "stale-if-error")) d.stale_if_error = delta_seconds(argument);
     else if (iequals(name, "min-fresh")) d.min_fresh = delta_seconds(argument);

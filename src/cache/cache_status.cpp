@@ -17,6 +17,17 @@ const char* to_string(CacheStatus status) {
   return "?";
 }
 
+std::string with_key(std::string_view status, std::string_view key) {
+  std::string out(status);
+  out += "; key=\"";
+  for (char c : key) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
 CacheStatusText::CacheStatusText(CacheStatus status, long long ttl_seconds, bool stored, std::string_view detail,
                                  bool collapsed, unsigned fwd_status) {
   int n;

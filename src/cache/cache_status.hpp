@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace cachecar::cache {
@@ -25,6 +26,10 @@ const char* to_string(CacheStatus status);
 // (found in the shared tier), "cachecar; fwd=miss; stored",
 // "cachecar; fwd=miss; collapsed" (served by a concurrent request's fetch),
 // "cachecar; fwd=miss; detail=no-store".
+// `status` with RFC 9211's key parameter, key="..." (an sf-string: '"' and
+// '\' escaped). Only when admin.disclose_keys is on: it allocates.
+std::string with_key(std::string_view status, std::string_view key);
+
 class CacheStatusText {
  public:
   // `collapsed`: served by another request's fetch of the same key.

@@ -70,6 +70,7 @@ struct AdminConfig {
   HostPort listen{"127.0.0.1", 9901};
   std::string token_env = "CACHECAR_ADMIN_TOKEN";
   std::string token;  // resolved from token_env at load time; empty = no token
+  bool disclose_keys = false;  // Cache-Status carries key="..." (RFC 9211): for debugging only
 };
 
 struct MemoryStoreConfig {

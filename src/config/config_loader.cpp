@@ -58,13 +58,16 @@ void load_limits(YamlReader& r, const YAML::Node& node, Limits& limits) {
 
 void load_admin(YamlReader& r, const YAML::Node& node, AdminConfig& admin) {
   if (!r.expect_map(node, "admin")) return;
-  r.reject_unknown_keys(node, {"listen", "token_env"}, "admin");
+  r.reject_unknown_keys(node, {"listen", "token_env", "disclose_keys"}, "admin");
   if (node["listen"]) {
     if (auto text = r.string(node["listen"], "admin.listen")) {
       std::string reason;
       if (auto hp = parse_host_port(*text, reason)) admin.listen = *hp;
       else r.error(node["listen"], "admin.listen: " + reason);
     }
+  }
+  if (node["disclose_keys"]) {
+    if (auto v = r.boolean(node["disclose_keys"], "admin.disclose_keys")) admin.disclose_keys = *v;
   }
   if (node["token_env"]) {
     if (auto v = r.string(node["token_env"], "admin.token_env")) admin.token_env = *v;

@@ -1,11 +1,13 @@
-// Reads the rest of an origin response's body into memory, up to a limit:
-// how a response that may be stored is taken in before anything is served.
+// Reading an origin response: its head (past any interim 1xx responses),
+// then, for a response that may be stored, its body into memory up to a
+// limit, before anything is served.
 #pragma once
 
 #include "net/origin_pool.hpp"
 #include "net/relay.hpp"
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 namespace cachecar::net {
@@ -14,6 +16,13 @@ struct BodyRead {
   beast::error_code error;  // set: the origin failed mid-body
   bool complete = false;    // the whole body is in `body` (false: it grew past the limit)
 };
+
+// Reads the final response head into a fresh `parser`. Interim responses
+// (100 Continue, 103 Early Hints; RFC 9110 §15.2) are read and dropped: the
+// client gets the final one only. `head_request`: no body follows.
+asio::awaitable<beast::error_code> read_response_head(OriginConnection& connection,
+                                                      std::optional<OriginParser>& parser, bool head_request,
+                                                      std::chrono::milliseconds timeout);
 
 // Appends to `body` (which may already hold bytes) until the message ends or
 // `body` exceeds `limit`; each read is bounded by `timeout`.

@@ -108,6 +108,39 @@ std::optional<http::response_header<>> parse_head(const std::string& head) {
   return parser.release().base();
 }
 
+namespace {
+
+bool kept_from_stored(const http::fields::value_type& field) {
+  switch (field.name()) {
+    case http::field::content_length:
+    case http::field::transfer_encoding:
+    case http::field::connection:
+    case http::field::keep_alive:
+    case http::field::te:
+    case http::field::trailer:
+    case http::field::upgrade:
+    case http::field::age:
+      return true;
+    default:
+      return beast::iequals(field.name_string(), "Cache-Status");
+  }
+}
+
+}  // namespace
+
+std::optional<http::response_header<>> merge_not_modified(const std::string& stored_head,
+                                                          const http::response_header<>& not_modified) {
+  auto merged = parse_head(stored_head);
+  if (!merged) return std::nullopt;
+  for (const auto& field : not_modified) {
+    if (!kept_from_stored(field)) merged->erase(field.name_string());
+  }
+  for (const auto& field : not_modified) {
+    if (!kept_from_stored(field)) merged->insert(field.name_string(), field.value());
+  }
+  return merged;
+}
+
 std::optional<std::string_view> head_field(std::string_view head, std::string_view name) {
   std::size_t line = head.find("\r\n");  // past the status line
   while (line != std::string_view::npos && line + 2 < head.size()) {

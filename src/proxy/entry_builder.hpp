@@ -27,6 +27,12 @@ store::EntryPtr build_entry(const http::response_header<>& response, std::string
 // A stored head read back into fields (for a 304 to update); nullopt if
 // it does not parse.
 std::optional<http::response_header<>> parse_head(const std::string& head);
+// The stored head updated with a 304's header fields (RFC 9111 §3.2): each
+// field the 304 carries replaces every stored field of that name, except
+// framing and what serving computes (Content-Length, Transfer-Encoding,
+// hop-by-hop fields, Age). nullopt when the stored head does not parse.
+std::optional<http::response_header<>> merge_not_modified(const std::string& stored_head,
+                                                          const http::response_header<>& not_modified);
 // The value of the first field called `name` in a stored head.
 std::optional<std::string_view> head_field(std::string_view head, std::string_view name);
 

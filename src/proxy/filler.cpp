@@ -18,25 +18,6 @@ using store::Clock;
 
 namespace {
 
-constexpr std::uint32_t kOriginHeaderLimit = 64 * 1024;
-
-// Fields a 304 must not change in the stored response (RFC 9111 §3.2):
-// framing, and what serving computes.
-bool kept_from_stored(const http::fields::value_type& field) {
-  switch (field.name()) {
-    case http::field::content_length:
-    case http::field::transfer_encoding:
-    case http::field::connection:
-    case http::field::keep_alive:
-    case http::field::te:
-    case http::field::trailer:
-    case http::field::upgrade:
-    case http::field::age:
-      return true;
-    default:
-      return beast::iequals(field.name_string(), "Cache-Status");
-  }
-}
 
 }  // namespace
 
@@ -143,15 +124,8 @@ Filler::Revalidation Filler::revalidated(const store::Entry& stale, const http::
                                     const FillTarget& target, const cache::RequestFacts& request,
                                     Clock::time_point now, std::uint32_t rebuild_ms) {
   Revalidation result;
-  auto merged = parse_head(stale.head);
+  auto merged = merge_not_modified(stale.head, not_modified);
   if (!merged) return result;
-  // Each field the 304 carries replaces the stored field of that name.
-  for (const auto& field : not_modified) {
-    if (!kept_from_stored(field)) merged->erase(field.name_string());
-  }
-  for (const auto& field : not_modified) {
-    if (!kept_from_stored(field)) merged->insert(field.name_string(), field.value());
-  }
   auto facts = response_facts(*merged, *target.route);
   auto decision = cache::decide_storage(request, facts, *target.route, now, jitter_draw());
   result.storable = decision.verdict == cache::StoreVerdict::store;
@@ -201,14 +175,7 @@ asio::awaitable<RefreshOutcome> Filler::refresh_once(const FillTarget& target, n
     auto [write_error, written] = co_await http::async_write(connection->stream, request, net::use_tuple);
     ec = write_error;
   }
-  if (!ec) {
-    parser.emplace();
-    parser->body_limit(boost::none);
-    parser->header_limit(kOriginHeaderLimit);
-    auto [read_error, read] =
-        co_await http::async_read_header(connection->stream, connection->buffer, *parser, net::use_tuple);
-    ec = read_error;
-  }
+  if (!ec) ec = co_await net::read_response_head(*connection, parser, false, limits.origin_timeout);
   if (!ec && parser->get().result_int() < 500) {
     auto& response = parser->get();
     const auto now = Clock::now();

@@ -22,7 +22,6 @@ using store::Clock;
 
 namespace {
 
-constexpr std::uint32_t kOriginHeaderLimit = 64 * 1024;
 
 std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
 
@@ -158,13 +157,8 @@ asio::awaitable<beast::error_code> RequestHandler::exchange_with_origin(net::Req
     auto [write_error, written] = co_await http::async_write(connection->stream, request, net::use_tuple);
     ec = write_error;
     if (!ec) {
-      parser.emplace();
-      parser->body_limit(boost::none);  // bodies stream or are bounded by max_entry_bytes
-      parser->header_limit(kOriginHeaderLimit);
-      if (request.method() == http::verb::head) parser->skip(true);
-      auto [read_error, read] =
-          co_await http::async_read_header(connection->stream, connection->buffer, *parser, net::use_tuple);
-      ec = read_error;
+      ec = co_await net::read_response_head(*connection, parser, request.method() == http::verb::head,
+                                            runtime_.config.limits.origin_timeout);
     }
     if (!ec) break;
     // A kept-alive connection may have been closed by the origin just as we
@@ -180,6 +174,11 @@ asio::awaitable<bool> RequestHandler::relay_rest(beast::tcp_stream& client, Orig
   const auto& limits = runtime_.config.limits;
   const bool origin_keep_alive = exchange.parser->keep_alive();
   net::RelayOptions options;
+  std::string disclosed;
+  if (runtime_.config.admin.disclose_keys && plan.key) {
+    disclosed = cache::with_key(cache_status, plan.key->key);
+    cache_status = disclosed;
+  }
   options.cache_status = cache_status;
   options.already_read = already_read;
   options.head_only = plan.head_only;

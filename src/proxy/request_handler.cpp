@@ -371,7 +371,9 @@ asio::awaitable<bool> RequestHandler::serve_not_modified(beast::tcp_stream& clie
   cache::CacheStatusText status(plan.status, ttl, false, detail, plan.collapsed);
   long long age = entry.initial_age_seconds +
                   std::max<long long>(0, std::chrono::duration_cast<std::chrono::seconds>(now - entry.stored_at).count());
-  head += "Age: " + std::to_string(age) + "\r\nCache-Status: " + std::string(status.view()) + "\r\n";
+  std::string status_text(status.view());
+  if (runtime_.config.admin.disclose_keys && plan.key) status_text = cache::with_key(status_text, plan.key->key);
+  head += "Age: " + std::to_string(age) + "\r\nCache-Status: " + status_text + "\r\n";
   if (!plan.keep_alive) head += "Connection: close\r\n";
   head += "\r\n";
   client.expires_after(runtime_.config.limits.header_timeout);
@@ -420,12 +422,24 @@ asio::awaitable<bool> RequestHandler::write_entry(beast::tcp_stream& client, con
                            : plan.version < 11 ? "Connection: keep-alive\r\n"
                                                : "";
   std::array<char, 320> tail;
+  std::string disclosed;  // only with admin.disclose_keys: the key makes the tail long
+  std::string_view status_text = status.view();
+  if (runtime_.config.admin.disclose_keys && plan.key) {
+    disclosed = cache::with_key(status_text, plan.key->key);
+    status_text = disclosed;
+  }
+  std::string long_tail;
   int n = std::snprintf(tail.data(), tail.size(), "Age: %lld\r\nCache-Status: %.*s\r\n%s\r\n",
-                        entry.initial_age_seconds + resident, static_cast<int>(status.view().size()),
-                        status.view().data(), connection);
-  std::array<asio::const_buffer, 3> buffers{
-      asio::buffer(entry.head), asio::buffer(tail.data(), static_cast<std::size_t>(n)),
-      plan.head_only ? asio::const_buffer{} : asio::buffer(entry.body)};
+                        entry.initial_age_seconds + resident, static_cast<int>(status_text.size()),
+                        status_text.data(), connection);
+  asio::const_buffer tail_buffer(tail.data(), static_cast<std::size_t>(n));
+  if (static_cast<std::size_t>(n) >= tail.size()) {
+    long_tail = "Age: " + std::to_string(entry.initial_age_seconds + resident) + "\r\nCache-Status: " +
+                std::string(status_text) + "\r\n" + connection + "\r\n";
+    tail_buffer = asio::buffer(long_tail);
+  }
+  std::array<asio::const_buffer, 3> buffers{asio::buffer(entry.head), tail_buffer,
+                                            plan.head_only ? asio::const_buffer{} : asio::buffer(entry.body)};
   client.expires_after(runtime_.config.limits.header_timeout);
   auto [ec, written] = co_await asio::async_write(client, buffers, net::use_tuple);
   co_return !ec && plan.keep_alive;

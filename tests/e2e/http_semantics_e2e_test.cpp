@@ -127,6 +127,29 @@ TEST_F(HttpSemanticsTest, AVaryingResponseIsStoredOncePerVariant) {
   EXPECT_THAT(cachecar_.get(target, {{"Accept-Language", "en"}}).header("Cache-Status"), StartsWith("cachecar; fwd="));
 }
 
+TEST_F(HttpSemanticsTest, InterimResponsesAreDroppedAndTheFinalOneServedAndStored) {
+  auto first = cachecar_.get("/t/hints?early_hints=1&cc=max-age=60");
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(first.header("Cache-Status"), "cachecar; fwd=miss; stored");
+  EXPECT_THAT(first.body, HasSubstr("count=1"));
+  EXPECT_THAT(cachecar_.get("/t/hints?early_hints=1&cc=max-age=60").header("Cache-Status"), StartsWith("cachecar; hit"));
+  // Passed through (not stored) as well.
+  auto passed = http_request(cachecar_.port(), "POST", "/t/hints-post?early_hints=1");
+  EXPECT_EQ(passed.status, 200);
+}
+
+TEST(CacheStatusKey, IsDisclosedOnlyWhenTheAdminTurnsItOn) {
+  Origin origin;
+  Cachecar quiet(origin.port(), kConfig);
+  EXPECT_THAT(quiet.get("/products/12").header("Cache-Status"), ::testing::Not(HasSubstr("key=")));
+  Cachecar telling(origin.port(), kConfig + "admin: { disclose_keys: true }\n");
+  EXPECT_EQ(telling.get("/products/12").header("Cache-Status"),
+            "cachecar; fwd=miss; stored; key=\"prod:-:product:12:-:v1\"");
+  EXPECT_EQ(telling.get("/products/12").header("Cache-Status").substr(0, 19), "cachecar; hit; ttl=");
+  EXPECT_THAT(telling.get("/products/12").header("Cache-Status"), HasSubstr("; key=\"prod:-:product:12:-:v1\""));
+  EXPECT_THAT(telling.get("/t/x?cc=no-store").header("Cache-Status"), HasSubstr("key=\"prod:-:http:x:"));
+}
+
 TEST_F(HttpSemanticsTest, ASuccessfulUnsafeRequestInvalidatesTheTargetUri) {
   ASSERT_EQ(cachecar_.get("/products/4").header("Cache-Status"), "cachecar; fwd=miss; stored");
   EXPECT_THAT(cachecar_.get("/products/4").header("Cache-Status"), StartsWith("cachecar; hit"));

@@ -10,7 +10,8 @@
 //                                    chunked=1, vary=, echo=1 (echo the request back),
 //                                    etag=E (ETag "E"; If-None-Match "E" gets a 304),
 //                                    location=, cachecar_cc=, cdn_cc= (those fields),
-//                                    last_modified=N (Last-Modified N seconds ago)
+//                                    last_modified=N (Last-Modified N seconds ago),
+//                                    early_hints=1 (a 103 Early Hints before the answer)
 //   GET    /__stats                  {"requests", "connections", "in_flight", "paths", "targets",
 //                                     "not_modified", "body_bytes"}
 // A matching If-None-Match gets 304 with no body wherever an ETag is sent.
@@ -23,6 +24,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -257,6 +259,11 @@ asio::awaitable<void> session(tcp::socket socket) {
     if (!res.chunked()) res.prepare_payload();
     if (req.method() == http::verb::head) res.body().clear();  // Content-Length stays: that of the GET
     res.keep_alive(req.keep_alive());
+    if (query.count("early_hints")) {
+      static const std::string hints = "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n";
+      auto [hints_error, hints_written] = co_await asio::async_write(stream, asio::buffer(hints), use_tuple);
+      if (hints_error) break;
+    }
     auto [write_error, written] = co_await http::async_write(stream, res, use_tuple);
     if (write_error || !req.keep_alive()) break;
   }

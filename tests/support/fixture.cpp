@@ -80,9 +80,16 @@ Cachecar::Cachecar(std::uint16_t origin_port, const std::string& yaml, std::map<
     admin_port_ = free_port();
     std::ostringstream config;
     config << "listen: 127.0.0.1:" << port_ << "\n"
-           << "origin: http://127.0.0.1:" << origin_port << "\n"
-           << "admin: { listen: 127.0.0.1:" << admin_port_ << " }\n"
-           << yaml;
+           << "origin: http://127.0.0.1:" << origin_port << "\n";
+    // A test's own "admin: { ... }" line gets the listen address added.
+    std::string body = yaml;
+    const std::string own_admin = "admin: { ";
+    if (auto at = body.find("\n" + own_admin); at != std::string::npos) {
+      body.insert(at + 1 + own_admin.size(), "listen: 127.0.0.1:" + std::to_string(admin_port_) + ", ");
+    } else {
+      config << "admin: { listen: 127.0.0.1:" << admin_port_ << " }\n";
+    }
+    config << body;
     std::string path = dir_.write("cachecar.yaml", config.str());
     ChildProcess::Options options;
     options.argv = {CACHECAR_BINARY, "--config", path};

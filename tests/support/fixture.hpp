@@ -53,7 +53,7 @@ inline constexpr const char* kTestBase = "workers: 1\ndrain_delay: 0s\nlog: { fo
 class Cachecar {
  public:
   // Writes a config of listen/origin/admin on fresh ports followed by
-  // `yaml`, starts the binary and waits (bounded) until /healthz answers and
+  // `yaml` (whose own "admin: { ... }" line, if any, gets the admin port), starts the binary and waits (bounded) until /healthz answers and
   // /readyz has nothing left "starting" (bus subscription, warming).
   Cachecar(std::uint16_t origin_port, const std::string& yaml, std::map<std::string, std::string> env = {});
   std::uint16_t port() const { return port_; }

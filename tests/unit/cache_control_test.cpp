@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 namespace cachecar::cache {
 namespace {
 
@@ -36,6 +38,48 @@ TEST(CacheControl, Rfc5861Extensions) {
   EXPECT_EQ(d.stale_while_revalidate, seconds(30));
   EXPECT_EQ(d.stale_if_error, seconds(600));
 }
+
+struct DirectiveCase {
+  const char* name;
+  const char* field;
+  std::optional<long long> max_age, s_maxage, min_fresh, max_stale;
+  bool no_store, no_cache, is_private, max_stale_any;
+};
+
+class DirectiveTable : public ::testing::TestWithParam<DirectiveCase> {};
+
+TEST_P(DirectiveTable, Parses) {
+  const auto& c = GetParam();
+  auto d = parse_cache_control(c.field);
+  auto secs = [](std::optional<long long> v) { return v ? std::optional<seconds>(seconds(*v)) : std::nullopt; };
+  EXPECT_EQ(d.max_age, secs(c.max_age)) << c.field;
+  EXPECT_EQ(d.s_maxage, secs(c.s_maxage)) << c.field;
+  EXPECT_EQ(d.min_fresh, secs(c.min_fresh)) << c.field;
+  EXPECT_EQ(d.max_stale, secs(c.max_stale)) << c.field;
+  EXPECT_EQ(d.no_store, c.no_store) << c.field;
+  EXPECT_EQ(d.no_cache, c.no_cache) << c.field;
+  EXPECT_EQ(d.is_private, c.is_private) << c.field;
+  EXPECT_EQ(d.max_stale_any, c.max_stale_any) << c.field;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Rfc9111, DirectiveTable,
+    ::testing::Values(
+        DirectiveCase{"plain", "max-age=60", 60, {}, {}, {}, false, false, false, false},
+        DirectiveCase{"quoted_number", "max-age=\"60\"", 60, {}, {}, {}, false, false, false, false},
+        DirectiveCase{"spaces", "  max-age=60 ,  no-store ", 60, {}, {}, {}, true, false, false, false},
+        DirectiveCase{"upper_case", "NO-CACHE, S-MAXAGE=9", {}, 9, {}, {}, false, true, false, false},
+        DirectiveCase{"duplicate_first_wins", "max-age=10, max-age=20", 10, {}, {}, {}, false, false, false, false},
+        DirectiveCase{"negative_is_zero", "s-maxage=-1", {}, 0, {}, {}, false, false, false, false},
+        DirectiveCase{"fraction_is_zero", "max-age=1.5", 0, {}, {}, {}, false, false, false, false},
+        DirectiveCase{"empty_value_is_zero", "max-age=", 0, {}, {}, {}, false, false, false, false},
+        DirectiveCase{"private_with_fields", "private=\"a, b\", max-age=5", 5, {}, {}, {}, false, false, true, false},
+        DirectiveCase{"request_min_fresh", "min-fresh=30", {}, {}, 30, {}, false, false, false, false},
+        DirectiveCase{"request_max_stale_any", "max-stale", {}, {}, {}, {}, false, false, false, true},
+        DirectiveCase{"request_max_stale_n", "max-stale=120", {}, {}, {}, 120, false, false, false, false},
+        DirectiveCase{"unknown_ignored", "foo=bar, max-age=7, baz", 7, {}, {}, {}, false, false, false, false},
+        DirectiveCase{"empty_items", ",,max-age=8,,", 8, {}, {}, {}, false, false, false, false}),
+    [](const auto& info) { return std::string(info.param.name); });
 
 TEST(CacheControl, RepeatedFieldLinesFold) {
   CacheDirectives d;
