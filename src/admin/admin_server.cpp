@@ -229,6 +229,15 @@ asio::awaitable<http::response<http::string_body>> AdminServer::dispatch(const n
     co_return json_response(ready ? http::status::ok : http::status::service_unavailable, body, version);
   }
   if (path == "/admin/stats" && is_get) co_return json_response(http::status::ok, stats_view(runtime_), version);
+  if (path.rfind("/admin/entries/", 0) == 0 && is_get) {
+    std::string key = url_decode(path.substr(std::string_view("/admin/entries/").size()), false);
+    if (key.empty()) co_return error_response(http::status::bad_request, "give the key: /admin/entries/{key}", version);
+    store::EntryPtr in_redis;
+    if (auto* redis = invalidator_.redis()) in_redis = co_await redis->get(key);
+    auto view = entry_view(key, runtime_.memory.peek(key), in_redis, store::Clock::now());
+    if (!view) co_return error_response(http::status::not_found, "no entry under key " + key, version);
+    co_return json_response(http::status::ok, *view, version);
+  }
   if (path == "/admin/routes" && is_get) co_return json_response(http::status::ok, routes_view(runtime_), version);
   if (path == "/admin/keys/explain" && is_get) {
     std::string method = "GET", explained_path;
@@ -267,7 +276,7 @@ asio::awaitable<http::response<http::string_body>> AdminServer::dispatch(const n
   if (path == "/admin/warm" && is_post) co_return co_await warm(request);
   const bool known = path == "/healthz" || path == "/readyz" || path == "/admin/stats" || path == "/admin/routes" ||
                      path == "/admin/keys/explain" || path == "/admin/purge" || path == "/admin/invalidate" ||
-                     path == "/admin/warm";
+                     path == "/admin/warm" || path.rfind("/admin/entries/", 0) == 0;
   if (known) co_return error_response(http::status::method_not_allowed, "method not allowed on this path", version);
   co_return error_response(http::status::not_found, "no admin endpoint at " + std::string(path), version);
 }

@@ -1,6 +1,7 @@
 #include "admin/admin_views.hpp"
 
 #include "cache/key_builder.hpp"
+#include "invalidation/event.hpp"
 #include "config/units.hpp"
 
 #include <algorithm>
@@ -46,12 +47,12 @@ class PairHeaders final : public cache::HeaderSource {
 
 }  // namespace
 
-std::string url_decode(std::string_view text) {
+std::string url_decode(std::string_view text, bool plus_is_space) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
-    if (c == '+') {
+    if (c == '+' && plus_is_space) {
       out += ' ';
     } else if (c == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
                std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
@@ -227,6 +228,49 @@ std::optional<invalidation::Scope> parse_purge(const json& body, std::string_vie
     return std::nullopt;
   }
   return scope;
+}
+
+namespace {
+
+json describe_entry(const store::Entry& e, store::Clock::time_point now) {
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  auto age = seconds(e.initial_age_seconds) + duration_cast<seconds>(now - e.stored_at);
+  json d = {{"stored_at", invalidation::format_rfc3339(e.stored_at)},
+            {"expires_at", invalidation::format_rfc3339(e.expires_at)},
+            {"age_seconds", age.count()},
+            {"ttl_seconds", std::chrono::floor<seconds>(e.expires_at - now).count()},
+            {"tags", e.tags}};
+  if (e.is_vary_marker()) {
+    d["vary_marker"] = e.vary;
+    return d;
+  }
+  d["status"] = e.status;
+  d["stale_while_revalidate_seconds"] = e.stale_while_revalidate_seconds;
+  d["stale_if_error_seconds"] = e.stale_if_error_seconds;
+  d["must_revalidate"] = e.must_revalidate;
+  d["fill_ms"] = e.rebuild_ms;
+  d["head_bytes"] = e.head.size();
+  d["body_bytes"] = e.body.size();
+  return d;
+}
+
+}  // namespace
+
+std::optional<json> entry_view(const std::string& key, const store::EntryPtr& in_memory,
+                               const store::EntryPtr& in_redis, store::Clock::time_point now) {
+  if (!in_memory && !in_redis) return std::nullopt;
+  json view = {{"key", key}, {"tiers", json::array()}};
+  if (in_memory) {
+    view["tiers"].push_back("memory");
+    view["memory"] = describe_entry(*in_memory, now);
+  }
+  if (in_redis) {
+    view["tiers"].push_back("redis");
+    view["redis"] = describe_entry(*in_redis, now);
+  }
+  return view;
 }
 
 }  // namespace cachecar::admin

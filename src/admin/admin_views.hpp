@@ -27,7 +27,13 @@ nlohmann::json explain_view(const proxy::Runtime& runtime, std::string_view meth
 std::optional<invalidation::Scope> parse_purge(const nlohmann::json& body, std::string_view environment,
                                                std::string& error);
 
-// Percent-decodes a query component ('+' is a space).
-std::string url_decode(std::string_view text);
+// GET /admin/entries/{key}: what the memory tier and Redis hold under `key`
+// (either may be null); nullopt when neither holds anything.
+std::optional<nlohmann::json> entry_view(const std::string& key, const store::EntryPtr& in_memory,
+                                         const store::EntryPtr& in_redis, store::Clock::time_point now);
+
+// Percent-decodes a query component ('+' is a space unless `plus_is_space`
+// is false, as in a path).
+std::string url_decode(std::string_view text, bool plus_is_space = true);
 
 }  // namespace cachecar::admin

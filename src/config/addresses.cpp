@@ -134,4 +134,8 @@ std::optional<RedisUrl> parse_redis_url(std::string_view text, std::string& erro
   return result;
 }
 
+bool is_loopback_host(const std::string& host) {
+  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1" || host == "[::1]";
+}
+
 }  // namespace cachecar::config

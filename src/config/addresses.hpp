@@ -15,6 +15,9 @@ struct HostPort {
   std::string to_string() const;
 };
 
+// localhost, 127.0.0.0/8 or ::1 (as written in config; no lookup).
+bool is_loopback_host(const std::string& host);
+
 struct OriginUrl {
   std::string host;
   std::uint16_t port = 80;

@@ -264,6 +264,16 @@ LoadResult load_config_text(std::string_view yaml, const std::string& source_pat
     }
   }
   apply_environment(config, env, result.errors);
+  // Without a token the admin endpoint (purge, invalidate, warm) is open to
+  // whoever reaches it: then only this host may.
+  if (config.admin.token.empty() && !is_loopback_host(config.admin.listen.host)) {
+    YAML::Node listen = root.IsMap() && root["admin"] && root["admin"].IsMap() ? root["admin"]["listen"] : YAML::Node();
+    std::string message = "admin.listen: " + config.admin.listen.host + " is not a loopback address and " +
+                          config.admin.token_env + " is not set; set the token (admin.token_env) or listen on "
+                          "127.0.0.1";
+    if (listen) reader.error(listen, message);
+    else result.errors.push_back({0, 0, message});
+  }
   if (result.errors.empty()) result.config = std::move(config);
   return result;
 }

@@ -130,6 +130,27 @@ TEST_F(AdminTest, MutatingCallsNeedTheToken) {
   EXPECT_EQ(cachecar_.admin("GET", "/admin/stats").status, 200);
 }
 
+TEST_F(AdminTest, EntriesShowWhatATierHoldsUnderAKey) {
+  cachecar_.get("/products/31?currency=EUR");
+  auto explained = admin_json("GET", "/admin/keys/explain?path=/products/31%3Fcurrency%3DEUR");
+  std::string key = explained["key"];
+  std::string encoded;
+  for (char c : key) encoded += c == ':' ? std::string("%3A") : std::string(1, c);
+  auto entry = admin_json("GET", "/admin/entries/" + encoded);
+  EXPECT_EQ(entry["key"], key);
+  EXPECT_EQ(entry["tiers"], json::array({"memory"}));
+  auto memory = entry["memory"];
+  EXPECT_EQ(memory["status"], 200);
+  EXPECT_GT(memory["ttl_seconds"].get<int>(), 290);
+  EXPECT_LE(memory["age_seconds"].get<int>(), 5);
+  EXPECT_GT(memory["body_bytes"].get<int>(), 10);
+  EXPECT_THAT(memory["tags"].dump(), HasSubstr("#test:-:product:31"));
+  EXPECT_THAT(memory["stored_at"].get<std::string>(), ::testing::EndsWith("Z"));
+  auto missing = admin_json("GET", "/admin/entries/test%3A-%3Aproduct%3A404%3A-%3Av2", {}, 404);
+  EXPECT_THAT(missing["error"].get<std::string>(), HasSubstr("no entry"));
+  EXPECT_EQ(cachecar_.admin("POST", "/admin/entries/x", "{}", auth_).status, 405);
+}
+
 TEST_F(AdminTest, BadInputGetsAClearError) {
   EXPECT_THAT(admin_json("POST", "/admin/purge", "{not json", 400, auth_)["error"].get<std::string>(),
               HasSubstr("not valid JSON"));

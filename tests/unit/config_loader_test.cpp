@@ -144,6 +144,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfigCase{"warm_bypass_route",
                       "routes:\n  - name: a\n    match: { path: \"/a/{id}\" }\n    mode: bypass\n    warm: [/a/1]\n",
                       "5:11: routes[0].warm: a bypass route caches nothing to warm"},
+        BadConfigCase{"open_admin_without_token", "admin: { listen: 0.0.0.0:9901 }\n",
+                      "1:18: admin.listen: 0.0.0.0 is not a loopback address and CACHECAR_ADMIN_TOKEN is not set"},
         BadConfigCase{"bad_jitter", "routes:\n  - name: a\n    match: { path: /a }\n    ttl_jitter: 150%\n",
                       "4:17: routes[0].ttl_jitter: percentage '150%' is over 100%"},
         BadConfigCase{"bad_default", "defaults: { ttl: soon }\nroutes:\n  - name: a\n    match: { path: /a }\n",
