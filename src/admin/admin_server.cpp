@@ -1,5 +1,7 @@
 #include "admin/admin_server.hpp"
 
+#include "admin/metrics.hpp"
+
 #include "admin/admin_views.hpp"
 #include "net/http_util.hpp"
 
@@ -229,6 +231,13 @@ asio::awaitable<http::response<http::string_body>> AdminServer::dispatch(const n
     co_return json_response(ready ? http::status::ok : http::status::service_unavailable, body, version);
   }
   if (path == "/admin/stats" && is_get) co_return json_response(http::status::ok, stats_view(runtime_), version);
+  if (path == "/metrics" && is_get) {
+    http::response<http::string_body> response{http::status::ok, version};
+    response.set(http::field::content_type, kMetricsContentType);
+    response.body() = metrics_text(runtime_);
+    response.prepare_payload();
+    co_return response;
+  }
   if (path.rfind("/admin/entries/", 0) == 0 && is_get) {
     std::string key = url_decode(path.substr(std::string_view("/admin/entries/").size()), false);
     if (key.empty()) co_return error_response(http::status::bad_request, "give the key: /admin/entries/{key}", version);
@@ -276,7 +285,7 @@ asio::awaitable<http::response<http::string_body>> AdminServer::dispatch(const n
   if (path == "/admin/warm" && is_post) co_return co_await warm(request);
   const bool known = path == "/healthz" || path == "/readyz" || path == "/admin/stats" || path == "/admin/routes" ||
                      path == "/admin/keys/explain" || path == "/admin/purge" || path == "/admin/invalidate" ||
-                     path == "/admin/warm" || path.rfind("/admin/entries/", 0) == 0;
+                     path == "/admin/warm" || path == "/metrics" || path.rfind("/admin/entries/", 0) == 0;
   if (known) co_return error_response(http::status::method_not_allowed, "method not allowed on this path", version);
   co_return error_response(http::status::not_found, "no admin endpoint at " + std::string(path), version);
 }

@@ -5,6 +5,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <regex>
+#include <set>
+#include <sstream>
+
 namespace cachecar::testing {
 namespace {
 
@@ -149,6 +153,63 @@ TEST_F(AdminTest, EntriesShowWhatATierHoldsUnderAKey) {
   auto missing = admin_json("GET", "/admin/entries/test%3A-%3Aproduct%3A404%3A-%3Av2", {}, 404);
   EXPECT_THAT(missing["error"].get<std::string>(), HasSubstr("no entry"));
   EXPECT_EQ(cachecar_.admin("POST", "/admin/entries/x", "{}", auth_).status, 405);
+}
+
+// Prometheus' own parser (Debian's python3-prometheus-client) reads the
+// exposition; a strict line check here catches what it lets pass.
+void expect_valid_exposition(const std::string& text) {
+  TempDir dir;
+  std::string path = dir.write("metrics.txt", text);
+  auto parsed = run_command({"/usr/bin/python3", "-c",
+                             "import sys\n"
+                             "from prometheus_client.parser import text_string_to_metric_families\n"
+                             "families = list(text_string_to_metric_families(open(sys.argv[1]).read()))\n"
+                             "print(len(families), 'families')\n",
+                             path},
+                            std::chrono::seconds(20));
+  EXPECT_EQ(parsed.exit_code, 0) << parsed.output;
+  std::set<std::string> typed;
+  std::istringstream lines(text);
+  std::string line;
+  const std::regex type_line(R"(# TYPE (cachecar_[a-z_]+) (counter|gauge))");
+  const std::regex help_line(R"(# HELP cachecar_[a-z_]+ .+)");
+  const std::regex sample_line(R"((cachecar_[a-z_]+)(\{([a-z_]+="[^"\\]*",?)+\})? [0-9]+)");
+  while (std::getline(lines, line)) {
+    std::smatch m;
+    if (std::regex_match(line, m, type_line)) {
+      EXPECT_TRUE(typed.insert(m[1]).second) << "family declared twice: " << line;
+    } else if (!std::regex_match(line, help_line)) {
+      ASSERT_TRUE(std::regex_match(line, m, sample_line)) << "not a valid sample line: " << line;
+      EXPECT_TRUE(typed.count(m[1])) << "sample before its TYPE: " << line;
+    }
+  }
+  EXPECT_GT(typed.size(), 20u);
+}
+
+std::uint64_t sample_value(const std::string& text, const std::string& series) {
+  auto at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return ~0ull;
+  return std::stoull(text.substr(at + series.size() + 2));
+}
+
+TEST_F(AdminTest, MetricsAreValidPrometheusTextAndCountersMove) {
+  auto before = cachecar_.admin("GET", "/metrics");
+  ASSERT_EQ(before.status, 200);
+  EXPECT_THAT(before.header("Content-Type"), StartsWith("text/plain; version=0.0.4"));
+  expect_valid_exposition(before.body);
+  const std::string hits = R"(cachecar_requests_total{route="product",cache_status="hit"})";
+  const std::string misses = R"(cachecar_requests_total{route="product",cache_status="miss"})";
+  EXPECT_EQ(sample_value(before.body, hits), 0u);
+  cachecar_.get("/products/41");
+  cachecar_.get("/products/41");
+  cachecar_.get("/products/41");
+  auto after = cachecar_.admin("GET", "/metrics").body;
+  expect_valid_exposition(after);
+  EXPECT_EQ(sample_value(after, hits), 2u);
+  EXPECT_EQ(sample_value(after, misses), 1u);
+  EXPECT_EQ(sample_value(after, "cachecar_responses_stored_total"), 1u);
+  EXPECT_EQ(sample_value(after, "cachecar_memory_entries"), 1u);
+  EXPECT_NE(after.find("\ncachecar_build_info{version=\""), std::string::npos);
 }
 
 TEST_F(AdminTest, BadInputGetsAClearError) {

@@ -1,0 +1,168 @@
+#include "admin/metrics.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <initializer_list>
+#include <string_view>
+#include <utility>
+
+namespace cachecar::admin {
+namespace {
+
+using Labels = std::initializer_list<std::pair<std::string_view, std::string_view>>;
+
+// Writes one family at a time: HELP and TYPE, then its samples.
+class Exposition {
+ public:
+  void family(std::string_view name, std::string_view type, std::string_view help) {
+    name_ = "cachecar_";
+    name_ += name;
+    out_ += "# HELP " + name_ + " ";
+    out_ += help;
+    out_ += "\n# TYPE " + name_ + " ";
+    out_ += type;
+    out_ += '\n';
+  }
+  void sample(std::uint64_t value, Labels labels = {}) { sample(std::to_string(value), labels); }
+  void sample(const std::string& value, Labels labels) {
+    out_ += name_;
+    if (labels.size() > 0) {
+      out_ += '{';
+      bool first = true;
+      for (const auto& [label, label_value] : labels) {
+        if (!first) out_ += ',';
+        first = false;
+        out_ += label;
+        out_ += "=\"";
+        escape(label_value);
+        out_ += '"';
+      }
+      out_ += '}';
+    }
+    out_ += ' ';
+    out_ += value;
+    out_ += '\n';
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  void escape(std::string_view value) {
+    for (char c : value) {
+      if (c == '\\') out_ += "\\\\";
+      else if (c == '"') out_ += "\\\"";
+      else if (c == '\n') out_ += "\\n";
+      else out_ += c;
+    }
+  }
+
+  std::string out_;
+  std::string name_;
+};
+
+void store_families(Exposition& m, std::string_view tier, const store::StoreStats& s) {
+  const std::string prefix(tier);
+  m.family(prefix + "_entries", "gauge", "Entries held in the " + prefix + " tier.");
+  m.sample(s.entries);
+  m.family(prefix + "_bytes", "gauge", "Bytes held in the " + prefix + " tier (payload and overhead).");
+  m.sample(s.bytes);
+  m.family(prefix + "_lookups_total", "counter", "Lookups in the " + prefix + " tier by result.");
+  m.sample(s.hits, {{"result", "hit"}});
+  m.sample(s.misses, {{"result", "miss"}});
+  m.family(prefix + "_stores_total", "counter", "Entries written to the " + prefix + " tier.");
+  m.sample(s.stores);
+  m.family(prefix + "_evictions_total", "counter", "Entries the " + prefix + " tier evicted for room.");
+  m.sample(s.evictions);
+  m.family(prefix + "_rejected_total", "counter", "Entries too large for the " + prefix + " tier.");
+  m.sample(s.rejected_too_large);
+  m.family(prefix + "_errors_total", "counter", "Failed " + prefix + " tier operations.");
+  m.sample(s.errors);
+}
+
+}  // namespace
+
+std::string metrics_text(const proxy::Runtime& runtime) {
+  Exposition m;
+  m.family("build_info", "gauge", "Always 1; the version is a label.");
+  m.sample("1", {{"version", CACHECAR_VERSION}});
+  m.family("uptime_seconds", "gauge", "Seconds since start.");
+  m.sample(static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - runtime.started).count()));
+
+  const auto& stats = runtime.stats;
+  m.family("requests_total", "counter", "Requests by route and cache status (RFC 9211 hit or fwd reason).");
+  auto by_route = [&](std::string_view route, std::size_t slot) {
+    for (std::size_t i = 0; i < cache::kCacheStatusCount; ++i) {
+      auto status = static_cast<cache::CacheStatus>(i);
+      m.sample(stats.by_route(slot, status), {{"route", route}, {"cache_status", cache::to_string(status)}});
+    }
+  };
+  for (std::size_t i = 0; i < runtime.config.routes.size(); ++i) by_route(runtime.config.routes[i].name, i);
+  by_route("(unmatched)", stats.unmatched_slot());
+  m.family("responses_stored_total", "counter", "Origin responses stored.");
+  m.sample(stats.stored());
+  m.family("origin_failures_total", "counter", "Origin exchanges that failed, by reason.");
+  for (std::size_t i = 0; i < proxy::kOriginFailureCount; ++i) {
+    auto failure = static_cast<proxy::OriginFailure>(i);
+    m.sample(stats.origin_failures(failure), {{"reason", proxy::to_string(failure)}});
+  }
+
+  store_families(m, "memory", runtime.memory.stats());
+  if (!runtime.redis_tiers.empty()) {
+    store::StoreStats sum;
+    bool degraded = false;
+    for (const auto* tier : runtime.redis_tiers) {
+      sum += tier->stats();
+      degraded = degraded || tier->degraded();
+    }
+    store_families(m, "redis", sum);
+    m.family("redis_up", "gauge", "1 while Redis answers; 0 while the circuit breaker is open.");
+    m.sample(degraded ? 0 : 1);
+  }
+
+  const auto& b = runtime.bus;
+  m.family("bus_subscribed", "gauge", "1 while the invalidation bus is subscribed.");
+  m.sample(runtime.gap.enabled() && runtime.gap.subscribed() ? 1 : 0);
+  m.family("bus_events_total", "counter", "Invalidation events by outcome.");
+  m.sample(b.received.load(), {{"outcome", "received"}});
+  m.sample(b.applied.load(), {{"outcome", "applied"}});
+  m.family("bus_events_rejected_total", "counter", "Invalidation events rejected, by reason.");
+  for (std::size_t i = 0; i < invalidation::kRejectionCount; ++i) {
+    m.sample(b.rejected[i].load(), {{"reason", invalidation::to_string(static_cast<invalidation::Rejection>(i))}});
+  }
+  m.family("bus_drops_total", "counter", "Times the bus subscription was lost.");
+  m.sample(b.drops.load());
+
+  auto c = runtime.fetch_locks.stats();
+  m.family("origin_fetches_total", "counter", "Fetch permits handed out (one origin fetch per key at a time).");
+  m.sample(c.fetches);
+  m.family("coalesced_requests_total", "counter", "Requests served by another request's fetch.");
+  m.sample(c.collapsed);
+  m.family("fetches_abandoned_total", "counter", "Fetches that ended without a result; their waiters re-elected.");
+  m.sample(c.abandoned);
+  m.family("fetch_passes_total", "counter", "Requests that skipped the queue for a key recently uncacheable.");
+  m.sample(c.passes);
+  m.family("fleet_signals_total", "counter", "Lease losers woken by the holder's release announcement.");
+  m.sample(runtime.fleet_fills.woken());
+
+  const auto& f = runtime.refreshes;
+  m.family("background_refreshes_total", "counter", "Background refreshes, by outcome.");
+  for (std::size_t i = 0; i < proxy::kRefreshOutcomeCount; ++i) {
+    m.sample(f.outcomes[i].load(), {{"outcome", proxy::to_string(static_cast<proxy::RefreshOutcome>(i))}});
+  }
+  m.family("early_refreshes_total", "counter", "Refreshes begun early by XFetch.");
+  m.sample(f.early.load());
+  m.family("stale_served_total", "counter", "Stale answers given instead of a wait, by reason.");
+  m.sample(f.stale_while_revalidate.load(), {{"reason", "stale-while-revalidate"}});
+  m.sample(f.rebuild_stale.load(), {{"reason", "rebuild-rate"}});
+  m.family("revalidations_total", "counter", "Stale entries renewed by a 304 from the origin.");
+  m.sample(f.revalidated.load(), {{"result", "304"}});
+  m.family("rebuild_rate_total", "counter", "rebuild_rate decisions other than an immediate token.");
+  m.sample(f.rebuild_waits.load(), {{"decision", "waited"}});
+  m.sample(f.rebuild_rejected.load(), {{"decision", "rejected"}});
+  m.family("write_through_total", "counter", "Write-throughs by result.");
+  m.sample(f.write_refreshed.load(), {{"result", "refreshed"}});
+  m.sample(f.write_unacknowledged.load(), {{"result", "unacknowledged"}});
+  return m.take();
+}
+
+}  // namespace cachecar::admin
