@@ -79,13 +79,8 @@ json stats_view(const proxy::Runtime& runtime) {
   auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - runtime.started);
   json tiers = {{"memory", store_stats(runtime.memory.stats())}};
   if (!runtime.redis_tiers.empty()) {
-    store::StoreStats sum;
     bool degraded = false;
-    for (const auto* tier : runtime.redis_tiers) {
-      sum += tier->stats();
-      degraded = degraded || tier->degraded();
-    }
-    tiers["redis"] = store_stats(sum);
+    tiers["redis"] = store_stats(runtime.redis_totals(degraded));
     tiers["redis"]["degraded"] = degraded;
   }
   auto c = runtime.fetch_locks.stats();

@@ -108,13 +108,8 @@ std::string metrics_text(const proxy::Runtime& runtime) {
 
   store_families(m, "memory", runtime.memory.stats());
   if (!runtime.redis_tiers.empty()) {
-    store::StoreStats sum;
     bool degraded = false;
-    for (const auto* tier : runtime.redis_tiers) {
-      sum += tier->stats();
-      degraded = degraded || tier->degraded();
-    }
-    store_families(m, "redis", sum);
+    store_families(m, "redis", runtime.redis_totals(degraded));
     m.family("redis_up", "gauge", "1 while Redis answers; 0 while the circuit breaker is open.");
     m.sample(degraded ? 0 : 1);
   }

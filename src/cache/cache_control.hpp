@@ -28,6 +28,9 @@ struct CacheDirectives {
   std::optional<std::chrono::seconds> max_stale;  // max-stale=N
 };
 
+// `s` without leading and trailing spaces and tabs (HTTP's OWS).
+std::string_view trim_ows(std::string_view s);
+
 // Folds one field value into `into` (call once per field line).
 void parse_cache_control(std::string_view value, CacheDirectives& into);
 

@@ -6,11 +6,7 @@ namespace cachecar::cache {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+std::string_view trim(std::string_view s) { return trim_ows(s); }
 
 // The opaque part of an entity-tag, W/ dropped (weak comparison).
 std::string_view opaque(std::string_view tag) {

@@ -10,6 +10,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <string_view>
+
 namespace cachecar::net {
 
 namespace asio = boost::asio;
@@ -21,5 +23,8 @@ using tcp = boost::asio::ip::tcp;
 inline constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 using Request = http::request<http::string_body>;
+
+// Beast's string_view as the standard one (the cache code speaks std).
+inline std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
 
 }  // namespace cachecar::net

@@ -5,9 +5,10 @@
 namespace cachecar::proxy {
 namespace {
 
-// Fields the stored head never carries: hop-by-hop ones, and those that
-// serving computes per response (Age, Cache-Status, Content-Length).
-bool recomputed_or_hop_by_hop(const http::fields::value_type& field) {
+// Hop-by-hop fields, framing, and what serving computes per response (Age,
+// Cache-Status, Content-Length): never taken from an origin's head as-is,
+// neither into a stored head nor by a 304 into a stored response.
+bool framing_or_per_response(const http::fields::value_type& field) {
   switch (field.name()) {
     case http::field::connection:
     case http::field::keep_alive:
@@ -20,11 +21,20 @@ bool recomputed_or_hop_by_hop(const http::fields::value_type& field) {
     case http::field::content_length:
       return true;
     default:
-      // Targeted at cachecar (RFC 9213): obeyed, never passed on.
-      return beast::iequals(field.name_string(), "Cache-Status") ||
-             beast::iequals(field.name_string(), "Cachecar-Cache-Control") ||
-             beast::iequals(field.name_string(), "CDN-Cache-Control");
+      return beast::iequals(field.name_string(), "Cache-Status");
   }
+}
+
+// Targeted at cachecar (RFC 9213): obeyed, never stored or passed on. (A
+// 304 carrying them still counts: they are merged, then read for the new
+// lifetime, then left out of the stored head.)
+bool targeted_at_cachecar(const http::fields::value_type& field) {
+  return beast::iequals(field.name_string(), "Cachecar-Cache-Control") ||
+         beast::iequals(field.name_string(), "CDN-Cache-Control");
+}
+
+bool left_out_of_stored_head(const http::fields::value_type& field) {
+  return framing_or_per_response(field) || targeted_at_cachecar(field);
 }
 
 }  // namespace
@@ -74,7 +84,7 @@ store::EntryPtr build_entry(const http::response_header<>& response, std::string
   head.append(reason.data(), reason.size());
   head += "\r\n";
   for (const auto& field : response) {
-    if (recomputed_or_hop_by_hop(field)) continue;
+    if (left_out_of_stored_head(field)) continue;
     head.append(field.name_string().data(), field.name_string().size());
     head += ": ";
     head.append(field.value().data(), field.value().size());
@@ -108,35 +118,16 @@ std::optional<http::response_header<>> parse_head(const std::string& head) {
   return parser.release().base();
 }
 
-namespace {
-
-bool kept_from_stored(const http::fields::value_type& field) {
-  switch (field.name()) {
-    case http::field::content_length:
-    case http::field::transfer_encoding:
-    case http::field::connection:
-    case http::field::keep_alive:
-    case http::field::te:
-    case http::field::trailer:
-    case http::field::upgrade:
-    case http::field::age:
-      return true;
-    default:
-      return beast::iequals(field.name_string(), "Cache-Status");
-  }
-}
-
-}  // namespace
 
 std::optional<http::response_header<>> merge_not_modified(const std::string& stored_head,
                                                           const http::response_header<>& not_modified) {
   auto merged = parse_head(stored_head);
   if (!merged) return std::nullopt;
   for (const auto& field : not_modified) {
-    if (!kept_from_stored(field)) merged->erase(field.name_string());
+    if (!framing_or_per_response(field)) merged->erase(field.name_string());
   }
   for (const auto& field : not_modified) {
-    if (!kept_from_stored(field)) merged->insert(field.name_string(), field.value());
+    if (!framing_or_per_response(field)) merged->insert(field.name_string(), field.value());
   }
   return merged;
 }

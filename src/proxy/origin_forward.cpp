@@ -23,7 +23,7 @@ using store::Clock;
 namespace {
 
 
-std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
+using net::sv;
 
 bool is_idempotent(http::verb method) {
   switch (method) {

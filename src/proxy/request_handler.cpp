@@ -56,7 +56,7 @@ net::Request background_request(const net::Request& client) {
   return request;
 }
 
-std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
+using net::sv;
 
 }  // namespace
 
@@ -134,14 +134,23 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
 
   auto* redis = filler_.redis();
   bool from_redis = false;
-  store::EntryPtr entry = co_await lookup(plan.key->key, from_redis);
+  // Memory inline (a hit needs no further coroutine frame); Redis only when
+  // memory has nothing fresh.
+  store::EntryPtr entry = runtime_.memory.find(plan.key->key);
+  if (redis && (!entry || Clock::now() >= entry->expires_at)) {
+    entry = co_await look_in_redis(plan.key->key, std::move(entry), from_redis);
+  }
   bool varied = false;
   if (entry && entry->is_vary_marker()) {
     // The response varies on headers outside the key: this request's
     // variant has a key (and fingerprint) of its own.
     cache::add_variant(scratch.get().key, scratch.get().fingerprint, entry->vary, headers);
     varied = true;
-    entry = co_await lookup(plan.key->key, from_redis);
+    from_redis = false;
+    entry = runtime_.memory.find(plan.key->key);
+    if (redis && (!entry || Clock::now() >= entry->expires_at)) {
+      entry = co_await look_in_redis(plan.key->key, std::move(entry), from_redis);
+    }
   }
   const auto now = Clock::now();
   if (entry && entry->fingerprint == plan.key->fingerprint) {
@@ -234,24 +243,20 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
   co_return co_await forward(request, client, peer, plan);
 }
 
-asio::awaitable<store::EntryPtr> RequestHandler::lookup(const std::string& key, bool& from_redis) {
-  store::EntryPtr entry = runtime_.memory.find(key);
-  from_redis = false;
-  auto* redis = filler_.redis();
-  if (redis && (!entry || Clock::now() >= entry->expires_at)) {
-    // Not in memory, or expired there: a peer may have stored a fresher
-    // copy. Fails open: an unavailable Redis reads as a miss.
-    if (auto shared = co_await redis->get(key); shared && (!entry || shared->expires_at > entry->expires_at) &&
-                                                !runtime_.invalidations.invalidated_after(shared->stored_at, key,
-                                                                                          shared->tags)) {
-      entry = std::move(shared);
-      from_redis = true;
-      // A marker holds no data: promoted at once, so that the next request
-      // finds its way to its variant in memory.
-      if (entry->is_vary_marker()) runtime_.memory.insert(key, entry);
-    }
+asio::awaitable<store::EntryPtr> RequestHandler::look_in_redis(const std::string& key, store::EntryPtr in_memory,
+                                                                bool& from_redis) {
+  // Not in memory, or expired there: a peer may have stored a fresher copy.
+  // Fails open: an unavailable Redis reads as a miss.
+  auto shared = co_await filler_.redis()->get(key);
+  if (!shared || (in_memory && shared->expires_at <= in_memory->expires_at) ||
+      runtime_.invalidations.invalidated_after(shared->stored_at, key, shared->tags)) {
+    co_return in_memory;
   }
-  co_return entry;
+  from_redis = true;
+  // A marker holds no data: promoted at once, so that the next request
+  // finds its way to its variant in memory.
+  if (shared->is_vary_marker()) runtime_.memory.insert(key, shared);
+  co_return shared;
 }
 
 bool RequestHandler::early_refresh_due(const Plan& plan, const store::Entry& entry, Clock::time_point now) {
@@ -338,6 +343,7 @@ asio::awaitable<void> RequestHandler::release_fleet_lease(Plan& plan) {
 asio::awaitable<bool> RequestHandler::serve_hit(const net::Request& request, beast::tcp_stream& client,
                                                 const store::Entry& entry, Plan& plan, std::string_view detail,
                                                 Clock::time_point now) {
+  // Not a coroutine itself: the hit path keeps to one frame (write_entry's).
   auto field = [&](http::field name) -> std::optional<std::string_view> {
     auto it = request.find(name);
     if (it == request.end()) return std::nullopt;
@@ -348,9 +354,9 @@ asio::awaitable<bool> RequestHandler::serve_hit(const net::Request& request, bea
   if ((if_none_match || if_modified_since) &&
       cache::client_has_it(if_none_match, if_modified_since, head_field(entry.head, "ETag"),
                            head_field(entry.head, "Last-Modified"))) {
-    co_return co_await serve_not_modified(client, entry, plan, detail, now);
+    return serve_not_modified(client, entry, plan, detail, now);
   }
-  co_return co_await serve_entry(client, entry, plan, false, detail, now);
+  return serve_entry(client, entry, plan, false, detail, now);
 }
 
 asio::awaitable<bool> RequestHandler::serve_not_modified(beast::tcp_stream& client, const store::Entry& entry,

@@ -56,9 +56,10 @@ class RequestHandler final : public net::RequestSink {
   // Ends the plan's fleet lease, if it holds one; the release announces the
   // key to the fleet's waiting processes.
   net::asio::awaitable<void> release_fleet_lease(Plan& plan);
-  // Memory, then Redis (when absent or expired in memory): the freshest
-  // entry under `key` that no invalidation has overtaken.
-  net::asio::awaitable<store::EntryPtr> lookup(const std::string& key, bool& from_redis);
+  // Redis's entry under `key` when it is fresher than `in_memory` and no
+  // invalidation has overtaken it; else `in_memory`.
+  net::asio::awaitable<store::EntryPtr> look_in_redis(const std::string& key, store::EntryPtr in_memory,
+                                                      bool& from_redis);
   bool early_refresh_due(const Plan& plan, const store::Entry& entry, store::Clock::time_point now);
   // Serves what another request's fetch stored ("...; collapsed").
   net::asio::awaitable<bool> serve_collapsed(net::beast::tcp_stream& client, const store::Entry& entry, Plan& plan,

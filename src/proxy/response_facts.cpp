@@ -8,7 +8,7 @@
 namespace cachecar::proxy {
 namespace {
 
-std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
+using net::sv;
 
 // Folds every line of a (possibly repeated) field into one set of directives.
 bool fold_directives(const http::fields& fields, std::string_view name, cache::CacheDirectives& into) {

@@ -54,6 +54,16 @@ struct Runtime {
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
   std::size_t control_slot() const { return workers; }
+  // The workers' Redis tiers summed; `degraded` when any breaker is open.
+  store::StoreStats redis_totals(bool& degraded) const {
+    store::StoreStats sum;
+    degraded = false;
+    for (const auto* tier : redis_tiers) {
+      sum += tier->stats();
+      degraded = degraded || tier->degraded();
+    }
+    return sum;
+  }
   // How long a fleet lease lasts: a holder cannot keep it longer than a
   // fetch may take, so one that dies costs the fleet at most this long.
   std::chrono::milliseconds fleet_lease_ttl() const {

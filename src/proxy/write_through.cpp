@@ -35,7 +35,7 @@ namespace {
 // not answer within this is slow or gone, and the gap rule covers it.
 constexpr std::chrono::milliseconds kAckTimeout{250};
 
-std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
+using net::sv;
 
 }  // namespace
 

@@ -139,15 +139,18 @@ TEST(StaleWhileRevalidate, OneBackgroundRefreshForTheWholeFleet) {
   EXPECT_EQ(origin.count_target(target), 2u);
 }
 
-TEST(Revalidation, A304RenewsTheEntryWithoutTheBodyAndUpdatesItsHeaders) {
-  Origin origin;
-  Cachecar cachecar(origin.port(), std::string(kTestBase) + R"(
+// /t/ knobs with a one-second lifetime: ?etag= gives them a validator.
+const std::string kValidatedConfig = std::string(kTestBase) + R"(
 defaults: { ttl_jitter: 0% }
 routes:
   - name: validated
     match: { path: "/t/{*rest}" }
     ttl: 1s
-)");
+)";
+
+TEST(Revalidation, A304RenewsTheEntryWithoutTheBodyAndUpdatesItsHeaders) {
+  Origin origin;
+  Cachecar cachecar(origin.port(), kValidatedConfig);
   const std::string target = "/t/validated?etag=v1";
   auto first = cachecar.get(target);
   ASSERT_EQ(first.header("Cache-Status"), "cachecar; fwd=miss; stored");
@@ -173,13 +176,7 @@ routes:
 
 TEST(Revalidation, AClientsOwnConditionalIsPassedThroughUntouched) {
   Origin origin;
-  Cachecar cachecar(origin.port(), std::string(kTestBase) + R"(
-defaults: { ttl_jitter: 0% }
-routes:
-  - name: validated
-    match: { path: "/t/{*rest}" }
-    ttl: 1s
-)");
+  Cachecar cachecar(origin.port(), kValidatedConfig);
   const std::string target = "/t/theirs?etag=v1";
   ASSERT_EQ(cachecar.get(target).header("Cache-Status"), "cachecar; fwd=miss; stored");
   auto deadline = Clock::now() + std::chrono::seconds(5);
