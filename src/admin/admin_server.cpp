@@ -248,6 +248,7 @@ asio::awaitable<http::response<http::string_body>> AdminServer::dispatch(const n
     co_return json_response(http::status::ok, *view, version);
   }
   if (path == "/admin/routes" && is_get) co_return json_response(http::status::ok, routes_view(runtime_), version);
+  if (path == "/admin/config" && is_get) co_return json_response(http::status::ok, config_view(runtime_), version);
   if (path == "/admin/keys/explain" && is_get) {
     std::string method = "GET", explained_path;
     std::vector<std::pair<std::string, std::string>> headers;
@@ -285,7 +286,7 @@ asio::awaitable<http::response<http::string_body>> AdminServer::dispatch(const n
   if (path == "/admin/warm" && is_post) co_return co_await warm(request);
   const bool known = path == "/healthz" || path == "/readyz" || path == "/admin/stats" || path == "/admin/routes" ||
                      path == "/admin/keys/explain" || path == "/admin/purge" || path == "/admin/invalidate" ||
-                     path == "/admin/warm" || path == "/metrics" || path.rfind("/admin/entries/", 0) == 0;
+                     path == "/admin/warm" || path == "/metrics" || path == "/admin/config" || path.rfind("/admin/entries/", 0) == 0;
   if (known) co_return error_response(http::status::method_not_allowed, "method not allowed on this path", version);
   co_return error_response(http::status::not_found, "no admin endpoint at " + std::string(path), version);
 }

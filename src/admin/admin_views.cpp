@@ -145,11 +145,66 @@ json routes_view(const proxy::Runtime& runtime) {
                   {"vary", r.vary},
                   {"tags", r.tags}};
     route["query"] = r.query ? json(*r.query) : json("*");
+    route["stale_while_revalidate"] = config::format_duration(r.stale_while_revalidate);
+    route["stale_if_error"] = config::format_duration(r.stale_if_error);
+    route["max_stale"] = r.max_stale ? json(config::format_duration(*r.max_stale)) : json(nullptr);
+    route["early_refresh"] = r.early_refresh == config::EarlyRefresh::probabilistic ? "probabilistic" : "off";
+    route["rebuild_rate_per_second"] = r.rebuild_rate ? json(*r.rebuild_rate) : json(nullptr);
+    route["warm"] = r.warm;
     if (!r.tenant_header.empty()) route["tenant_header"] = r.tenant_header;
-    if (!r.refreshes.empty()) route["refreshes"] = r.refreshes;
+    if (!r.refreshes.empty()) {
+      route["refreshes"] = r.refreshes;
+      route["refresh_from"] = r.refresh_from == config::RefreshFrom::refetch ? "refetch" : "response";
+      route["on_cache_error"] = r.on_cache_error == config::OnCacheError::invalidate ? "invalidate" : "ignore";
+    }
     list.push_back(route);
   }
   return {{"routes", list}};
+}
+
+json config_view(const proxy::Runtime& runtime) {
+  const auto& c = runtime.config;
+  auto duration = [](config::Duration d) { return config::format_duration(d); };
+  json view = {{"source", c.source_path},
+               {"listen", c.listen.to_string()},
+               {"origin", c.origin.to_string()},
+               {"environment", c.environment},
+               {"workers", runtime.workers},
+               {"shutdown_grace", duration(c.shutdown_grace)},
+               {"drain_delay", duration(c.drain_delay)},
+               {"log", {{"format", c.log.format == config::LogFormat::json ? "json" : "text"},
+                        {"level", c.log.level},
+                        {"access_sample", c.log.access_sample}}},
+               {"limits", {{"max_header_bytes", c.limits.max_header_bytes},
+                           {"max_body_bytes", c.limits.max_body_bytes},
+                           {"header_timeout", duration(c.limits.header_timeout)},
+                           {"origin_timeout", duration(c.limits.origin_timeout)}}},
+               // Secrets appear only as whether they are set.
+               {"admin", {{"listen", c.admin.listen.to_string()},
+                          {"token_env", c.admin.token_env},
+                          {"token", c.admin.token.empty() ? "<unset>" : "<redacted>"},
+                          {"disclose_keys", c.admin.disclose_keys}}},
+               {"store", {{"memory", {{"max_bytes", c.memory.max_bytes},
+                                      {"max_entry_bytes", c.memory.max_entry_bytes}}}}},
+               {"invalidation", {{"channel", c.invalidation.channel},
+                                 {"owners", c.invalidation.owners},
+                                 {"secret_env", c.invalidation.secret_env},
+                                 {"secret", c.invalidation.secret.empty() ? "<unset>" : "<redacted>"},
+                                 {"stream", c.invalidation.stream},
+                                 {"max_skew", duration(c.invalidation.max_skew)}}},
+               {"routes", routes_view(runtime)["routes"]}};
+  if (c.redis) {
+    const char* compress = c.redis->compress == config::Compression::zstd  ? "zstd"
+                           : c.redis->compress == config::Compression::lz4 ? "lz4"
+                                                                            : "none";
+    view["store"]["redis"] = {{"url", c.redis->url.redacted()},
+                              {"timeout", duration(c.redis->timeout)},
+                              {"pool", c.redis->pool},
+                              {"compress", compress},
+                              {"tls_ca_file", c.redis->tls_ca_file},
+                              {"tls_verify", c.redis->tls_verify}};
+  }
+  return view;
 }
 
 json explain_view(const proxy::Runtime& runtime, std::string_view method, std::string_view target,

@@ -16,6 +16,9 @@ namespace cachecar::admin {
 
 nlohmann::json stats_view(const proxy::Runtime& runtime);
 nlohmann::json routes_view(const proxy::Runtime& runtime);
+// GET /admin/config: the effective config (file, defaults and environment
+// overrides applied); secrets only say whether they are set.
+nlohmann::json config_view(const proxy::Runtime& runtime);
 
 // GET /admin/keys/explain: the key a request would get, and why.
 // `headers` are "Name: Value" pairs given as header=Name:Value.

@@ -48,6 +48,9 @@ struct Worker {
 
 int run_server(config::Config config) {
   asio::io_context main_context{1};
+  // Before anything answers: a signal that comes while the rest starts is
+  // queued for the drain below, not left to its default (death by SIGINT).
+  asio::signal_set signals(main_context, SIGINT, SIGTERM, SIGHUP);
   auto origin = resolve(main_context, config.origin.host, config.origin.port, "origin");
   auto listen = resolve(main_context, config.listen.host, config.listen.port, "listen");
   auto admin_listen = resolve(main_context, config.admin.listen.host, config.admin.listen.port, "admin.listen");
@@ -134,7 +137,6 @@ int run_server(config::Config config) {
                cfg.listen.to_string(), worker_count, cfg.origin.to_string(), cfg.admin.listen.to_string(),
                cfg.source_path);
 
-  asio::signal_set signals(main_context, SIGINT, SIGTERM, SIGHUP);
   asio::steady_timer drain_timer(main_context);
   asio::steady_timer grace_timer(main_context);
   std::function<void(const boost::system::error_code&, int)> on_signal =

@@ -212,6 +212,22 @@ TEST_F(AdminTest, MetricsAreValidPrometheusTextAndCountersMove) {
   EXPECT_NE(after.find("\ncachecar_build_info{version=\""), std::string::npos);
 }
 
+TEST_F(AdminTest, ConfigShowsTheEffectiveConfigWithSecretsRedacted) {
+  auto config = admin_json("GET", "/admin/config");
+  EXPECT_EQ(config["environment"], "test");
+  EXPECT_EQ(config["workers"], 1);
+  EXPECT_EQ(config["admin"]["token"], "<redacted>");
+  EXPECT_EQ(config["admin"]["token_env"], "CACHECAR_ADMIN_TOKEN");
+  EXPECT_EQ(config["invalidation"]["secret"], "<unset>");
+  EXPECT_EQ(config["limits"]["origin_timeout"], "5s");
+  ASSERT_EQ(config["routes"].size(), 2u);
+  EXPECT_EQ(config["routes"][0]["name"], "product");
+  EXPECT_EQ(config["routes"][0]["ttl"], "5m");
+  EXPECT_EQ(config["routes"][1]["tenant_header"], "X-Tenant-Id");
+  EXPECT_EQ(cachecar_.admin("GET", "/admin/config").body.find("s3cret"), std::string::npos);
+  EXPECT_EQ(cachecar_.admin("POST", "/admin/config", "{}", auth_).status, 405);
+}
+
 TEST_F(AdminTest, BadInputGetsAClearError) {
   EXPECT_THAT(admin_json("POST", "/admin/purge", "{not json", 400, auth_)["error"].get<std::string>(),
               HasSubstr("not valid JSON"));
