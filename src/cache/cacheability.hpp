@@ -28,8 +28,9 @@ struct ResponseFacts {
   CacheDirectives plain_cache_control;  // Cache-Control alone: private/no-store still apply from it
   bool has_set_cookie = false;
   bool vary_star = false;
-  bool vary_uncovered = false;  // Vary names a header the route's key does not include
-  std::vector<std::string> vary_names;  // those headers, lower case, sorted, unique: one entry per variant
+  // Vary headers the route's key does not include, lower case, sorted,
+  // unique: the response is stored once per variant of them.
+  std::vector<std::string> vary_names;
   std::optional<Clock::time_point> date;
   std::optional<Clock::time_point> expires;
   bool expires_invalid = false;  // present but unparseable: already expired (RFC 9111 §5.3)

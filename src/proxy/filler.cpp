@@ -32,6 +32,23 @@ const char* to_string(RefreshOutcome outcome) {
   return "?";
 }
 
+net::Request fill_request(const net::Request& client, std::string_view target) {
+  net::Request request{http::verb::get, target, 11};
+  for (const auto& field : client) {
+    switch (field.name()) {
+      case http::field::if_none_match: case http::field::if_modified_since: case http::field::if_match:
+      case http::field::if_unmodified_since: case http::field::if_range: case http::field::range:
+      case http::field::cache_control: case http::field::pragma: case http::field::content_length:
+      case http::field::content_type: case http::field::transfer_encoding: case http::field::expect:
+        continue;
+      default:
+        request.insert(field.name_string(), field.value());
+    }
+  }
+  net::strip_hop_by_hop(request);
+  return request;
+}
+
 Filler::Filler(Runtime& runtime, std::size_t stats_slot, asio::any_io_executor executor)
     : runtime_(runtime),
       stats_slot_(stats_slot),

@@ -41,6 +41,11 @@ struct StoredFill {
   bool redis_failed = false;  // stored in memory, but the shared tier did not take it
 };
 
+// The GET a fill sends for `target` on behalf of `client`: the client's
+// key-relevant headers (tenant, Vary) without its own conditionals, cache
+// directives, ranges, or anything about a body.
+net::Request fill_request(const net::Request& client, std::string_view target);
+
 enum class RefreshKind {
   background,  // within the rebuild budget, one per fleet (the lease)
   write,       // a write-through's new view: neither budget nor lease hold it back

@@ -36,26 +36,6 @@ constexpr int kMaxElections = 3;  // rounds a waiter waits (or elects) before it
 constexpr std::chrono::milliseconds kFleetPollInterval{50};
 constexpr double kXFetchBeta = 1.0;  // the paper's beta: above 1 refreshes earlier
 
-// What a background refresh sends: the client's GET with its key-relevant
-// headers (tenant, Vary), without the client's own conditionals, cache
-// directives, ranges or body.
-net::Request background_request(const net::Request& client) {
-  net::Request request{http::verb::get, client.target(), 11};
-  for (const auto& field : client) {
-    switch (field.name()) {
-      case http::field::if_none_match: case http::field::if_modified_since: case http::field::if_match:
-      case http::field::if_unmodified_since: case http::field::if_range: case http::field::range:
-      case http::field::cache_control: case http::field::pragma: case http::field::content_length:
-      case http::field::transfer_encoding: case http::field::expect:
-        continue;
-      default:
-        request.insert(field.name_string(), field.value());
-    }
-  }
-  net::strip_hop_by_hop(request);
-  return request;
-}
-
 using net::sv;
 
 }  // namespace
@@ -276,7 +256,7 @@ void RequestHandler::refresh_in_background(const net::Request& request, const Pl
   if (!ticket.permit) return;  // a fetch of this key is running already (or it is uncacheable)
   RefreshCounters::bump(runtime_.refreshes.background);
   asio::co_spawn(executor_,
-                 filler_.refresh(fill_target(plan), background_request(request), std::move(current),
+                 filler_.refresh(fill_target(plan), fill_request(request, sv(request.target())), std::move(current),
                                  std::move(ticket.permit)),
                  asio::detached);
 }

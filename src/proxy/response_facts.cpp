@@ -57,7 +57,6 @@ cache::ResponseFacts response_facts(const http::response_header<>& response, con
                                  [&](const std::string& v) { return beast::iequals(v, name); }) ||
                      (!route.tenant_header.empty() && beast::iequals(route.tenant_header, name));
       if (!covered) {
-        facts.vary_uncovered = true;
         std::string lower(name);
         for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         facts.vary_names.push_back(std::move(lower));

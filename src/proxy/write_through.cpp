@@ -142,20 +142,7 @@ asio::awaitable<bool> RequestHandler::write_through(net::Request& request, beast
   auto view = written_view(request, plan, values);
   // The read request for a refetch, made before the write is sent on.
   net::Request read_request;
-  if (view && view->target) {
-    read_request = net::Request{http::verb::get, view->path, 11};
-    for (const auto& field : request) {
-      switch (field.name()) {
-        case http::field::content_length: case http::field::transfer_encoding: case http::field::content_type:
-        case http::field::if_match: case http::field::if_none_match: case http::field::if_modified_since:
-        case http::field::if_unmodified_since: case http::field::expect: case http::field::cache_control:
-          continue;
-        default:
-          read_request.insert(field.name_string(), field.value());
-      }
-    }
-    net::strip_hop_by_hop(read_request);
-  }
+  if (view && view->target) read_request = fill_request(request, view->path);
   prepare_origin_request(request, peer, plan);
 
   OriginExchange exchange;
