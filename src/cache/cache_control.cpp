@@ -41,6 +41,27 @@ void for_each_directive(std::string_view value, Fn&& fn) {
   }
 }
 
+// The field names of a qualified no-cache/private argument ("a, b"), lower
+// case. False when there are none: the caller then applies the plain form.
+bool field_names(std::string_view argument, std::vector<std::string>& into) {
+  if (argument.size() >= 2 && argument.front() == '"' && argument.back() == '"') {
+    argument = argument.substr(1, argument.size() - 2);
+  }
+  bool any = false;
+  while (!argument.empty()) {
+    auto comma = argument.find(',');
+    std::string_view name = trim(argument.substr(0, comma));
+    argument = comma == std::string_view::npos ? std::string_view{} : argument.substr(comma + 1);
+    if (name.empty()) continue;
+    std::string lower(name);
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (std::find(into.begin(), into.end(), lower) == into.end()) into.push_back(std::move(lower));
+    any = true;
+  }
+  return any;
+}
+
 }  // namespace
 
 std::string_view trim_ows(std::string_view s) {
@@ -58,8 +79,11 @@ void parse_cache_control(std::string_view value, CacheDirectives& d) {
       argument = trim(item.substr(eq + 1));
     }
     if (iequals(name, "no-store")) d.no_store = true;
-    else if (iequals(name, "no-cache")) d.no_cache = true;  // qualified form treated as unqualified: safer
-    else if (iequals(name, "private")) d.is_private = true;
+    else if (iequals(name, "no-cache")) {
+      if (argument.empty() || !field_names(argument, d.no_cache_fields)) d.no_cache = true;
+    } else if (iequals(name, "private")) {
+      if (argument.empty() || !field_names(argument, d.private_fields)) d.is_private = true;
+    }
     else if (iequals(name, "public")) d.is_public = true;
     else if (iequals(name, "must-revalidate")) d.must_revalidate = true;
     else if (iequals(name, "proxy-revalidate")) d.proxy_revalidate = true;

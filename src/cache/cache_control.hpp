@@ -5,7 +5,9 @@
 
 #include <chrono>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace cachecar::cache {
 
@@ -26,6 +28,11 @@ struct CacheDirectives {
   std::optional<std::chrono::seconds> min_fresh;
   bool max_stale_any = false;                     // max-stale without a value: any staleness
   std::optional<std::chrono::seconds> max_stale;  // max-stale=N
+  // The qualified forms no-cache="a, b" and private="a, b" (RFC 9111
+  // §5.2.2.4, §5.2.2.7): the response may be stored without the named
+  // fields (lower case). A list with no names counts as the plain directive.
+  std::vector<std::string> no_cache_fields;
+  std::vector<std::string> private_fields;
 };
 
 // `s` without leading and trailing spaces and tabs (HTTP's OWS).

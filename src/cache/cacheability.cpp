@@ -1,5 +1,7 @@
 #include "cache/cacheability.hpp"
 
+#include <algorithm>
+
 namespace cachecar::cache {
 
 using std::chrono::milliseconds;
@@ -61,7 +63,18 @@ StorageDecision decide_storage(const RequestFacts& request, const ResponseFacts&
     d.verdict = StoreVerdict::is_private;
     return d;
   }
-  if (response.has_set_cookie) {
+  for (const CacheDirectives* directives : {&cc, &plain}) {
+    for (const auto* names : {&directives->no_cache_fields, &directives->private_fields}) {
+      for (const auto& name : *names) {
+        if (std::find(d.omitted_fields.begin(), d.omitted_fields.end(), name) == d.omitted_fields.end()) {
+          d.omitted_fields.push_back(name);
+        }
+      }
+    }
+  }
+  const bool cookie_omitted =
+      std::find(d.omitted_fields.begin(), d.omitted_fields.end(), "set-cookie") != d.omitted_fields.end();
+  if (response.has_set_cookie && !cookie_omitted) {
     d.verdict = StoreVerdict::set_cookie;
     return d;
   }

@@ -65,6 +65,9 @@ struct StorageDecision {
   // 0 under must-revalidate / proxy-revalidate.
   std::chrono::seconds stale_while_revalidate{0};
   bool must_revalidate = false;  // never served stale
+  // Fields named by no-cache="..." or private="..." (lower case): stored
+  // without them; the response that brought them still carries them.
+  std::vector<std::string> omitted_fields;
 };
 
 // `jitter_draw` is a uniform random number in [0, 1): the stored lifetime

@@ -37,6 +37,22 @@ bool left_out_of_stored_head(const http::fields::value_type& field) {
   return framing_or_per_response(field) || targeted_at_cachecar(field);
 }
 
+// Names the origin listed in Connection (hop-by-hop for this connection
+// only, RFC 9110 §7.6.1) plus those the decision leaves out.
+std::vector<std::string> fields_left_out(const http::response_header<>& response,
+                                         const std::vector<std::string>& omitted) {
+  std::vector<std::string> names = omitted;
+  for (auto it = response.find(http::field::connection);
+       it != response.end() && it->name() == http::field::connection; ++it) {
+    for (auto token : http::token_list(it->value())) names.emplace_back(token.data(), token.size());
+  }
+  return names;
+}
+
+bool named_in(const std::vector<std::string>& names, beast::string_view field) {
+  return std::any_of(names.begin(), names.end(), [&](const std::string& n) { return beast::iequals(n, field); });
+}
+
 }  // namespace
 
 std::vector<std::string> route_tags(const config::RoutePolicy& route, const config::RouteValues& values,
@@ -83,8 +99,9 @@ store::EntryPtr build_entry(const http::response_header<>& response, std::string
   head += ' ';
   head.append(reason.data(), reason.size());
   head += "\r\n";
+  const auto left_out = fields_left_out(response, decision.omitted_fields);
   for (const auto& field : response) {
-    if (left_out_of_stored_head(field)) continue;
+    if (left_out_of_stored_head(field) || named_in(left_out, field.name_string())) continue;
     head.append(field.name_string().data(), field.name_string().size());
     head += ": ";
     head.append(field.value().data(), field.value().size());
@@ -123,13 +140,33 @@ std::optional<http::response_header<>> merge_not_modified(const std::string& sto
                                                           const http::response_header<>& not_modified) {
   auto merged = parse_head(stored_head);
   if (!merged) return std::nullopt;
+  const auto hop_by_hop = fields_left_out(not_modified, {});
+  auto merges = [&](const http::fields::value_type& field) {
+    return !framing_or_per_response(field) && !named_in(hop_by_hop, field.name_string());
+  };
   for (const auto& field : not_modified) {
-    if (!framing_or_per_response(field)) merged->erase(field.name_string());
+    if (merges(field)) merged->erase(field.name_string());
   }
   for (const auto& field : not_modified) {
-    if (!framing_or_per_response(field)) merged->insert(field.name_string(), field.value());
+    if (merges(field)) merged->insert(field.name_string(), field.value());
   }
   return merged;
+}
+
+bool describes_stored(std::string_view stored_head, std::size_t stored_body_size,
+                      const http::response_header<>& response) {
+  if (auto length = response.find(http::field::content_length); length != response.end()) {
+    if (length->value() != std::to_string(stored_body_size)) return false;
+  }
+  auto stored_etag = head_field(stored_head, "ETag");
+  auto stored_modified = head_field(stored_head, "Last-Modified");
+  if (auto etag = response.find(http::field::etag); etag != response.end()) {
+    return stored_etag && *stored_etag == net::sv(etag->value());
+  }
+  if (auto modified = response.find(http::field::last_modified); modified != response.end()) {
+    return stored_modified && *stored_modified == net::sv(modified->value());
+  }
+  return !stored_etag && !stored_modified;
 }
 
 std::optional<std::string_view> head_field(std::string_view head, std::string_view name) {

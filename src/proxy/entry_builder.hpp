@@ -33,6 +33,12 @@ std::optional<http::response_header<>> parse_head(const std::string& head);
 // hop-by-hop fields, Age). nullopt when the stored head does not parse.
 std::optional<http::response_header<>> merge_not_modified(const std::string& stored_head,
                                                           const http::response_header<>& not_modified);
+// Whether a header-only response (to a HEAD) describes the stored
+// representation, so that its fields may update it (RFC 9111 §4.3.4-5):
+// the same strong or weak ETag, else the same Last-Modified, else neither
+// has a validator; and never a different Content-Length.
+bool describes_stored(std::string_view stored_head, std::size_t stored_body_size,
+                      const http::response_header<>& response);
 // The value of the first field called `name` in a stored head.
 std::optional<std::string_view> head_field(std::string_view head, std::string_view name);
 

@@ -92,7 +92,22 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
     std::string none;
     auto read = co_await net::read_body_upto(*connection, *parser, none, 0, limits.origin_timeout);
     if (!read.error && read.complete && parser->keep_alive()) pool.release(std::move(connection));
-    co_return co_await serve_revalidated(client, plan, response, fill_sequence, elapsed_ms(started));
+    co_return co_await serve_revalidated(client, plan, response, fill_sequence, elapsed_ms(started), 304);
+  }
+  if (request.method() == http::verb::head && plan.store && plan.revalidate) {
+    if (describes_stored(plan.revalidate->head, plan.revalidate->body.size(), response)) {
+      std::string none;
+      auto read = co_await net::read_body_upto(*connection, *parser, none, 0, limits.origin_timeout);
+      if (!read.error && read.complete && parser->keep_alive()) pool.release(std::move(connection));
+      co_return co_await serve_revalidated(client, plan, response, fill_sequence, elapsed_ms(started),
+                                           response.result_int());
+    }
+    // It describes another representation: what is stored is outdated.
+    runtime_.memory.remove(plan.key->key);
+    if (auto* redis = filler_.redis()) co_await redis->erase(plan.key->key);
+    if (plan.permit) plan.permit->uncacheable();
+    plan.store = false;  // a head alone is never stored
+    plan.detail = "head-mismatch";
   }
   const bool origin_keep_alive = parser->keep_alive();
   const auto now = Clock::now();
@@ -127,6 +142,12 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
       // our own client write.
       auto fill = co_await filler_.store_placed(placement, entry, fill_sequence, plan.permit);
       co_await release_fleet_lease(plan);
+      if (!decision.omitted_fields.empty()) {
+        // Stored without the fields no-cache="..."/private="..." name; the
+        // client the origin answered still gets them.
+        decision.omitted_fields.clear();
+        entry = build_entry(response, entry->body, entry->fingerprint, entry->tags, now, decision, facts.age);
+      }
       co_return co_await serve_entry(client, *entry, plan, fill.stored, fill.outcome, now);
     }
     detail = "too-large";  // grew past max_entry_bytes: stream the rest, store nothing
@@ -197,7 +218,8 @@ asio::awaitable<bool> RequestHandler::relay_rest(beast::tcp_stream& client, Orig
 
 asio::awaitable<bool> RequestHandler::serve_revalidated(beast::tcp_stream& client, Plan& plan,
                                                         const http::response_header<>& not_modified,
-                                                        std::uint64_t fill_sequence, std::uint32_t rebuild_ms) {
+                                                        std::uint64_t fill_sequence, std::uint32_t rebuild_ms,
+                                                        unsigned origin_status) {
   const auto now = Clock::now();
   auto revalidation =
       filler_.revalidated(*plan.revalidate, not_modified, fill_target(plan), plan.request_facts, now, rebuild_ms);
@@ -216,7 +238,8 @@ asio::awaitable<bool> RequestHandler::serve_revalidated(beast::tcp_stream& clien
   const auto& entry = *revalidation.entry;
   long long ttl = std::chrono::floor<std::chrono::seconds>(entry.expires_at - now).count();
   co_return co_await write_entry(client, entry, plan,
-                                 cache::CacheStatusText(plan.status, ttl, fill.stored, fill.outcome, false, 304), now);
+                                 cache::CacheStatusText(plan.status, ttl, fill.stored, fill.outcome, false, origin_status),
+                                 now);
 }
 
 asio::awaitable<bool> RequestHandler::within_rebuild_budget(beast::tcp_stream& client, Plan& plan,
@@ -260,7 +283,9 @@ void RequestHandler::prepare_origin_request(net::Request& request, const net::tc
   net::strip_hop_by_hop(request);
   // A HEAD that may fill the cache is fetched as GET, so that the stored
   // entry can answer GETs too; the client still gets only the head.
-  if (plan.store && plan.head_only) request.method(http::verb::get);
+  // A HEAD for a stored entry goes on as a HEAD: its answer updates the
+  // entry's fields without the body crossing the wire (RFC 9111 §4.3.5).
+  if (plan.store && plan.head_only && !plan.revalidate) request.method(http::verb::get);
   std::string client_ip = peer.address().to_string();
   if (auto it = request.find("X-Forwarded-For"); it != request.end()) {
     request.set("X-Forwarded-For", std::string(sv(it->value())) + ", " + client_ip);

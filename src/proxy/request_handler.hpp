@@ -87,10 +87,13 @@ class RequestHandler final : public net::RequestSink {
   // rebuild_rate: true to go ahead (perhaps after a wait for a token);
   // false when the request was answered (stale, or 503 with Retry-After).
   net::asio::awaitable<bool> within_rebuild_budget(net::beast::tcp_stream& client, Plan& plan, bool& keep_alive);
-  // A 304 to our conditional request: the stale entry, refreshed, answers.
+  // A 304 to our conditional request, or a HEAD response that describes
+  // the stored entry (`origin_status` says which): the entry, its fields
+  // updated, answers.
   net::asio::awaitable<bool> serve_revalidated(net::beast::tcp_stream& client, Plan& plan,
                                                const net::http::response_header<>& not_modified,
-                                               std::uint64_t fill_sequence, std::uint32_t rebuild_ms);
+                                               std::uint64_t fill_sequence, std::uint32_t rebuild_ms,
+                                               unsigned origin_status);
   void prepare_origin_request(net::Request& request, const net::tcp::endpoint& peer, const Plan& plan) const;
   // Sends `request` and reads the response head (one retry on a reused
   // connection the origin had closed, for idempotent methods).

@@ -76,7 +76,9 @@ cache::ResponseFacts response_facts(const http::response_header<>& response, con
     facts.expires_invalid = !facts.expires;
   }
   if (auto it = response.find(http::field::age); it != response.end()) {
+    // RFC 9111 §5.1: of a list, the first member counts; an invalid value is ignored.
     std::string_view text = sv(it->value());
+    text = cache::trim_ows(text.substr(0, text.find(',')));
     long long seconds = 0;
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
     if (ec == std::errc{} && ptr == text.data() + text.size() && seconds > 0) facts.age = std::chrono::seconds(seconds);

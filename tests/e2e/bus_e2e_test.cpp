@@ -191,6 +191,32 @@ TEST(BusGap, WhileTheBusIsDownNothingIsServedPastMaxStale) {
   EXPECT_EQ(stats(cachecar)["bus"]["subscribed"], false);
 }
 
+TEST(BusGap, StaleWindowsAndClientMaxStaleDoNotReachPastMaxStale) {
+  RedisServer redis;
+  Origin origin;
+  std::string config = bus_config(redis, "300ms");
+  // A short lifetime and generous stale windows on the product route: none
+  // of them may stretch what a bus gap allows.
+  auto ttl = config.find("    ttl: 5m\n");
+  config.replace(ttl, 12, "    ttl: 100ms\n    stale_if_error: 1h\n    stale_while_revalidate: 1h\n");
+  Cachecar cachecar(origin.port(), config);
+  ASSERT_TRUE(eventually([&] { return stats(cachecar)["bus"]["subscribed"] == true; }));
+  ASSERT_EQ(cachecar.get("/products/82").header("Cache-Status"), "cachecar; fwd=miss; stored");
+  redis.kill();
+  ASSERT_TRUE(eventually([&] { return stats(cachecar)["bus"]["subscribed"] == false; }));
+  origin.process().send_signal(SIGKILL);
+  // Past max_stale the entry is in doubt: not a hit, not stale-while-
+  // revalidate, not stale-if-error with the origin gone, not the client's
+  // max-stale. The origin being down, the answer is an error.
+  ASSERT_TRUE(eventually([&] {
+    return cachecar.get("/products/82").header("Cache-Status").find("hit") == std::string::npos;
+  }));
+  auto refused = cachecar.get("/products/82", {{"Cache-Control", "max-stale"}});
+  EXPECT_EQ(refused.status, 502);
+  EXPECT_THAT(refused.header("Cache-Status"), StartsWith("cachecar; fwd=stale"));
+  EXPECT_EQ(cachecar.get("/products/82").status, 502);
+}
+
 TEST(BusStream, EventsFromTheStreamAreAppliedAndReplayedAfterAReconnect) {
   RedisServer redis;
   Origin origin;

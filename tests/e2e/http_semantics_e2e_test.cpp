@@ -190,5 +190,90 @@ TEST_F(HttpSemanticsTest, TargetedCacheControlIsObeyedAndNotPassedOn) {
   EXPECT_EQ(hit.header("CDN-Cache-Control"), "");
 }
 
+// Polls with max-stale (which accepts an expired entry without a fetch)
+// until the stored entry's ttl has gone negative.
+void wait_until_stale(Cachecar& cachecar, const std::string& target) {
+  for (int i = 0; i < 300; ++i) {
+    if (cachecar.get(target, {{"Cache-Control", "max-stale"}}).header("Cache-Status").find("ttl=-") !=
+        std::string::npos) {
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  FAIL() << target << " never went stale";
+}
+
+std::uint64_t origin_heads(Origin& origin) {
+  auto methods = origin.stats()["methods"];
+  return methods.contains("HEAD") ? methods["HEAD"].get<std::uint64_t>() : 0;
+}
+
+TEST_F(HttpSemanticsTest, AHeadForAStaleEntryGoesOnAsHeadAndUpdatesTheStoredFields) {
+  const std::string target = "/t/head-update?cc=max-age=1";
+  auto first = cachecar_.get(target);
+  ASSERT_EQ(first.header("Cache-Status"), "cachecar; fwd=miss; stored");
+  ASSERT_EQ(first.header("X-Origin-Count"), "1");
+  const auto body_bytes = origin_.stats()["body_bytes"].get<std::uint64_t>();
+  wait_until_stale(cachecar_, target);
+
+  HttpClient client(cachecar_.port());
+  auto head = client.request("HEAD", target);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.body, "");
+  EXPECT_EQ(head.header("Cache-Status"), "cachecar; fwd=stale; fwd-status=200; stored");
+  EXPECT_EQ(head.header("X-Origin-Count"), "2");
+  EXPECT_EQ(origin_heads(origin_), 1u) << "sent on as HEAD, not as GET";
+  // The GET that follows is a fresh hit: the stored body with the fields
+  // the HEAD brought.
+  auto after = cachecar_.get(target);
+  EXPECT_THAT(after.header("Cache-Status"), StartsWith("cachecar; hit"));
+  EXPECT_EQ(after.header("X-Origin-Count"), "2");
+  EXPECT_EQ(after.body, first.body);
+  EXPECT_EQ(origin_.stats()["body_bytes"].get<std::uint64_t>(), body_bytes) << "no body crossed the wire again";
+  EXPECT_EQ(origin_.count_target(target), 2u);
+  // A HEAD with nothing stored is fetched as GET, so that it fills.
+  auto cold = client.request("HEAD", "/t/head-cold?cc=max-age=60");
+  EXPECT_EQ(cold.header("Cache-Status"), "cachecar; fwd=miss; stored");
+  EXPECT_EQ(origin_heads(origin_), 1u);
+}
+
+TEST_F(HttpSemanticsTest, QualifiedPrivateAndNoCacheStoreTheResponseWithoutTheNamedFields) {
+  const std::string cookie = "/t/private-field?set_cookie=1&cc=max-age=60,private=%22Set-Cookie%22";
+  auto first = cachecar_.get(cookie);
+  EXPECT_EQ(first.header("Cache-Status"), "cachecar; fwd=miss; stored");
+  EXPECT_FALSE(first.header("Set-Cookie").empty()) << "the client the origin answered gets its cookie";
+  auto hit = cachecar_.get(cookie);
+  EXPECT_THAT(hit.header("Cache-Status"), StartsWith("cachecar; hit"));
+  EXPECT_FALSE(hit.has_header("Set-Cookie"));
+  EXPECT_EQ(hit.body, first.body);
+
+  const std::string named = "/t/no-cache-field?cc=max-age=60,no-cache=%22X-Origin-Count,%20Content-Type%22";
+  ASSERT_EQ(cachecar_.get(named).header("X-Origin-Count"), "1");
+  auto without = cachecar_.get(named);
+  EXPECT_THAT(without.header("Cache-Status"), StartsWith("cachecar; hit"));
+  EXPECT_FALSE(without.has_header("X-Origin-Count"));
+  EXPECT_FALSE(without.has_header("Content-Type"));
+
+  // The unqualified forms still keep the response out.
+  EXPECT_EQ(cachecar_.get("/t/private-all?cc=max-age=60,private").header("Cache-Status"),
+            "cachecar; fwd=miss; detail=private");
+  EXPECT_EQ(cachecar_.get("/t/private-cookie?set_cookie=1&cc=max-age=60,private=%22X-Other%22")
+                .header("Cache-Status"),
+            "cachecar; fwd=miss; detail=set-cookie")
+      << "a cookie the directive does not name still keeps the response out";
+}
+
+TEST_F(HttpSemanticsTest, FieldsTheOriginListsInConnectionAreNeitherStoredNorPassedOn) {
+  const std::string target = "/t/hop?cc=max-age=60&hop=X-Hop";
+  auto first = cachecar_.get(target);
+  EXPECT_EQ(first.header("Cache-Status"), "cachecar; fwd=miss; stored");
+  EXPECT_FALSE(first.has_header("X-Hop"));
+  auto hit = cachecar_.get(target);
+  EXPECT_THAT(hit.header("Cache-Status"), StartsWith("cachecar; hit"));
+  EXPECT_FALSE(hit.has_header("X-Hop"));
+  // Relayed without storing, too.
+  EXPECT_FALSE(cachecar_.get("/t/hop-pass?cc=no-store&hop=X-Hop").has_header("X-Hop"));
+}
+
 }  // namespace
 }  // namespace cachecar::testing

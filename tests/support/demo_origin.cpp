@@ -11,9 +11,11 @@
 //                                    etag=E (ETag "E"; If-None-Match "E" gets a 304),
 //                                    location=, cachecar_cc=, cdn_cc= (those fields),
 //                                    last_modified=N (Last-Modified N seconds ago),
-//                                    early_hints=1 (a 103 Early Hints before the answer)
+//                                    early_hints=1 (a 103 Early Hints before the answer),
+//                                    hop=NAME (field NAME, listed in Connection);
+//                                    values may be %XX-escaped
 //   GET    /__stats                  {"requests", "connections", "in_flight", "paths", "targets",
-//                                     "not_modified", "body_bytes"}
+//                                     "not_modified", "body_bytes", "methods"}
 // A matching If-None-Match gets 304 with no body wherever an ETag is sent.
 //   POST   /__reset                  zero the counters
 // Every path takes ?delay_ms=N; --delay-ms N delays every request.
@@ -30,6 +32,7 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <ctime>
 #include <iostream>
 #include <map>
@@ -58,7 +61,7 @@ struct State {
   std::map<std::string, json> profiles;  // "tenant/id" -> profile
   std::uint64_t requests = 0, connections = 0, in_flight = 0;
   std::uint64_t not_modified = 0, body_bytes = 0;  // 304s sent; body bytes sent
-  std::map<std::string, std::uint64_t> paths, targets;
+  std::map<std::string, std::uint64_t> paths, targets, methods;
   int default_delay_ms = 0;
 } state;
 
@@ -68,6 +71,21 @@ std::string http_date(std::time_t t) {
   gmtime_r(&t, &tm);
   std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
   return buf;
+}
+
+// %XX escapes decoded, so that knobs can carry quotes and commas.
+std::string percent_decoded(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
 }
 
 std::map<std::string, std::string> query_of(std::string_view target) {
@@ -80,7 +98,7 @@ std::map<std::string, std::string> query_of(std::string_view target) {
     std::string_view pair = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
     auto eq = pair.find('=');
-    out[std::string(pair.substr(0, eq))] = eq == std::string_view::npos ? "" : std::string(pair.substr(eq + 1));
+    out[std::string(pair.substr(0, eq))] = eq == std::string_view::npos ? "" : percent_decoded(pair.substr(eq + 1));
   }
   return out;
 }
@@ -181,6 +199,11 @@ Response test_knobs(const http::request<http::string_body>& req, std::string_vie
   if (query.count("location")) res.set(http::field::location, query["location"]);
   if (query.count("cachecar_cc")) res.set("Cachecar-Cache-Control", query["cachecar_cc"]);
   if (query.count("cdn_cc")) res.set("CDN-Cache-Control", query["cdn_cc"]);
+  if (query.count("hop")) {
+    // A field the origin makes hop-by-hop by listing it in Connection.
+    res.set(http::field::connection, query["hop"]);
+    res.set(query["hop"], "1");
+  }
   if (query.count("last_modified")) {
     res.set(http::field::last_modified, http_date(std::time(nullptr) - std::atol(query["last_modified"].c_str())));
   }
@@ -200,7 +223,8 @@ Response dispatch(const http::request<http::string_body>& req) {
     return json_reply(req, http::status::ok,
                       {{"requests", state.requests}, {"connections", state.connections},
                        {"in_flight", state.in_flight - 1}, {"paths", state.paths}, {"targets", state.targets},
-                       {"not_modified", state.not_modified}, {"body_bytes", state.body_bytes}});
+                       {"not_modified", state.not_modified}, {"body_bytes", state.body_bytes},
+                       {"methods", state.methods}});
   }
   if (path == "/__reset") {
     state.requests = 0;
@@ -208,6 +232,7 @@ Response dispatch(const http::request<http::string_body>& req) {
     state.body_bytes = 0;
     state.paths.clear();
     state.targets.clear();
+    state.methods.clear();
     state.connections = 0;
     return json_reply(req, http::status::ok, {{"reset", true}});
   }
@@ -236,6 +261,7 @@ asio::awaitable<void> session(tcp::socket socket) {
       ++state.requests;
       ++state.paths[path];
       ++state.targets[std::string(target)];
+      ++state.methods[std::string(req.method_string())];
     }
     ++state.in_flight;
     auto query = query_of(target);

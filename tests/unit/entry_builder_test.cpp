@@ -1,4 +1,5 @@
 #include "proxy/entry_builder.hpp"
+#include "proxy/response_facts.hpp"
 
 #include <gtest/gtest.h>
 
@@ -40,6 +41,53 @@ TEST(HeadField, FindsTheFirstFieldCaseInsensitively) {
   EXPECT_EQ(head_field(kStored, "X-Trace"), "a");
   EXPECT_EQ(head_field(kStored, "Last-Modified"), std::nullopt);
   EXPECT_EQ(head_field(kStored, "HTTP/1.1 200 OK"), std::nullopt) << "the status line is not a field";
+}
+
+http::response_header<> head_response(std::initializer_list<std::pair<const char*, const char*>> fields) {
+  http::response_header<> r;
+  r.result(http::status::ok);
+  for (const auto& [name, value] : fields) r.set(name, value);
+  return r;
+}
+
+TEST(HeadResponse, DescribesTheStoredEntryByValidatorThenByLength) {
+  // kStored: ETag "v1", 11 body bytes.
+  EXPECT_TRUE(describes_stored(kStored, 11, head_response({{"ETag", "\"v1\""}, {"Content-Length", "11"}})));
+  EXPECT_FALSE(describes_stored(kStored, 11, head_response({{"ETag", "\"v2\""}})));
+  EXPECT_FALSE(describes_stored(kStored, 11, head_response({{"ETag", "\"v1\""}, {"Content-Length", "12"}})))
+      << "another length is another representation";
+  EXPECT_FALSE(describes_stored(kStored, 11, head_response({}))) << "the stored entry has a validator the HEAD lacks";
+  const std::string bare = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n";
+  EXPECT_TRUE(describes_stored(bare, 3, head_response({{"Content-Length", "3"}})));
+  EXPECT_TRUE(describes_stored(bare, 3, head_response({})));
+  EXPECT_FALSE(describes_stored(bare, 3, head_response({{"ETag", "\"new\""}})));
+  const std::string dated = "HTTP/1.1 200 OK\r\nLast-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\n";
+  EXPECT_TRUE(describes_stored(dated, 0, head_response({{"Last-Modified", "Sun, 06 Nov 1994 08:49:37 GMT"}})));
+  EXPECT_FALSE(describes_stored(dated, 0, head_response({{"Last-Modified", "Mon, 07 Nov 1994 08:49:37 GMT"}})));
+}
+
+TEST(StoredHead, LeavesOutConnectionListedAndOmittedFields) {
+  auto response = head_response({{"Connection", "X-Hop"}, {"X-Hop", "1"}, {"Set-Cookie", "a=b"}, {"X-Kept", "yes"}});
+  cache::StorageDecision decision;
+  decision.omitted_fields = {"set-cookie"};
+  auto entry = build_entry(response, "body", "fp", {}, store::Clock::now(), decision, std::chrono::seconds(0));
+  EXPECT_FALSE(head_field(entry->head, "X-Hop"));
+  EXPECT_FALSE(head_field(entry->head, "Connection"));
+  EXPECT_FALSE(head_field(entry->head, "Set-Cookie"));
+  EXPECT_EQ(head_field(entry->head, "X-Kept"), "yes");
+}
+
+TEST(AgeField, FirstMemberOfAListCountsAndInvalidValuesAreIgnored) {
+  config::RoutePolicy route;
+  struct Case {
+    const char* value;
+    long long seconds;
+  };
+  for (auto [value, seconds] : {Case{"30", 30}, Case{"30, 60", 30}, Case{" 7 ", 7}, Case{"-5", 0}, Case{"abc", 0},
+                                Case{"1.5", 0}, Case{"", 0}}) {
+    auto facts = response_facts(head_response({{"Age", value}}), route);
+    EXPECT_EQ(facts.age.count(), seconds) << "Age: " << value;
+  }
 }
 
 }  // namespace
