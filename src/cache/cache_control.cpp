@@ -74,9 +74,11 @@ void parse_cache_control(std::string_view value, CacheDirectives& d) {
   d.present = true;
   for_each_directive(value, [&](std::string_view item) {
     std::string_view name = item, argument;
+    // No whitespace around '=' in the grammar: "max-age =60" names no
+    // directive we know, and "max-age= 60" has an invalid value.
     if (auto eq = item.find('='); eq != std::string_view::npos) {
-      name = trim(item.substr(0, eq));
-      argument = trim(item.substr(eq + 1));
+      name = item.substr(0, eq);
+      argument = item.substr(eq + 1);
     }
     if (iequals(name, "no-store")) d.no_store = true;
     else if (iequals(name, "no-cache")) {

@@ -74,7 +74,12 @@ INSTANTIATE_TEST_SUITE_P(
         DirectiveCase{"request_max_stale_any", "max-stale", {}, {}, {}, {}, false, false, false, true},
         DirectiveCase{"request_max_stale_n", "max-stale=120", {}, {}, {}, 120, false, false, false, false},
         DirectiveCase{"unknown_ignored", "foo=bar, max-age=7, baz", 7, {}, {}, {}, false, false, false, false},
-        DirectiveCase{"empty_items", ",,max-age=8,,", 8, {}, {}, {}, false, false, false, false}),
+        DirectiveCase{"empty_items", ",,max-age=8,,", 8, {}, {}, {}, false, false, false, false},
+        DirectiveCase{"space_before_equals", "max-age =60", {}, {}, {}, {}, false, false, false, false},
+        DirectiveCase{"space_after_equals", "max-age= 60", 0, {}, {}, {}, false, false, false, false},
+        DirectiveCase{"quoted_lookalike", "ext=\"max-age=3600\", max-age=1", 1, {}, {}, {}, false, false, false, false},
+        DirectiveCase{"leading_zeros", "max-age=003600", 3600, {}, {}, {}, false, false, false, false},
+        DirectiveCase{"single_quotes", "max-age='3600'", 0, {}, {}, {}, false, false, false, false}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(CacheControl, QualifiedFormsListTheirFieldsInLowerCase) {
