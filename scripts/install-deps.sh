@@ -7,10 +7,10 @@ packages=(
   g++ cmake ninja-build pkg-config ccache curl
   libboost1.81-dev libhiredis-dev nlohmann-json3-dev libspdlog-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libxxhash-dev libzstd-dev liblz4-dev
-  redis-server openssl python3-prometheus-client
+  redis-server openssl python3-prometheus-client wrk
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(wrk nginx util-linux python3)
+  packages+=(nginx util-linux python3)
 fi
 
 missing=()

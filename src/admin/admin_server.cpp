@@ -29,6 +29,16 @@ http::response<http::string_body> json_response(http::status status, const json&
   return res;
 }
 
+// Compares every byte whatever the first difference, so that the time a
+// refusal takes says nothing about how much of the token was right.
+bool constant_time_equals(std::string_view given, std::string_view expected) {
+  unsigned char difference = given.size() == expected.size() ? 0 : 1;
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    difference |= static_cast<unsigned char>(expected[i] ^ (i < given.size() ? given[i] : 0));
+  }
+  return difference == 0;
+}
+
 http::response<http::string_body> error_response(http::status status, std::string_view reason, unsigned version) {
   return json_response(status, json{{"error", reason}}, version);
 }
@@ -53,13 +63,14 @@ std::vector<std::pair<std::string, std::string>> query_params(std::string_view t
 }  // namespace
 
 AdminServer::AdminServer(asio::io_context& context, proxy::Runtime& runtime, net::tcp::endpoint endpoint,
-                         invalidation::Invalidator& invalidator, proxy::Warmer& warmer)
+                         invalidation::Invalidator& invalidator, proxy::Warmer& warmer, Reloader& reloader)
     : context_(context),
       runtime_(runtime),
       endpoint_(endpoint),
       acceptor_(context),
       invalidator_(invalidator),
-      warmer_(warmer) {}
+      warmer_(warmer),
+      reloader_(reloader) {}
 
 void AdminServer::start() {
   acceptor_.open(endpoint_.protocol());
@@ -203,7 +214,7 @@ asio::awaitable<http::response<http::string_body>> AdminServer::dispatch(const n
   if (is_post && !runtime_.config.admin.token.empty()) {
     std::string expected = "Bearer " + runtime_.config.admin.token;
     auto it = request.find(http::field::authorization);
-    if (it == request.end() || it->value() != expected) {
+    if (it == request.end() || !constant_time_equals(net::sv(it->value()), expected)) {
       co_return error_response(http::status::unauthorized,
                                "this call changes state: send Authorization: Bearer <token>", version);
     }
@@ -284,9 +295,27 @@ asio::awaitable<http::response<http::string_body>> AdminServer::dispatch(const n
   }
   if (path == "/admin/invalidate" && is_post) co_return co_await publish_event(request);
   if (path == "/admin/warm" && is_post) co_return co_await warm(request);
+  if (path == "/admin/reload" && is_post) {
+    auto outcome = reloader_.reload("admin");
+    if (!outcome.ok) {
+      // The request was fine; the file is not: 422, with every problem.
+      co_return json_response(http::status::unprocessable_entity,
+                              {{"error", "the config file has problems; the running config stays: " +
+                                             outcome.errors.front()},
+                               {"errors", outcome.errors},
+                               {"generation", outcome.generation}},
+                              version);
+    }
+    co_return json_response(http::status::ok,
+                            {{"reloaded", true},
+                             {"generation", outcome.generation},
+                             {"routes", outcome.routes},
+                             {"restart_required", outcome.restart_required}},
+                            version);
+  }
   const bool known = path == "/healthz" || path == "/readyz" || path == "/admin/stats" || path == "/admin/routes" ||
                      path == "/admin/keys/explain" || path == "/admin/purge" || path == "/admin/invalidate" ||
-                     path == "/admin/warm" || path == "/metrics" || path == "/admin/config" || path.rfind("/admin/entries/", 0) == 0;
+                     path == "/admin/warm" || path == "/admin/reload" || path == "/metrics" || path == "/admin/config" || path.rfind("/admin/entries/", 0) == 0;
   if (known) co_return error_response(http::status::method_not_allowed, "method not allowed on this path", version);
   co_return error_response(http::status::not_found, "no admin endpoint at " + std::string(path), version);
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "admin/admin_views.hpp"
+#include "admin/reloader.hpp"
 #include "net/beast.hpp"
 #include "proxy/runtime.hpp"
 #include "proxy/warmer.hpp"
@@ -19,7 +20,7 @@ class AdminServer {
   // `invalidator` applies purges to both tiers and `warmer` fetches for
   // POST /admin/warm; both run on `context` too.
   AdminServer(net::asio::io_context& context, proxy::Runtime& runtime, net::tcp::endpoint endpoint,
-              invalidation::Invalidator& invalidator, proxy::Warmer& warmer);
+              invalidation::Invalidator& invalidator, proxy::Warmer& warmer, Reloader& reloader);
 
   // Binds and starts accepting; throws boost::system::system_error on failure.
   void start();
@@ -39,6 +40,7 @@ class AdminServer {
   net::tcp::acceptor acceptor_;
   invalidation::Invalidator& invalidator_;
   proxy::Warmer& warmer_;
+  Reloader& reloader_;
 };
 
 }  // namespace cachecar::admin

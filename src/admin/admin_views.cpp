@@ -68,8 +68,9 @@ std::string url_decode(std::string_view text, bool plus_is_space) {
 json stats_view(const proxy::Runtime& runtime) {
   const auto& stats = runtime.stats;
   json routes = json::object();
-  for (std::size_t i = 0; i < runtime.config.routes.size(); ++i) {
-    routes[runtime.config.routes[i].name] = status_counts(stats, i);
+  auto current = runtime.routes();
+  for (std::size_t i = 0; i < current->routes().size(); ++i) {
+    routes[current->routes()[i].name] = status_counts(stats, current->stats_slots[i]);
   }
   json origin_failures = json::object();
   for (std::size_t i = 0; i < proxy::kOriginFailureCount; ++i) {
@@ -130,7 +131,8 @@ json stats_view(const proxy::Runtime& runtime) {
 
 json routes_view(const proxy::Runtime& runtime) {
   json list = json::array();
-  for (const auto& r : runtime.config.routes) {
+  auto current = runtime.routes();
+  for (const auto& r : current->routes()) {
     json route = {{"name", r.name},
                   {"methods", r.methods.empty() ? json("*") : json(r.methods)},
                   {"path", r.path.text()},
@@ -164,8 +166,11 @@ json routes_view(const proxy::Runtime& runtime) {
 
 json config_view(const proxy::Runtime& runtime) {
   const auto& c = runtime.config;
+  auto current = runtime.routes();
+  const auto& log = current->config->log;  // reloadable, like the routes
   auto duration = [](config::Duration d) { return config::format_duration(d); };
   json view = {{"source", c.source_path},
+               {"routes_generation", current->generation},
                {"listen", c.listen.to_string()},
                {"origin", c.origin.to_string()},
                {"environment", c.environment},
@@ -173,8 +178,8 @@ json config_view(const proxy::Runtime& runtime) {
                {"shutdown_grace", duration(c.shutdown_grace)},
                {"drain_delay", duration(c.drain_delay)},
                {"log", {{"format", c.log.format == config::LogFormat::json ? "json" : "text"},
-                        {"level", c.log.level},
-                        {"access_sample", c.log.access_sample}}},
+                        {"level", log.level},
+                        {"access_sample", log.access_sample}}},
                {"limits", {{"max_header_bytes", c.limits.max_header_bytes},
                            {"max_body_bytes", c.limits.max_body_bytes},
                            {"header_timeout", duration(c.limits.header_timeout)},
@@ -212,7 +217,8 @@ json explain_view(const proxy::Runtime& runtime, std::string_view method, std::s
   std::string_view path = target.substr(0, target.find('?'));
   std::string_view query = path.size() < target.size() ? target.substr(path.size() + 1) : std::string_view{};
   config::RouteValues values;
-  const config::RoutePolicy* route = runtime.routes.match(method, path, values);
+  auto routes = runtime.routes();
+  const config::RoutePolicy* route = routes->table.match(method, path, values);
   json out = {{"method", method}, {"path", target}};
   if (route == nullptr) {
     out["route"] = nullptr;

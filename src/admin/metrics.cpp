@@ -96,7 +96,8 @@ std::string metrics_text(const proxy::Runtime& runtime) {
       m.sample(stats.by_route(slot, status), {{"route", route}, {"cache_status", cache::to_string(status)}});
     }
   };
-  for (std::size_t i = 0; i < runtime.config.routes.size(); ++i) by_route(runtime.config.routes[i].name, i);
+  auto current = runtime.routes();
+  for (std::size_t i = 0; i < current->routes().size(); ++i) by_route(current->routes()[i].name, current->stats_slots[i]);
   by_route("(unmatched)", stats.unmatched_slot());
   m.family("responses_stored_total", "counter", "Origin responses stored.");
   m.sample(stats.stored());
@@ -157,6 +158,11 @@ std::string metrics_text(const proxy::Runtime& runtime) {
   m.family("write_through_total", "counter", "Write-throughs by result.");
   m.sample(f.write_refreshed.load(), {{"result", "refreshed"}});
   m.sample(f.write_unacknowledged.load(), {{"result", "unacknowledged"}});
+  m.family("config_reloads_total", "counter", "Config reloads, by result (a failed one changed nothing).");
+  m.sample(runtime.reloads_ok.load(), {{"result", "ok"}});
+  m.sample(runtime.reloads_failed.load(), {{"result", "failed"}});
+  m.family("config_generation", "gauge", "Generation of the route table in force (1 at start, +1 per reload).");
+  m.sample(current->generation);
   return m.take();
 }
 

@@ -1,6 +1,8 @@
 #include "app/server.hpp"
 
 #include "admin/admin_server.hpp"
+#include "admin/config_watcher.hpp"
+#include "admin/reloader.hpp"
 #include "invalidation/bus.hpp"
 #include "invalidation/invalidator.hpp"
 #include "store/redis_tier.hpp"
@@ -87,7 +89,13 @@ int run_server(config::Config config) {
   }
   invalidation::Invalidator invalidator(runtime.memory, control_redis.get(), runtime.invalidations, cfg.environment);
   proxy::Warmer warmer(runtime, admin_context.get_executor());
-  admin::AdminServer admin_server(admin_context, runtime, *admin_listen, invalidator, warmer);
+  admin::Reloader reloader(runtime, warmer);
+  admin::AdminServer admin_server(admin_context, runtime, *admin_listen, invalidator, warmer, reloader);
+  std::unique_ptr<admin::ConfigWatcher> watcher;
+  if (cfg.source_path != "<embedded default>") {
+    watcher = std::make_unique<admin::ConfigWatcher>(admin_context, cfg.source_path, reloader);
+    watcher->start();
+  }
   std::unique_ptr<invalidation::Bus> bus;
   if (cfg.redis) {
     invalidation::Bus::Options options;
@@ -143,7 +151,7 @@ int run_server(config::Config config) {
       [&](const boost::system::error_code& ec, int signal) {
         if (ec) return;
         if (signal == SIGHUP) {
-          spdlog::warn("SIGHUP received: config reload is not implemented yet; keeping the running config");
+          asio::post(admin_context, [&] { reloader.reload("SIGHUP"); });
           signals.async_wait(on_signal);
           return;
         }
@@ -172,6 +180,7 @@ int run_server(config::Config config) {
   admin_guard.reset();
   asio::post(admin_context, [&] {
     admin_server.stop();
+    if (watcher) watcher->stop();
     if (bus) bus->stop();
   });
   admin_context.stop();

@@ -165,7 +165,7 @@ asio::awaitable<RefreshOutcome> Filler::refresh_once(const FillTarget& target, n
   const auto& route = *target.route;
   const auto& limits = runtime_.config.limits;
   const bool background = kind == RefreshKind::background;
-  if (auto* budget = background ? runtime_.rebuild_budgets.for_route(runtime_.routes.index_of(&route)) : nullptr) {
+  if (auto* budget = background && target.routes ? target.routes->rebuild_budget(route) : nullptr) {
     // In the background nobody waits: over budget, the refresh is skipped.
     if (!budget->take(cache::RebuildBudget::Clock::now(), {})) co_return RefreshOutcome::over_budget;
   }

@@ -33,6 +33,7 @@ struct FillTarget {
   std::string key;
   std::string fingerprint;
   std::vector<std::string> values;  // the route's path variables, copied out of the request
+  RouteSetPtr routes;               // keeps `route` alive across a reload
 };
 
 struct StoredFill {

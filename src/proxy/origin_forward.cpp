@@ -82,7 +82,7 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
   auto& parser = exchange.parser;
 
   auto& response = parser->get();
-  if (!is_safe(request.method()) && response.result_int() < 400) co_await invalidate_after_unsafe(request, response);
+  if (!is_safe(request.method()) && response.result_int() < 400) co_await invalidate_after_unsafe(plan.routes, request, response);
   if (response.result_int() >= 500 && stale_usable(plan)) {
     // The origin answered with an error: the stale entry answers instead
     // (the connection, its body unread, is not reused).
@@ -244,7 +244,7 @@ asio::awaitable<bool> RequestHandler::serve_revalidated(beast::tcp_stream& clien
 
 asio::awaitable<bool> RequestHandler::within_rebuild_budget(beast::tcp_stream& client, Plan& plan,
                                                             bool& keep_alive) {
-  auto* budget = runtime_.rebuild_budgets.for_route(plan.slot);
+  auto* budget = plan.routes->rebuild_budget(*plan.route);
   if (!budget) co_return true;
   const auto now = cache::RebuildBudget::Clock::now();
   if (budget->take(now, {})) co_return true;

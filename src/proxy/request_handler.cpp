@@ -68,7 +68,13 @@ RequestHandler::RequestHandler(Runtime& runtime, std::size_t worker, asio::any_i
       invalidator_(runtime.memory, filler_.redis(), runtime.invalidations, runtime.config.environment) {}
 
 FillTarget RequestHandler::fill_target(const Plan& plan) const {
-  return FillTarget{plan.route, plan.key->key, plan.key->fingerprint, {plan.values->begin(), plan.values->end()}};
+  return FillTarget{plan.route, plan.key->key, plan.key->fingerprint, {plan.values->begin(), plan.values->end()},
+                    plan.routes};
+}
+
+const RouteSetPtr& RequestHandler::current_routes() {
+  if (!routes_ || routes_->generation != runtime_.routes_generation()) routes_ = runtime_.routes();
+  return routes_;
 }
 
 asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_stream& client,
@@ -80,8 +86,9 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
   std::string_view path, query;
   net::split_target(sv(request.target()), path, query);
   config::RouteValues values;
-  plan.route = runtime_.routes.match(sv(request.method_string()), path, values);
-  plan.slot = plan.route ? runtime_.routes.index_of(plan.route) : runtime_.stats.unmatched_slot();
+  plan.routes = current_routes();
+  plan.route = plan.routes->table.match(sv(request.method_string()), path, values);
+  plan.slot = plan.route ? plan.routes->stats_slot(plan.route) : runtime_.stats.unmatched_slot();
 
   if (plan.route && plan.route->mode == config::RouteMode::write_through) {
     co_return co_await write_through(request, client, peer, plan, values);

@@ -115,10 +115,10 @@ class RequestHandler final : public net::RequestSink {
   std::optional<WrittenView> written_view(const net::Request& request, const Plan& plan,
                                           const config::RouteValues& values) const;
   // The view `read` caches at `path` for this request's tenant and headers.
-  std::optional<WrittenView> view_of(const config::RoutePolicy& read, std::string path,
+  std::optional<WrittenView> view_of(const RouteSetPtr& routes, const config::RoutePolicy& read, std::string path,
                                      const net::Request& request) const;
   // RFC 9111 §4.4, after a non-error answer to an unsafe method.
-  net::asio::awaitable<void> invalidate_after_unsafe(const net::Request& request,
+  net::asio::awaitable<void> invalidate_after_unsafe(const RouteSetPtr& routes, const net::Request& request,
                                                      const net::http::response_header<>& response);
   // Drops the view here and in the shared tier, publishes the event and
   // waits (bounded) until every cachecar that heard it has applied it.
@@ -128,7 +128,12 @@ class RequestHandler final : public net::RequestSink {
                                            const config::RouteValues& values);
   FillTarget fill_target(const Plan& plan) const;
 
+  // The route table new requests use: this worker's copy, replaced when
+  // the runtime's generation moves (a reload).
+  const RouteSetPtr& current_routes();
+
   Runtime& runtime_;
+  RouteSetPtr routes_;
   std::size_t worker_;
   net::asio::any_io_executor executor_;
   Filler filler_;

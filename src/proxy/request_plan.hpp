@@ -11,6 +11,7 @@ namespace cachecar::proxy {
 
 // Everything decided about one request before the origin is asked.
 struct RequestHandler::Plan {
+  RouteSetPtr routes;  // the table this request began under: it finishes under it
   const config::RoutePolicy* route = nullptr;
   std::size_t slot = 0;
   cache::CacheStatus status = cache::CacheStatus::bypass;

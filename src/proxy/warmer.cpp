@@ -30,12 +30,34 @@ Warmer::Warmer(Runtime& runtime, asio::any_io_executor executor)
     : runtime_(runtime), executor_(executor), filler_(runtime, runtime.control_slot(), executor) {}
 
 void Warmer::start() {
-  for (const auto& route : runtime_.config.routes) starting_ += route.warm.size();
+  auto routes = runtime_.routes();
+  for (const auto& route : routes->routes()) starting_ += route.warm.size();
   if (starting_ == 0) return;
   runtime_.startup.add("warm");
-  for (const auto& route : runtime_.config.routes) {
-    for (const auto& target : route.warm) asio::co_spawn(executor_, keep_fresh(target), asio::detached);
+  for (const auto& route : routes->routes()) {
+    for (const auto& target : route.warm) {
+      if (kept_.insert(target).second) {
+        asio::co_spawn(executor_, keep_fresh(target), asio::detached);
+      } else {
+        first_attempt_over();  // listed twice: one keeper
+      }
+    }
   }
+}
+
+void Warmer::reloaded() {
+  for (const auto& route : runtime_.routes()->routes()) {
+    for (const auto& target : route.warm) {
+      if (kept_.insert(target).second) asio::co_spawn(executor_, keep_fresh(target, false), asio::detached);
+    }
+  }
+}
+
+bool Warmer::still_listed(const std::string& target) const {
+  for (const auto& route : runtime_.routes()->routes()) {
+    if (std::find(route.warm.begin(), route.warm.end(), target) != route.warm.end()) return true;
+  }
+  return false;
 }
 
 void Warmer::first_attempt_over() {
@@ -53,7 +75,8 @@ std::optional<Warmer::Job> Warmer::job_for(const std::string& target,
   }
   Job job;
   config::RouteValues values;
-  job.fill.route = runtime_.routes.match("GET", path, values);
+  job.fill.routes = runtime_.routes();
+  job.fill.route = job.fill.routes->table.match("GET", path, values);
   job.fill.values.assign(values.begin(), values.end());
   const auto* route = job.fill.route;
   if (!route || route->mode == config::RouteMode::bypass || route->mode == config::RouteMode::write_through) {
@@ -111,19 +134,27 @@ asio::awaitable<store::EntryPtr> Warmer::cached(const Job& job) {
   co_return entry;
 }
 
-asio::awaitable<void> Warmer::keep_fresh(std::string target) {
+asio::awaitable<void> Warmer::keep_fresh(std::string target, bool at_start) {
   std::string why;
   auto job = job_for(target, {}, why);
   if (!job) {
     // A tenant-scoped route's warm paths end here (see route_loader.cpp).
     spdlog::warn("warm {}: {}; not warmed", target, why);
-    first_attempt_over();
+    kept_.erase(target);
+    if (at_start) first_attempt_over();
     co_return;
   }
   auto retry = std::chrono::milliseconds(kFirstRetry);
-  bool first = true;
+  bool first = at_start;
   asio::steady_timer timer(executor_);
   for (;;) {
+    if (job->fill.routes->generation != runtime_.routes_generation()) {
+      // A reload: the path may be gone from every warm list, or its route changed.
+      if (!still_listed(target) || !(job = job_for(target, {}, why))) {
+        kept_.erase(target);
+        co_return;
+      }
+    }
     auto entry = co_await cached(*job);
     if (!entry || Clock::now() >= refresh_time(*entry)) {
       auto result = co_await fetch(*job);

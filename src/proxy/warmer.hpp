@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ class Warmer {
   // Registers the start-up task (when there are warm paths) and starts the
   // keep-fresh loops.
   void start();
+  // After a reload: paths newly listed under `warm:` are kept fresh from
+  // now on; those no longer listed stop at their next turn.
+  void reloaded();
 
   struct Result {
     std::string outcome;  // "stored", or why not
@@ -44,13 +48,15 @@ class Warmer {
   net::asio::awaitable<Result> fetch(Job job);
   // The entry cached for the job now (memory, else Redis, promoted).
   net::asio::awaitable<store::EntryPtr> cached(const Job& job);
-  net::asio::awaitable<void> keep_fresh(std::string target);
+  net::asio::awaitable<void> keep_fresh(std::string target, bool at_start = true);
+  bool still_listed(const std::string& target) const;
   void first_attempt_over();
 
   Runtime& runtime_;
   net::asio::any_io_executor executor_;
   Filler filler_;
   std::size_t starting_ = 0;  // warm paths whose first fetch has not ended
+  std::set<std::string> kept_;  // paths a keep_fresh loop looks after (control thread only)
 };
 
 }  // namespace cachecar::proxy

@@ -52,7 +52,7 @@ std::optional<RequestHandler::WrittenView> RequestHandler::written_view(const ne
                                                                         const Plan& plan,
                                                                         const config::RouteValues& values) const {
   const auto& write_route = *plan.route;
-  const auto* read = runtime_.routes.find(write_route.refreshes);
+  const auto* read = plan.routes->table.find(write_route.refreshes);
   if (!read) return std::nullopt;  // the loader makes sure it exists
   auto write_names = write_route.path.variable_names();
   auto value_of = [&](std::string_view name) -> std::optional<std::string_view> {
@@ -63,10 +63,11 @@ std::optional<RequestHandler::WrittenView> RequestHandler::written_view(const ne
   };
   auto path = read->path.expand(value_of);
   if (!path) return std::nullopt;  // this write's values cannot name a read view (a constraint fails)
-  return view_of(*read, std::move(*path), request);
+  return view_of(plan.routes, *read, std::move(*path), request);
 }
 
-std::optional<RequestHandler::WrittenView> RequestHandler::view_of(const config::RoutePolicy& read, std::string path,
+std::optional<RequestHandler::WrittenView> RequestHandler::view_of(const RouteSetPtr& routes,
+                                                                   const config::RoutePolicy& read, std::string path,
                                                                    const net::Request& request) const {
   WrittenView view;
   view.read_route = &read;
@@ -85,7 +86,7 @@ std::optional<RequestHandler::WrittenView> RequestHandler::view_of(const config:
   if (cache::build_key(read, runtime_.config.environment, read_values, {}, headers, key) ==
       cache::KeyOutcome::built) {
     view.target = FillTarget{&read, std::move(key.key), std::move(key.fingerprint),
-                             {read_values.begin(), read_values.end()}};
+                             {read_values.begin(), read_values.end()}, routes};
   }
   return view;
 }
@@ -207,7 +208,7 @@ asio::awaitable<bool> RequestHandler::write_through(net::Request& request, beast
   co_return co_await relay_rest(client, exchange, plan, status.view(), body);
 }
 
-asio::awaitable<void> RequestHandler::invalidate_after_unsafe(const net::Request& request,
+asio::awaitable<void> RequestHandler::invalidate_after_unsafe(const RouteSetPtr& routes, const net::Request& request,
                                                              const http::response_header<>& response) {
   // RFC 9111 §4.4: the target URI, and same-origin Location and
   // Content-Location, each as the GET view of the route that caches it.
@@ -233,9 +234,9 @@ asio::awaitable<void> RequestHandler::invalidate_after_unsafe(const net::Request
   }
   for (const auto& path : paths) {
     config::RouteValues values;
-    const auto* route = runtime_.routes.match("GET", path, values);
+    const auto* route = routes->table.match("GET", path, values);
     if (!route || route->mode == config::RouteMode::bypass || route->mode == config::RouteMode::write_through) continue;
-    if (auto view = view_of(*route, path, request)) {
+    if (auto view = view_of(routes, *route, path, request)) {
       co_await drop_across_fleet(*view, invalidation::EventType::entity_updated);
     }
   }

@@ -72,25 +72,68 @@ std::uint64_t Origin::connections() {
 
 void Origin::reset() { http_request(port_, "POST", "/__reset"); }
 
-Cachecar::Cachecar(std::uint16_t origin_port, const std::string& yaml, std::map<std::string, std::string> env) {
+std::string Cachecar::compose_config(const std::string& yaml) const {
+  std::ostringstream config;
+  config << "listen: 127.0.0.1:" << port_ << "\n"
+         << "origin: http://127.0.0.1:" << origin_port_ << "\n";
+  // A test's own "admin: { ... }" line gets the listen address added.
+  std::string body = yaml;
+  const std::string own_admin = "admin: { ";
+  if (auto at = body.find("\n" + own_admin); at != std::string::npos) {
+    body.insert(at + 1 + own_admin.size(), "listen: 127.0.0.1:" + std::to_string(admin_port_) + ", ");
+  } else {
+    config << "admin: { listen: 127.0.0.1:" << admin_port_ << " }\n";
+  }
+  config << body;
+  return config.str();
+}
+
+void Cachecar::rewrite_config(const std::string& yaml) {
+  namespace fs = std::filesystem;
+  const std::string content = compose_config(yaml);
+  const fs::path dir = dir_.path();
+  ++config_version_;
+  if (!configmap_layout_) {
+    dir_.write("cachecar.yaml.tmp", content);
+    fs::rename(dir / "cachecar.yaml.tmp", dir / "cachecar.yaml");
+    return;
+  }
+  // What the kubelet does: a new timestamped directory, a temporary
+  // ..data link to it renamed over ..data, the old directory removed.
+  const std::string next = "..v" + std::to_string(config_version_);
+  fs::create_directory(dir / next);
+  dir_.write(next + "/cachecar.yaml", content);
+  const std::string previous = fs::read_symlink(dir / "..data").string();
+  fs::create_symlink(next, dir / "..data_tmp");
+  fs::rename(dir / "..data_tmp", dir / "..data");
+  fs::remove_all(dir / previous);
+}
+
+Cachecar::Cachecar(std::uint16_t origin_port, const std::string& yaml, std::map<std::string, std::string> env,
+                   bool configmap_layout)
+    : origin_port_(origin_port), configmap_layout_(configmap_layout) {
+  namespace fs = std::filesystem;
   // A port found free can be taken before cachecar binds it (by another
   // test's outgoing connection, say): then start again on other ports.
   for (int attempt = 0; attempt < 5; ++attempt) {
     port_ = free_port();
     admin_port_ = free_port();
-    std::ostringstream config;
-    config << "listen: 127.0.0.1:" << port_ << "\n"
-           << "origin: http://127.0.0.1:" << origin_port << "\n";
-    // A test's own "admin: { ... }" line gets the listen address added.
-    std::string body = yaml;
-    const std::string own_admin = "admin: { ";
-    if (auto at = body.find("\n" + own_admin); at != std::string::npos) {
-      body.insert(at + 1 + own_admin.size(), "listen: 127.0.0.1:" + std::to_string(admin_port_) + ", ");
+    const std::string content = compose_config(yaml);
+    const fs::path dir = dir_.path();
+    if (configmap_layout_) {
+      fs::remove_all(dir / "..v1");
+      fs::remove(dir / "..data");
+      fs::remove(dir / "cachecar.yaml");
+      fs::create_directory(dir / "..v1");
+      dir_.write("..v1/cachecar.yaml", content);
+      fs::create_symlink("..v1", dir / "..data");
+      fs::create_symlink("..data/cachecar.yaml", dir / "cachecar.yaml");
+      config_version_ = 1;
+      config_path_ = (dir / "cachecar.yaml").string();
     } else {
-      config << "admin: { listen: 127.0.0.1:" << admin_port_ << " }\n";
+      config_path_ = dir_.write("cachecar.yaml", content);
     }
-    config << body;
-    std::string path = dir_.write("cachecar.yaml", config.str());
+    const std::string& path = config_path_;
     ChildProcess::Options options;
     options.argv = {CACHECAR_BINARY, "--config", path};
     options.env = env;

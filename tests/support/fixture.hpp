@@ -55,8 +55,15 @@ class Cachecar {
   // Writes a config of listen/origin/admin on fresh ports followed by
   // `yaml` (whose own "admin: { ... }" line, if any, gets the admin port), starts the binary and waits (bounded) until /healthz answers and
   // /readyz has nothing left "starting" (bus subscription, warming).
-  Cachecar(std::uint16_t origin_port, const std::string& yaml, std::map<std::string, std::string> env = {});
+  // With `configmap_layout`, the file sits where Kubernetes mounts a
+  // ConfigMap: DIR/cachecar.yaml -> ..data/cachecar.yaml, ..data -> ..v1.
+  Cachecar(std::uint16_t origin_port, const std::string& yaml, std::map<std::string, std::string> env = {},
+           bool configmap_layout = false);
   std::uint16_t port() const { return port_; }
+  const std::string& config_path() const { return config_path_; }
+  // Replaces the config with `yaml` (same ports) the way its layout is
+  // updated: a rename over the file, or the ConfigMap's ..data swap.
+  void rewrite_config(const std::string& yaml);
   std::uint16_t admin_port() const { return admin_port_; }
   HttpResponse get(const std::string& target, const Headers& headers = {});
   HttpResponse admin(const std::string& method, const std::string& target, const std::string& body = {},
@@ -66,7 +73,12 @@ class Cachecar {
 
  private:
   void wait_for_startup(std::chrono::steady_clock::time_point deadline);
+  std::string compose_config(const std::string& yaml) const;
   TempDir dir_;
+  std::uint16_t origin_port_ = 0;
+  bool configmap_layout_ = false;
+  int config_version_ = 0;
+  std::string config_path_;
   std::uint16_t port_ = 0;
   std::uint16_t admin_port_ = 0;
   std::unique_ptr<ChildProcess> process_;
