@@ -1,6 +1,7 @@
 #include "admin/metrics.hpp"
 
 #include <chrono>
+#include <cstdio>
 #include <cstdint>
 #include <initializer_list>
 #include <string_view>
@@ -42,6 +43,29 @@ class Exposition {
     out_ += ' ';
     out_ += value;
     out_ += '\n';
+  }
+  // The family's _bucket (cumulative, with le), _sum and _count samples;
+  // `label` (optional) goes on each.
+  void histogram(const metrics::LatencySnapshot& s, std::string_view label = {}, std::string_view value = {}) {
+    const std::string base = name_;
+    std::string extra;
+    if (!label.empty()) extra = std::string(label) + "=\"" + std::string(value) + "\",";
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < s.buckets.size(); ++i) {
+      cumulative += s.buckets[i];
+      char le[32];
+      if (i < metrics::kLatencyBounds.size()) {
+        std::snprintf(le, sizeof le, "%g", metrics::kLatencyBounds[i]);
+      } else {
+        std::snprintf(le, sizeof le, "+Inf");
+      }
+      out_ += base + "_bucket{" + extra + "le=\"" + le + "\"} " + std::to_string(cumulative) + "\n";
+    }
+    char sum[64];
+    std::snprintf(sum, sizeof sum, "%.9g", s.sum_seconds);
+    const std::string labels = extra.empty() ? "" : "{" + extra.substr(0, extra.size() - 1) + "}";
+    out_ += base + "_sum" + labels + " " + sum + "\n";
+    out_ += base + "_count" + labels + " " + std::to_string(s.count) + "\n";
   }
   std::string take() { return std::move(out_); }
 
@@ -158,6 +182,20 @@ std::string metrics_text(const proxy::Runtime& runtime) {
   m.family("write_through_total", "counter", "Write-throughs by result.");
   m.sample(f.write_refreshed.load(), {{"result", "refreshed"}});
   m.sample(f.write_unacknowledged.load(), {{"result", "unacknowledged"}});
+  m.family("request_duration_seconds", "histogram",
+           "Time from a request read to its answer written, by status class (2xx, 3xx, ...).");
+  for (std::size_t i = 0; i < proxy::kStatusClasses; ++i) {
+    const std::string status_class = std::to_string(i + 1) + "xx";
+    m.histogram(runtime.latencies.client_snapshot(i), "status", status_class);
+  }
+  m.family("origin_duration_seconds", "histogram", "Time from a request sent to the origin to its response head.");
+  m.histogram(runtime.latencies.origin_snapshot());
+  if (!runtime.redis_tiers.empty()) {
+    metrics::LatencySnapshot redis;
+    for (const auto* tier : runtime.redis_tiers) redis.add(tier->command_latency());
+    m.family("redis_command_duration_seconds", "histogram", "Round trip of Redis commands that got a reply.");
+    m.histogram(redis);
+  }
   m.family("config_reloads_total", "counter", "Config reloads, by result (a failed one changed nothing).");
   m.sample(runtime.reloads_ok.load(), {{"result", "ok"}});
   m.sample(runtime.reloads_failed.load(), {{"result", "failed"}});

@@ -193,6 +193,7 @@ asio::awaitable<RefreshOutcome> Filler::refresh_once(const FillTarget& target, n
     ec = write_error;
   }
   if (!ec) ec = co_await net::read_response_head(*connection, parser, false, limits.origin_timeout);
+  if (!ec) runtime_.latencies.origin(stats_slot_, std::chrono::steady_clock::now() - started);
   if (!ec && parser->get().result_int() < 500) {
     auto& response = parser->get();
     const auto now = Clock::now();

@@ -175,13 +175,17 @@ asio::awaitable<beast::error_code> RequestHandler::exchange_with_origin(net::Req
     }
     if (ec) break;
     connection->stream.expires_after(runtime_.config.limits.origin_timeout);
+    const auto sent = std::chrono::steady_clock::now();
     auto [write_error, written] = co_await http::async_write(connection->stream, request, net::use_tuple);
     ec = write_error;
     if (!ec) {
       ec = co_await net::read_response_head(*connection, parser, request.method() == http::verb::head,
                                             runtime_.config.limits.origin_timeout);
     }
-    if (!ec) break;
+    if (!ec) {
+      runtime_.latencies.origin(worker_, std::chrono::steady_clock::now() - sent);
+      break;
+    }
     // A kept-alive connection may have been closed by the origin just as we
     // reused it; retrying is safe for idempotent methods only.
     if (!connection->reused || !is_idempotent(request.method()) || ec == beast::error::timeout) break;
@@ -211,6 +215,7 @@ asio::awaitable<bool> RequestHandler::relay_rest(beast::tcp_stream& client, Orig
   // Targeted at cachecar (RFC 9213): obeyed here, not passed on.
   exchange.parser->get().erase("Cachecar-Cache-Control");
   exchange.parser->get().erase("CDN-Cache-Control");
+  plan.response_status = exchange.parser->get().result_int();
   auto result = co_await net::relay_response(connection->stream, connection->buffer, *exchange.parser, client, options);
   if (result.origin_complete && origin_keep_alive) filler_.pool().release(std::move(connection));
   co_return result.client_ok && result.client_keep_alive;
@@ -273,6 +278,7 @@ asio::awaitable<bool> RequestHandler::within_rebuild_budget(beast::tcp_stream& c
   auto response = net::json_error(http::status::service_unavailable, reason, 11, plan.keep_alive, cache_status.view());
   response.set(http::field::retry_after, std::to_string(std::max<long long>(1, seconds)));
   client.expires_after(limits.header_timeout);
+  plan.response_status = response.result_int();
   auto [write_error, written] = co_await http::async_write(client, response, net::use_tuple);
   keep_alive = !write_error && plan.keep_alive;
   co_return false;
@@ -342,6 +348,7 @@ asio::awaitable<bool> RequestHandler::reply_origin_failure(beast::tcp_stream& cl
                                       failure == OriginFailure::timeout ? "origin-timeout" : "origin-unreachable");
   auto response = net::json_error(status, reason, 11, plan.keep_alive, cache_status.view());
   client.expires_after(config.limits.header_timeout);
+  plan.response_status = response.result_int();
   auto [write_error, written] = co_await http::async_write(client, response, net::use_tuple);
   co_return !write_error && plan.keep_alive;
 }

@@ -77,9 +77,33 @@ const RouteSetPtr& RequestHandler::current_routes() {
   return routes_;
 }
 
+namespace {
+
+// Observes the client-facing latency when the request's frame ends,
+// whichever co_return ends it.
+class ClientLatency {
+ public:
+  ClientLatency(Latencies& latencies, std::size_t slot, const unsigned& status)
+      : latencies_(latencies), slot_(slot), status_(status), started_(std::chrono::steady_clock::now()) {}
+  ~ClientLatency() {
+    if (status_ != 0) latencies_.client(slot_, status_, std::chrono::steady_clock::now() - started_);
+  }
+  ClientLatency(const ClientLatency&) = delete;
+  ClientLatency& operator=(const ClientLatency&) = delete;
+
+ private:
+  Latencies& latencies_;
+  std::size_t slot_;
+  const unsigned& status_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+}  // namespace
+
 asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_stream& client,
                                              const net::tcp::endpoint& peer) {
   Plan plan;
+  ClientLatency latency(runtime_.latencies, worker_, plan.response_status);
   plan.head_only = request.method() == http::verb::head;
   plan.keep_alive = request.keep_alive();
   plan.version = request.version();
@@ -370,6 +394,7 @@ asio::awaitable<bool> RequestHandler::serve_not_modified(beast::tcp_stream& clie
   if (!plan.keep_alive) head += "Connection: close\r\n";
   head += "\r\n";
   client.expires_after(runtime_.config.limits.header_timeout);
+  plan.response_status = 304;
   auto [ec, written] = co_await asio::async_write(client, asio::buffer(head), net::use_tuple);
   co_return !ec && plan.keep_alive;
 }
@@ -382,6 +407,7 @@ asio::awaitable<bool> RequestHandler::reply_not_cached(beast::tcp_stream& client
                                   "only-if-cached: no stored response can answer this request", plan.version,
                                   plan.keep_alive, status.view());
   client.expires_after(runtime_.config.limits.header_timeout);
+  plan.response_status = response.result_int();
   auto [ec, written] = co_await http::async_write(client, response, net::use_tuple);
   co_return !ec && plan.keep_alive;
 }
@@ -434,6 +460,7 @@ asio::awaitable<bool> RequestHandler::write_entry(beast::tcp_stream& client, con
   std::array<asio::const_buffer, 3> buffers{asio::buffer(entry.head), tail_buffer,
                                             plan.head_only ? asio::const_buffer{} : asio::buffer(entry.body)};
   client.expires_after(runtime_.config.limits.header_timeout);
+  plan.response_status = entry.status;
   auto [ec, written] = co_await asio::async_write(client, buffers, net::use_tuple);
   co_return !ec && plan.keep_alive;
 }

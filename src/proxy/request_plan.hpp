@@ -24,6 +24,9 @@ struct RequestHandler::Plan {
   store::EntryPtr stale;       // expired but trusted: the answer if the origin fails or the budget is spent
   store::EntryPtr revalidate;  // expired or in doubt: its validators make the fetch conditional
   bool collapsed = false;                       // served by another request's fetch
+  // The status the client was sent (0: none), for the latency histogram;
+  // set where the answer is written, which sees the plan as const.
+  mutable unsigned response_status = 0;
   cache::RequestFacts request_facts;
   bool head_only = false;
   bool keep_alive = true;

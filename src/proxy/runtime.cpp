@@ -10,6 +10,7 @@ Runtime::Runtime(config::Config config_in, std::size_t worker_count, boost::asio
       origin_endpoint(origin),
       memory(config.memory.max_bytes, config.memory.max_entry_bytes),
       stats(worker_count + 1, kRouteSlotCapacity),
+      latencies(worker_count + 1),
       acks("cachecar:ack:" + std::to_string(std::random_device{}()) + std::to_string(std::random_device{}())) {
   std::string error;
   publish(next_routes(std::make_shared<const config::Config>(config), error));

@@ -14,6 +14,7 @@
 #include "invalidation/log.hpp"
 #include "proxy/event_acks.hpp"
 #include "proxy/fleet_fill_signals.hpp"
+#include "proxy/latencies.hpp"
 #include "proxy/refresh_counters.hpp"
 #include "proxy/route_set.hpp"
 #include "proxy/startup_gate.hpp"
@@ -51,6 +52,7 @@ struct Runtime {
   // the workers start; read-only afterwards, their counters thread-safe.
   std::vector<const store::RedisTier*> redis_tiers;
   Stats stats;
+  Latencies latencies;  // client-facing and origin, per worker (+ control)
   cache::FetchLocks fetch_locks;                // one origin fetch per key
   RefreshCounters refreshes;
   FleetFillSignals fleet_fills;  // wakes lease losers when the holder is done

@@ -111,7 +111,9 @@ asio::awaitable<std::optional<Reply>> Client::command(const std::vector<std::str
     co_return std::nullopt;
   }
   boost::system::error_code ec;
+  const auto sent = Steady::now();
   auto reply = co_await slot->connection->execute(format_command(args), ec);
+  if (reply) latency_.observe(Steady::now() - sent);
   if (!reply) {
     record_failure();
     co_return std::nullopt;

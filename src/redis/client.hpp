@@ -6,6 +6,7 @@
 // Not thread-safe: one Client per executor (see docs/adr/0005).
 #pragma once
 
+#include "metrics/latency_histogram.hpp"
 #include "redis/connection.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -37,6 +38,8 @@ class Client {
   // Readable from any thread.
   bool breaker_open() const { return breaker_open_.load(std::memory_order_relaxed); }
   std::uint64_t failures() const { return failure_count_.load(std::memory_order_relaxed); }
+  // Round trips of commands that got a reply (readable from any thread).
+  const metrics::LatencyShard& latency() const { return latency_; }
 
  private:
   struct Slot {
@@ -64,6 +67,7 @@ class Client {
   std::minstd_rand random_{std::random_device{}()};
   std::atomic<bool> breaker_open_{false};
   std::atomic<std::uint64_t> failure_count_{0};
+  metrics::LatencyShard latency_;
 };
 
 }  // namespace cachecar::redis

@@ -29,6 +29,7 @@ class RedisTier final : public Store {
 
   void start() { client_.start(); }
   bool degraded() const { return client_.breaker_open(); }
+  const metrics::LatencyShard& command_latency() const { return client_.latency(); }
 
   const char* name() const override { return "redis"; }
   boost::asio::awaitable<EntryPtr> get(std::string key) override;

@@ -171,16 +171,23 @@ void expect_valid_exposition(const std::string& text) {
   std::set<std::string> typed;
   std::istringstream lines(text);
   std::string line;
-  const std::regex type_line(R"(# TYPE (cachecar_[a-z_]+) (counter|gauge))");
+  std::set<std::string> histograms;
+  const std::regex type_line(R"(# TYPE (cachecar_[a-z_]+) (counter|gauge|histogram))");
   const std::regex help_line(R"(# HELP cachecar_[a-z_]+ .+)");
-  const std::regex sample_line(R"((cachecar_[a-z_]+)(\{([a-z_]+="[^"\\]*",?)+\})? [0-9]+)");
+  const std::regex sample_line(
+      R"((cachecar_[a-z_]+)(\{([a-z_]+="[^"\\]*",?)+\})? (([0-9]+(\.[0-9]+)?(e[-+][0-9]+)?)|\+Inf))");
+  const std::regex histogram_sample(R"((.+)_(bucket|sum|count))");
   while (std::getline(lines, line)) {
     std::smatch m;
     if (std::regex_match(line, m, type_line)) {
       EXPECT_TRUE(typed.insert(m[1]).second) << "family declared twice: " << line;
+      if (m[2] == "histogram") histograms.insert(m[1]);
     } else if (!std::regex_match(line, help_line)) {
       ASSERT_TRUE(std::regex_match(line, m, sample_line)) << "not a valid sample line: " << line;
-      EXPECT_TRUE(typed.count(m[1])) << "sample before its TYPE: " << line;
+      std::string family = m[1];
+      std::smatch h;
+      if (std::regex_match(family, h, histogram_sample) && histograms.count(h[1])) family = h[1];
+      EXPECT_TRUE(typed.count(family)) << "sample before its TYPE: " << line;
     }
   }
   EXPECT_GT(typed.size(), 20u);
@@ -210,6 +217,17 @@ TEST_F(AdminTest, MetricsAreValidPrometheusTextAndCountersMove) {
   EXPECT_EQ(sample_value(after, "cachecar_responses_stored_total"), 1u);
   EXPECT_EQ(sample_value(after, "cachecar_memory_entries"), 1u);
   EXPECT_NE(after.find("\ncachecar_build_info{version=\""), std::string::npos);
+  // The latency histograms count every answer: three 2xx to clients, one
+  // origin fetch; buckets are cumulative and end at the count.
+  const std::string client_count = R"(cachecar_request_duration_seconds_count{status="2xx"})";
+  EXPECT_EQ(sample_value(after, client_count) - sample_value(before.body, client_count), 3u);
+  EXPECT_EQ(sample_value(after, R"(cachecar_request_duration_seconds_bucket{status="2xx",le="+Inf"})"),
+            sample_value(after, client_count));
+  EXPECT_EQ(sample_value(after, "cachecar_origin_duration_seconds_count") -
+                sample_value(before.body, "cachecar_origin_duration_seconds_count"),
+            1u);
+  EXPECT_LE(sample_value(after, R"(cachecar_request_duration_seconds_bucket{status="2xx",le="0.0001"})"),
+            sample_value(after, R"(cachecar_request_duration_seconds_bucket{status="2xx",le="0.001"})"));
 }
 
 TEST_F(AdminTest, ConfigShowsTheEffectiveConfigWithSecretsRedacted) {

@@ -81,6 +81,20 @@ TEST(SharedRedisExpiry, AnEntryExpiredInMemoryIsRenewedFromAPeersFreshCopy) {
   EXPECT_EQ(origin.count("/t/brief/x"), 2u) << "B renewed from Redis, not from the origin";
 }
 
+TEST_F(SharedRedisTest, RedisRoundTripsAreInTheLatencyHistogram) {
+  auto count = [&] {
+    const std::string text = b_.admin("GET", "/metrics").body;
+    const std::string series = "\ncachecar_redis_command_duration_seconds_count ";
+    auto at = text.find(series);
+    return at == std::string::npos ? ~0ull : std::stoull(text.substr(at + series.size()));
+  };
+  const auto before = count();
+  ASSERT_NE(before, ~0ull);
+  a_.get("/products/61");
+  ASSERT_THAT(b_.get("/products/61").header("Cache-Status"), HasSubstr("detail=redis"));
+  EXPECT_GE(count(), before + 1) << "B's GET from Redis is a timed round trip";
+}
+
 TEST_F(SharedRedisTest, LargeBodiesTravelThroughRedisIntact) {
   auto filled = a_.get("/t/large?size=200000");
   ASSERT_EQ(filled.header("Cache-Status"), "cachecar; fwd=miss; stored");
