@@ -197,6 +197,27 @@ asio::awaitable<http::response<http::string_body>> AdminServer::publish_event(co
   co_return json_response(http::status::ok, {{"published", 0}, {"applied_locally", applied.memory}}, version);
 }
 
+asio::awaitable<std::optional<long long>> AdminServer::announce_purge(const json& body) {
+  const auto& inv = runtime_.config.invalidation;
+  invalidation::Event event;
+  if (body.contains("entity")) {
+    event.type = invalidation::EventType::entity_updated;
+    event.entity = body["entity"].get<std::string>();
+    if (body.contains("id") && body["id"].is_string()) event.id = body["id"].get<std::string>();
+    if (body.contains("tenant") && body["tenant"].is_string()) event.tenant = body["tenant"].get<std::string>();
+    auto owner = inv.owners.find(event.entity);
+    event.source = owner != inv.owners.end() ? owner->second : invalidation::kCachecarSource;
+  } else if (body.contains("tag")) {
+    event.type = invalidation::EventType::tag_purged;
+    event.tags.push_back(body["tag"].get<std::string>());
+    event.source = invalidation::kCachecarSource;
+  } else {
+    co_return std::nullopt;  // keys and prefixes are this process' and the shared tier's
+  }
+  event.ts = invalidation::format_rfc3339(std::chrono::system_clock::now());
+  co_return co_await invalidator_.redis()->publish(inv.channel, invalidation::to_json(event, inv.secret));
+}
+
 asio::awaitable<bool> AdminServer::origin_reachable() {
   beast::tcp_stream probe(context_);
   probe.expires_after(std::chrono::milliseconds(500));
@@ -289,7 +310,12 @@ asio::awaitable<http::response<http::string_body>> AdminServer::dispatch(const n
     if (!scope) co_return error_response(http::status::bad_request, error, version);
     auto applied = co_await invalidator_.apply(*scope);
     json result = {{"purged", applied.memory}};
-    if (invalidator_.redis()) result["purged_redis"] = applied.redis;
+    if (invalidator_.redis()) {
+      result["purged_redis"] = applied.redis;
+      // Peers hold memory copies of their own: an entity or tag purge is
+      // announced on the bus so that the fleet drops them too.
+      if (auto receivers = co_await announce_purge(body)) result["published"] = *receivers;
+    }
     spdlog::info("admin purge {} -> {}", scope->describe(), result.dump());
     co_return json_response(http::status::ok, result, version);
   }

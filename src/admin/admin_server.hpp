@@ -11,6 +11,10 @@
 #include "proxy/warmer.hpp"
 #include "invalidation/invalidator.hpp"
 
+#include <nlohmann/json.hpp>
+
+#include <optional>
+
 namespace cachecar::admin {
 
 namespace http = net::http;
@@ -33,6 +37,9 @@ class AdminServer {
   net::asio::awaitable<bool> origin_reachable();
   net::asio::awaitable<http::response<http::string_body>> publish_event(const net::Request& request);
   net::asio::awaitable<http::response<http::string_body>> warm(const net::Request& request);
+  // Publishes an entity or tag purge on the bus; the number of receivers
+  // (-1: Redis unavailable), or nullopt for a purge the fleet need not hear.
+  net::asio::awaitable<std::optional<long long>> announce_purge(const nlohmann::json& body);
 
   net::asio::io_context& context_;
   proxy::Runtime& runtime_;

@@ -150,8 +150,9 @@ Verdict validate_event(std::string_view json_text, const ValidationPolicy& polic
   if (e.source.empty()) return reject(Rejection::missing_field, "no source");
   if (e.type == EventType::tag_purged) {
     if (e.tags.empty()) return reject(Rejection::missing_field, "tag-purged without tags");
-    // Tags span entities: any configured owner may purge them.
-    bool known_source = false;
+    // Tags span entities: any configured owner may purge them, and so may
+    // the fleet itself (an operator's tag purge on one cachecar).
+    bool known_source = e.source == kCachecarSource;
     for (const auto& [entity, owner] : policy.owners) known_source = known_source || owner == e.source;
     if (!known_source) return reject(Rejection::not_owner, "source '" + e.source + "' owns no entity");
   } else {

@@ -134,6 +134,24 @@ TEST_F(AdminTest, MutatingCallsNeedTheToken) {
   EXPECT_EQ(cachecar_.admin("GET", "/admin/stats").status, 200);
 }
 
+TEST_F(AdminTest, EveryMutatingCallRefusesWithoutTheTokenAndBadJsonGetsA400) {
+  for (const char* path : {"/admin/purge", "/admin/invalidate", "/admin/warm", "/admin/reload"}) {
+    auto none = cachecar_.admin("POST", path, R"({"key": "x"})");
+    EXPECT_EQ(none.status, 401) << path;
+    EXPECT_TRUE(json::parse(none.body).contains("error")) << path;
+    EXPECT_EQ(cachecar_.admin("POST", path, "{}", {{"Authorization", "Bearer s3cre"}}).status, 401) << path;
+    EXPECT_EQ(cachecar_.admin("POST", path, "{}", {{"Authorization", "s3cret"}}).status, 401) << path;
+  }
+  for (const char* path : {"/admin/purge", "/admin/invalidate", "/admin/warm"}) {
+    auto bad = cachecar_.admin("POST", path, "{not json", auth_);
+    EXPECT_EQ(bad.status, 400) << path;
+    EXPECT_FALSE(json::parse(bad.body)["error"].get<std::string>().empty()) << path;
+  }
+  for (const char* path : {"/healthz", "/readyz", "/metrics", "/admin/stats", "/admin/routes", "/admin/config"}) {
+    EXPECT_EQ(cachecar_.admin("POST", path, "{}", auth_).status, 405) << path;
+  }
+}
+
 TEST_F(AdminTest, EntriesShowWhatATierHoldsUnderAKey) {
   cachecar_.get("/products/31?currency=EUR");
   auto explained = admin_json("GET", "/admin/keys/explain?path=/products/31%3Fcurrency%3DEUR");

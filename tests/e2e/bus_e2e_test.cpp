@@ -172,6 +172,27 @@ TEST_F(BusTest, ALostSubscriptionMeansEntriesFromBeforeAreRefetched) {
   EXPECT_THAT(a_.get("/products/70").header("Cache-Status"), StartsWith("cachecar; hit"));
 }
 
+TEST_F(BusTest, AnAdminPurgeOfAnEntityOrATagReachesEveryPeer) {
+  a_.get("/products/33");
+  b_.get("/products/33");
+  a_.get("/users/6/profile", {{"X-Tenant-Id", "acme"}});
+  b_.get("/users/6/profile", {{"X-Tenant-Id", "acme"}});
+  ASSERT_TRUE(in_memory(b_, "/products/33"));
+  auto purged = json::parse(a_.admin("POST", "/admin/purge", R"({"entity": "product", "id": "33"})").body);
+  EXPECT_EQ(purged["published"], 2) << purged.dump();
+  EXPECT_TRUE(eventually([&] { return !in_memory(b_, "/products/33"); })) << "the peer dropped its copy";
+  EXPECT_FALSE(in_memory(a_, "/products/33"));
+
+  ASSERT_TRUE(in_memory(b_, "/users/6/profile", "X-Tenant-Id:acme"));
+  auto by_tag = json::parse(a_.admin("POST", "/admin/purge", R"({"tag": "profile-of:6"})").body);
+  EXPECT_EQ(by_tag["published"], 2) << by_tag.dump();
+  EXPECT_TRUE(eventually([&] { return !in_memory(b_, "/users/6/profile", "X-Tenant-Id:acme"); }));
+  // A key purge stays with this process and the shared tier.
+  a_.get("/products/34");
+  auto by_key = json::parse(a_.admin("POST", "/admin/purge", R"({"key": "x"})").body);
+  EXPECT_FALSE(by_key.contains("published"));
+}
+
 TEST(BusGap, WhileTheBusIsDownNothingIsServedPastMaxStale) {
   RedisServer redis;
   Origin origin;

@@ -75,6 +75,17 @@ INSTANTIATE_TEST_SUITE_P(
                    Rejection::malformed}),
     [](const auto& info) { return std::string(info.param.name); });
 
+TEST(Event, TheFleetMayPurgeTagsAndUnownedEntitiesButNotOwnedOnes) {
+  EXPECT_TRUE(validate_event(R"({"type":"tag-purged","tags":["a"],"source":"cachecar"})", policy(), kNow).event);
+  EXPECT_TRUE(
+      validate_event(R"({"type":"entity-updated","entity":"order","id":"1","source":"cachecar"})", policy(), kNow)
+          .event);
+  EXPECT_EQ(
+      validate_event(R"({"type":"entity-updated","entity":"product","id":"1","source":"cachecar"})", policy(), kNow)
+          .reason,
+      Rejection::not_owner);
+}
+
 TEST(Event, SignaturesFollowTheSpecAndAreChecked) {
   Event e;
   e.type = EventType::entity_updated;
