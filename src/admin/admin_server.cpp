@@ -1,4 +1,5 @@
 #include "admin/admin_server.hpp"
+#include "logging/event_log.hpp"
 
 #include "admin/metrics.hpp"
 
@@ -316,7 +317,9 @@ asio::awaitable<http::response<http::string_body>> AdminServer::dispatch(const n
       // announced on the bus so that the fleet drops them too.
       if (auto receivers = co_await announce_purge(body)) result["published"] = *receivers;
     }
-    spdlog::info("admin purge {} -> {}", scope->describe(), result.dump());
+    logging::event(spdlog::level::info, "purge", "admin purge", logging::Fields().add("scope", scope->describe())
+                                                                     .add("purged", applied.memory)
+                                                                     .add("purged_redis", applied.redis));
     co_return json_response(http::status::ok, result, version);
   }
   if (path == "/admin/invalidate" && is_post) co_return co_await publish_event(request);

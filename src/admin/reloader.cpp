@@ -1,4 +1,5 @@
 #include "admin/reloader.hpp"
+#include "logging/event_log.hpp"
 
 #include "config/config_loader.hpp"
 
@@ -52,8 +53,12 @@ ReloadOutcome Reloader::reload(std::string_view trigger) {
   if (!loaded.config) {
     for (const auto& diagnostic : loaded.errors) outcome.errors.push_back(config::format_diagnostic(source, diagnostic));
     runtime_.reloads_failed.fetch_add(1, std::memory_order_relaxed);
-    spdlog::error("reload ({}): {} has {} problem(s); the running config stays: {}", trigger, source,
-                  outcome.errors.size(), outcome.errors.front());
+    logging::event(spdlog::level::err, "reload-failed", "the config has problems; the running config stays",
+                   logging::Fields()
+                       .add("trigger", trigger)
+                       .add("file", source)
+                       .add("problems", outcome.errors.size())
+                       .add("first", outcome.errors.front()));
     return outcome;
   }
   auto next_config = std::make_shared<const config::Config>(std::move(*loaded.config));
@@ -73,9 +78,15 @@ ReloadOutcome Reloader::reload(std::string_view trigger) {
   outcome.ok = true;
   outcome.generation = next->generation;
   outcome.routes = next->routes().size();
-  spdlog::info("reload ({}): {} routes in force (generation {})", trigger, outcome.routes, outcome.generation);
+  logging::event(spdlog::level::info, "reloaded", "new routes in force",
+                 logging::Fields()
+                     .add("trigger", trigger)
+                     .add("file", source)
+                     .add("routes", outcome.routes)
+                     .add("generation", outcome.generation));
   for (const auto& name : outcome.restart_required) {
-    spdlog::warn("reload ({}): '{}' changed in {}; it takes effect only after a restart", trigger, name, source);
+    logging::event(spdlog::level::warn, "restart-required", "a setting changed that takes effect only after a restart",
+                   logging::Fields().add("trigger", trigger).add("setting", name).add("file", source));
   }
   return outcome;
 }

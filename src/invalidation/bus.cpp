@@ -1,4 +1,5 @@
 #include "invalidation/bus.hpp"
+#include "logging/event_log.hpp"
 
 #include "redis/resp_codec.hpp"
 
@@ -137,7 +138,11 @@ asio::awaitable<void> Bus::session() {
       } else if (kind == "subscribe") {
         subscribed = true;
         gap_.mark_subscribed(Clock::now(), ever_subscribed_);
-        if (ever_subscribed_) spdlog::info("invalidation bus: subscribed again; entries filled before now will be refetched");
+        if (ever_subscribed_) {
+          logging::event(spdlog::level::info, "bus-resubscribed",
+                         "invalidation bus subscribed again; entries filled before now will be refetched",
+                         logging::Fields().add("channel", options_.channel));
+        }
         ever_subscribed_ = true;
         first_attempt_over();
         counters_.subscriptions.fetch_add(1, std::memory_order_relaxed);
@@ -151,8 +156,9 @@ asio::awaitable<void> Bus::session() {
   if (subscribed && !*stopped) {
     gap_.mark_down(Clock::now());
     counters_.drops.fetch_add(1, std::memory_order_relaxed);
-    spdlog::warn("invalidation bus: subscription to '{}' lost; cached entries are served at most max_stale from now",
-                 options_.channel);
+    logging::event(spdlog::level::warn, "bus-lost",
+                   "invalidation bus subscription lost; cached entries are served at most max_stale from now",
+                   logging::Fields().add("channel", options_.channel));
   }
 }
 
@@ -212,7 +218,9 @@ asio::awaitable<void> Bus::handle_message(std::string payload) {
   Verdict verdict = validate_event(payload, options_.policy, now);
   if (!verdict.event) {
     counters_.rejected[static_cast<std::size_t>(verdict.reason)].fetch_add(1, std::memory_order_relaxed);
-    spdlog::warn("invalidation event rejected ({}): {}", to_string(verdict.reason), verdict.detail);
+    logging::event(spdlog::level::warn, "event-rejected", "invalidation event rejected: " + verdict.detail,
+                   logging::Fields().add("reason", to_string(verdict.reason)).add("channel", options_.channel));
+    counters_.remember_rejection(to_string(verdict.reason), verdict.detail);
     co_return;
   }
   const Event& event = *verdict.event;

@@ -19,8 +19,12 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -35,6 +39,27 @@ struct BusCounters {
   std::atomic<std::uint64_t> stream_events{0};
   std::atomic<bool> stream_ready{false};  // the reader knows where to read from
   std::atomic<std::int64_t> last_lag_ms{-1};  // publish ts -> applied, when the event had a ts
+
+  // The last few rejected events, newest first, for the status page.
+  struct Rejected {
+    std::chrono::system_clock::time_point at;
+    std::string reason;
+    std::string detail;
+  };
+  static constexpr std::size_t kRecentRejections = 10;
+  void remember_rejection(std::string reason, std::string detail) {
+    std::lock_guard lock(recent_mutex_);
+    recent_.push_front({std::chrono::system_clock::now(), std::move(reason), std::move(detail)});
+    if (recent_.size() > kRecentRejections) recent_.pop_back();
+  }
+  std::deque<Rejected> recent_rejections() const {
+    std::lock_guard lock(recent_mutex_);
+    return recent_;
+  }
+
+ private:
+  mutable std::mutex recent_mutex_;
+  std::deque<Rejected> recent_;
 };
 
 class Bus {

@@ -1,6 +1,7 @@
 // RequestHandler, second half: the exchange with the origin for a request
 // the cache did not answer (see request_handler.hpp).
 #include "proxy/request_handler.hpp"
+#include "logging/event_log.hpp"
 
 #include "net/body_reader.hpp"
 #include "net/http_util.hpp"
@@ -338,12 +339,17 @@ asio::awaitable<bool> RequestHandler::reply_origin_failure(beast::tcp_stream& cl
       reason = "origin " + config.origin.to_string() + " failed: " + ec.message();
       break;
   }
+  logging::Fields fields;
+  fields.add("route", plan.route ? std::string_view(plan.route->name) : std::string_view("-"))
+      .add("reason", to_string(failure));
+  if (plan.key) fields.add("key", plan.key->key);
   if (stale_usable(plan)) {
-    spdlog::warn("route={} origin failure: {}; serving the stale entry (stale-if-error)",
-                 plan.route->name, reason);
+    fields.add("served", "stale-if-error");
+    logging::event(spdlog::level::warn, "origin-failure", reason + "; serving the stale entry (stale-if-error)",
+                   fields);
     co_return co_await serve_stale(client, plan, "stale-if-error");
   }
-  spdlog::warn("route={} origin failure: {}", plan.route ? plan.route->name : "-", reason);
+  logging::event(spdlog::level::warn, "origin-failure", reason, fields);
   cache::CacheStatusText cache_status(plan.status, 0, false,
                                       failure == OriginFailure::timeout ? "origin-timeout" : "origin-unreachable");
   auto response = net::json_error(status, reason, 11, plan.keep_alive, cache_status.view());

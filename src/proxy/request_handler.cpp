@@ -1,5 +1,7 @@
 #include "proxy/request_handler.hpp"
 
+#include "logging/event_log.hpp"
+
 #include "cache/reuse.hpp"
 #include "cache/vary.hpp"
 #include "proxy/request_plan.hpp"
@@ -77,33 +79,46 @@ const RouteSetPtr& RequestHandler::current_routes() {
   return routes_;
 }
 
-namespace {
-
-// Observes the client-facing latency when the request's frame ends,
-// whichever co_return ends it.
-class ClientLatency {
+// Calls finished() when the request's frame ends, whichever co_return ends it.
+class RequestHandler::RequestEnd {
  public:
-  ClientLatency(Latencies& latencies, std::size_t slot, const unsigned& status)
-      : latencies_(latencies), slot_(slot), status_(status), started_(std::chrono::steady_clock::now()) {}
-  ~ClientLatency() {
-    if (status_ != 0) latencies_.client(slot_, status_, std::chrono::steady_clock::now() - started_);
-  }
-  ClientLatency(const ClientLatency&) = delete;
-  ClientLatency& operator=(const ClientLatency&) = delete;
+  RequestEnd(RequestHandler& handler, const net::Request& request, const net::tcp::endpoint& peer, const Plan& plan)
+      : handler_(handler), request_(request), peer_(peer), plan_(plan), started_(std::chrono::steady_clock::now()) {}
+  ~RequestEnd() { handler_.finished(request_, peer_, plan_, std::chrono::steady_clock::now() - started_); }
+  RequestEnd(const RequestEnd&) = delete;
+  RequestEnd& operator=(const RequestEnd&) = delete;
 
  private:
-  Latencies& latencies_;
-  std::size_t slot_;
-  const unsigned& status_;
+  RequestHandler& handler_;
+  const net::Request& request_;
+  const net::tcp::endpoint& peer_;
+  const Plan& plan_;
   std::chrono::steady_clock::time_point started_;
 };
 
-}  // namespace
+void RequestHandler::finished(const net::Request& request, const net::tcp::endpoint& peer, const Plan& plan,
+                              std::chrono::steady_clock::duration elapsed) {
+  if (plan.response_status == 0) return;  // nothing was answered (the client went away)
+  runtime_.latencies.client(worker_, plan.response_status, elapsed);
+  const double sample = plan.routes ? plan.routes->config->log.access_sample : 0;
+  if (sample <= 0 || (sample < 1 && std::uniform_real_distribution<double>(0, 1)(access_random_) >= sample)) return;
+  logging::Fields fields;
+  fields.add("method", sv(request.method_string()))
+      .add("target", sv(request.target()))
+      .add("status", plan.response_status)
+      .add("route", plan.route ? std::string_view(plan.route->name) : std::string_view("-"))
+      .add("cache", cache::to_string(plan.status))
+      .add("duration_ms", std::chrono::duration<double, std::milli>(elapsed).count())
+      .add("client", peer.address().to_string());
+  if (plan.key) fields.add("key", plan.key->key);
+  if (!plan.detail.empty()) fields.add("detail", plan.detail);
+  logging::access(fields);
+}
 
 asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_stream& client,
                                              const net::tcp::endpoint& peer) {
   Plan plan;
-  ClientLatency latency(runtime_.latencies, worker_, plan.response_status);
+  RequestEnd end(*this, request, peer, plan);
   plan.head_only = request.method() == http::verb::head;
   plan.keep_alive = request.keep_alive();
   plan.version = request.version();

@@ -131,6 +131,12 @@ class RequestHandler final : public net::RequestSink {
   // The route table new requests use: this worker's copy, replaced when
   // the runtime's generation moves (a reload).
   const RouteSetPtr& current_routes();
+  // At the end of every request: the latency histogram, and the access
+  // line when log.access_sample picks it.
+  class RequestEnd;
+  void finished(const net::Request& request, const net::tcp::endpoint& peer, const Plan& plan,
+                std::chrono::steady_clock::duration elapsed);
+  std::minstd_rand access_random_{std::random_device{}()};
 
   Runtime& runtime_;
   RouteSetPtr routes_;

@@ -6,6 +6,7 @@
 // client get its answer: a read anywhere in the fleet after that sees the
 // write. An origin error leaves the cache untouched.
 #include "proxy/request_handler.hpp"
+#include "logging/event_log.hpp"
 
 #include "invalidation/event.hpp"
 #include "invalidation/scope.hpp"
@@ -168,8 +169,14 @@ asio::awaitable<bool> RequestHandler::write_through(net::Request& request, beast
   const bool fleet_clear = !drop.published || drop.acknowledged >= drop.receivers;
   if (!fleet_clear) {
     RefreshCounters::bump(runtime_.refreshes.write_unacknowledged);
-    spdlog::warn("route={} write-through: {} of {} cachecars acknowledged within {} ms; the new view is not stored",
-                 plan.route->name, drop.acknowledged, drop.receivers, kAckTimeout.count());
+    logging::event(spdlog::level::warn, "write-through-unacknowledged",
+                   "not every cachecar acknowledged the drop in time; the new view is not stored",
+                   logging::Fields()
+                       .add("route", plan.route->name)
+                       .add("path", view->path)
+                       .add("acknowledged", drop.acknowledged)
+                       .add("receivers", drop.receivers)
+                       .add("timeout_ms", kAckTimeout.count()));
   }
 
   std::string_view detail = "dropped";
@@ -199,8 +206,9 @@ asio::awaitable<bool> RequestHandler::write_through(net::Request& request, beast
       detail = "refreshed";
       RefreshCounters::bump(runtime_.refreshes.write_refreshed);
     } else {
-      spdlog::warn("route={} write-through: the new view of {} could not be stored; it is dropped everywhere",
-                   plan.route->name, view->path);
+      logging::event(spdlog::level::warn, "write-through-not-stored",
+                     "the new view could not be stored; it is dropped everywhere",
+                     logging::Fields().add("route", plan.route->name).add("path", view->path));
     }
   }
   if (read.error) co_return co_await reply_origin_failure(client, plan, read.error);

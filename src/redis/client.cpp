@@ -1,4 +1,5 @@
 #include "redis/client.hpp"
+#include "logging/event_log.hpp"
 
 #include "redis/resp_codec.hpp"
 
@@ -52,8 +53,8 @@ asio::awaitable<void> Client::reconnect(Slot& slot) {
   auto jitter = std::uniform_int_distribution<long long>(0, base.count() / 2)(random_);
   slot.next_attempt = Steady::now() + base + std::chrono::milliseconds(jitter);
   if (slot.attempts == 1 || slot.attempts % 20 == 0) {
-    spdlog::warn("redis {} unavailable ({}); serving from memory and origin", describe(options_.connection.endpoint),
-                 ec.message());
+    logging::event(spdlog::level::warn, "redis-unavailable", "redis unavailable; serving from memory and origin",
+                   logging::Fields().add("redis", describe(options_.connection.endpoint)).add("reason", ec.message()));
   }
 }
 
