@@ -4,6 +4,7 @@
 #include "admin/metrics.hpp"
 
 #include "admin/admin_views.hpp"
+#include "admin/status_page.hpp"
 #include "net/http_util.hpp"
 
 #include <nlohmann/json.hpp>
@@ -264,6 +265,16 @@ asio::awaitable<http::response<http::string_body>> AdminServer::dispatch(const n
     co_return json_response(ready ? http::status::ok : http::status::service_unavailable, body, version);
   }
   if (path == "/admin/stats" && is_get) co_return json_response(http::status::ok, stats_view(runtime_), version);
+  if ((path == "/admin" || path == "/admin/") && is_get) {
+    http::response<http::string_body> response{http::status::ok, version};
+    response.set(http::field::content_type, "text/html; charset=utf-8");
+    response.set(http::field::cache_control, "no-store");
+    // Nothing on the page loads from elsewhere, and it runs no script.
+    response.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+    response.body() = status_page_html(runtime_);
+    response.prepare_payload();
+    co_return response;
+  }
   if (path == "/metrics" && is_get) {
     http::response<http::string_body> response{http::status::ok, version};
     response.set(http::field::content_type, kMetricsContentType);
@@ -342,7 +353,7 @@ asio::awaitable<http::response<http::string_body>> AdminServer::dispatch(const n
                              {"restart_required", outcome.restart_required}},
                             version);
   }
-  const bool known = path == "/healthz" || path == "/readyz" || path == "/admin/stats" || path == "/admin/routes" ||
+  const bool known = path == "/admin" || path == "/admin/" || path == "/healthz" || path == "/readyz" || path == "/admin/stats" || path == "/admin/routes" ||
                      path == "/admin/keys/explain" || path == "/admin/purge" || path == "/admin/invalidate" ||
                      path == "/admin/warm" || path == "/admin/reload" || path == "/metrics" || path == "/admin/config" || path.rfind("/admin/entries/", 0) == 0;
   if (known) co_return error_response(http::status::method_not_allowed, "method not allowed on this path", version);
