@@ -307,6 +307,7 @@ json describe_entry(const store::Entry& e, store::Clock::time_point now) {
   d["stale_if_error_seconds"] = e.stale_if_error_seconds;
   d["must_revalidate"] = e.must_revalidate;
   d["fill_ms"] = e.rebuild_ms;
+  d["generation"] = e.generation;
   d["head_bytes"] = e.head.size();
   d["body_bytes"] = e.body.size();
   return d;

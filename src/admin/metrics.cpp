@@ -174,8 +174,13 @@ std::string metrics_text(const proxy::Runtime& runtime) {
   m.family("stale_served_total", "counter", "Stale answers given instead of a wait, by reason.");
   m.sample(f.stale_while_revalidate.load(), {{"reason", "stale-while-revalidate"}});
   m.sample(f.rebuild_stale.load(), {{"reason", "rebuild-rate"}});
-  m.family("revalidations_total", "counter", "Stale entries renewed by a 304 from the origin.");
+  m.family("revalidations_total", "counter",
+           "Conditional fetches of stored entries: 304 renewed the entry, 200 replaced it.");
   m.sample(f.revalidated.load(), {{"result", "304"}});
+  m.sample(f.revalidation_replaced.load(), {{"result", "200"}});
+  m.family("fleet_leases_total", "counter", "Fleet fetch leases (one origin fetch per key across cachecars).");
+  m.sample(f.leases_won.load(), {{"result", "won"}});
+  m.sample(f.leases_lost.load(), {{"result", "lost"}});
   m.family("rebuild_rate_total", "counter", "rebuild_rate decisions other than an immediate token.");
   m.sample(f.rebuild_waits.load(), {{"decision", "waited"}});
   m.sample(f.rebuild_rejected.load(), {{"decision", "rejected"}});

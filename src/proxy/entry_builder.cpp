@@ -88,7 +88,7 @@ std::vector<std::string> route_tags(const config::RoutePolicy& route, const conf
 store::EntryPtr build_entry(const http::response_header<>& response, std::string body, std::string fingerprint,
                             std::vector<std::string> tags, store::Clock::time_point now,
                             const cache::StorageDecision& decision, std::chrono::seconds initial_age,
-                            std::uint32_t rebuild_ms) {
+                            std::uint32_t rebuild_ms, std::uint32_t generation) {
   auto entry = std::make_shared<store::Entry>();
   std::string& head = entry->head;
   beast::string_view reason = response.reason();
@@ -121,6 +121,7 @@ store::EntryPtr build_entry(const http::response_header<>& response, std::string
   entry->stale_while_revalidate_seconds = static_cast<std::uint32_t>(decision.stale_while_revalidate.count());
   entry->must_revalidate = decision.must_revalidate;
   entry->rebuild_ms = rebuild_ms;
+  entry->generation = generation;
   return entry;
 }
 

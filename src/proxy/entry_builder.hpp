@@ -18,11 +18,12 @@ namespace beast = net::beast;
 namespace http = net::http;
 
 // `decision` supplies the lifetime and stale windows; `rebuild_ms` is how
-// long the origin took (early refresh uses it).
+// long the origin took (early refresh uses it); `generation` is the route
+// table's it was filled under.
 store::EntryPtr build_entry(const http::response_header<>& response, std::string body, std::string fingerprint,
                             std::vector<std::string> tags, store::Clock::time_point now,
                             const cache::StorageDecision& decision, std::chrono::seconds initial_age,
-                            std::uint32_t rebuild_ms = 0);
+                            std::uint32_t rebuild_ms = 0, std::uint32_t generation = 0);
 
 // A stored head read back into fields (for a 304 to update); nullopt if
 // it does not parse.

@@ -148,7 +148,7 @@ Filler::Revalidation Filler::revalidated(const store::Entry& stale, const http::
   result.storable = decision.verdict == cache::StoreVerdict::store;
   if (!result.storable) decision = cache::StorageDecision{};  // served once, already expired
   result.entry = build_entry(*merged, stale.body, target.fingerprint, tags_for(target, *merged), now, decision,
-                             facts.age, rebuild_ms);
+                             facts.age, rebuild_ms, generation_of(target));
   return result;
 }
 
@@ -173,7 +173,11 @@ asio::awaitable<RefreshOutcome> Filler::refresh_once(const FillTarget& target, n
   if (redis_ && background) {
     token = lease_token();
     auto lease = co_await redis_->try_lease(target.key, token, runtime_.fleet_lease_ttl());
-    if (lease == store::RedisTier::Lease::lost) co_return RefreshOutcome::fleet_busy;
+    if (lease == store::RedisTier::Lease::lost) {
+      RefreshCounters::bump(runtime_.refreshes.leases_lost);
+      co_return RefreshOutcome::fleet_busy;
+    }
+    if (lease == store::RedisTier::Lease::won) RefreshCounters::bump(runtime_.refreshes.leases_won);
     if (lease == store::RedisTier::Lease::unavailable) token.clear();  // fail open: refresh anyway
   }
   const std::uint64_t fill_sequence = runtime_.invalidations.begin_fill();
@@ -211,12 +215,13 @@ asio::awaitable<RefreshOutcome> Filler::refresh_once(const FillTarget& target, n
       if (revalidation.storable) entry = std::move(revalidation.entry);
       if (entry) RefreshCounters::bump(runtime_.refreshes.revalidated);
     } else if (read.complete) {
+      if (conditional && response.result_int() < 300) RefreshCounters::bump(runtime_.refreshes.revalidation_replaced);
       auto facts = response_facts(response, route);
       auto decision = cache::decide_storage(request_facts(request), facts, route, now, jitter_draw());
       if (decision.verdict == cache::StoreVerdict::store) {
         placement = cache::place(target.key, target.fingerprint, facts.vary_names, BeastHeaders(request));
         entry = build_entry(response, std::move(body), placement.fingerprint, tags_for(target, response), now,
-                            decision, facts.age, rebuild_ms);
+                            decision, facts.age, rebuild_ms, generation_of(target));
       }
     }
     if (!read.error) {

@@ -36,6 +36,10 @@ struct FillTarget {
   RouteSetPtr routes;               // keeps `route` alive across a reload
 };
 
+inline std::uint32_t generation_of(const FillTarget& target) {
+  return target.routes ? static_cast<std::uint32_t>(target.routes->generation) : 0;
+}
+
 struct StoredFill {
   bool stored = false;
   std::string_view outcome;   // why not: "invalidated", "too-large"

@@ -110,6 +110,9 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
     plan.store = false;  // a head alone is never stored
     plan.detail = "head-mismatch";
   }
+  if (conditional && response.result_int() >= 200 && response.result_int() < 300) {
+    RefreshCounters::bump(runtime_.refreshes.revalidation_replaced);
+  }
   const bool origin_keep_alive = parser->keep_alive();
   const auto now = Clock::now();
   std::string_view detail = plan.detail;
@@ -137,7 +140,7 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
       auto placement = cache::place(plan.key->key, plan.key->fingerprint, facts.vary_names, BeastHeaders(request));
       store::EntryPtr entry = build_entry(response, std::move(body), placement.fingerprint,
                                           Filler::tags_for(target, response), now, decision, facts.age,
-                                          elapsed_ms(started));
+                                          elapsed_ms(started), generation_of(target));
       if (origin_keep_alive) pool.release(std::move(connection));
       // Stored (and handed to the local waiters, then the fleet's) before
       // our own client write.
@@ -147,7 +150,8 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
         // Stored without the fields no-cache="..."/private="..." name; the
         // client the origin answered still gets them.
         decision.omitted_fields.clear();
-        entry = build_entry(response, entry->body, entry->fingerprint, entry->tags, now, decision, facts.age);
+        entry = build_entry(response, entry->body, entry->fingerprint, entry->tags, now, decision, facts.age,
+                            entry->rebuild_ms, entry->generation);
       }
       co_return co_await serve_entry(client, *entry, plan, fill.stored, fill.outcome, now);
     }

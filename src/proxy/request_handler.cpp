@@ -323,10 +323,12 @@ asio::awaitable<store::EntryPtr> RequestHandler::await_fleet(const Plan& plan, s
   for (int election = 0; election < kMaxElections; ++election) {
     auto lease = co_await redis->try_lease(key, token, lease_ttl);
     if (lease == store::RedisTier::Lease::won) {
+      RefreshCounters::bump(runtime_.refreshes.leases_won);
       lease_token = token;
       co_return nullptr;
     }
     if (lease == store::RedisTier::Lease::unavailable) co_return nullptr;
+    RefreshCounters::bump(runtime_.refreshes.leases_lost);
     // Someone in the fleet is fetching: wait for its release announcement
     // (or the next poll), then look for its fill in the shared tier.
     // The lease's own expiry bounds this wait (a holder keeps it at most

@@ -189,7 +189,7 @@ asio::awaitable<bool> RequestHandler::write_through(net::Request& request, beast
       auto decision = cache::decide_storage({}, facts, *target.route, now, filler_.jitter_draw());
       if (decision.verdict == cache::StoreVerdict::store) {
         auto entry = build_entry(response, body, target.fingerprint, Filler::tags_for(target, response), now,
-                                 decision, facts.age);
+                                 decision, facts.age, 0, generation_of(target));
         auto fill = co_await filler_.store(target.key, entry, runtime_.invalidations.begin_fill(), nullptr);
         stored = fill.stored;
         if (fill.redis_failed && plan.route->on_cache_error == config::OnCacheError::invalidate) {

@@ -30,6 +30,9 @@ struct Entry {
   std::uint32_t stale_while_revalidate_seconds = 0;
   // How long the origin took to produce it: XFetch's delta (early refresh).
   std::uint32_t rebuild_ms = 0;
+  // The route-table generation it was filled under (1 at start, +1 per
+  // config reload): tells an operator which config made it.
+  std::uint32_t generation = 0;
   std::uint16_t status = 200;
   // must-revalidate / proxy-revalidate: never served stale, for any reason.
   bool must_revalidate = false;

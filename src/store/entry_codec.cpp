@@ -12,7 +12,7 @@ namespace {
 // Layout (little-endian):
 //   "CCE" version:u8 compression:u8
 //   stored_at_ms:i64 expires_at_ms:i64 initial_age:u32 stale_if_error:u32
-//   stale_while_revalidate:u32 rebuild_ms:u32 status:u16 must_revalidate:u8
+//   stale_while_revalidate:u32 rebuild_ms:u32 generation:u32 status:u16 must_revalidate:u8
 //   head:str fingerprint:str tag_count:u16 tags:str* vary_count:u16 vary:str*
 //   body_size:u32 body:str
 // where str = length:u32 + bytes, and body is compressed as the header says.
@@ -117,6 +117,7 @@ std::string encode_entry(const Entry& entry, BodyCompression compression) {
   w.integer<std::uint32_t>(entry.stale_if_error_seconds);
   w.integer<std::uint32_t>(entry.stale_while_revalidate_seconds);
   w.integer<std::uint32_t>(entry.rebuild_ms);
+  w.integer<std::uint32_t>(entry.generation);
   w.integer<std::uint16_t>(entry.status);
   w.integer<std::uint8_t>(entry.must_revalidate ? 1 : 0);
   w.bytes(entry.head);
@@ -144,7 +145,7 @@ std::optional<Entry> decode_entry(std::string_view bytes) {
   std::string_view head, fingerprint, body;
   if (!r.integer(stored) || !r.integer(expires) || !r.integer(e.initial_age_seconds) ||
       !r.integer(e.stale_if_error_seconds) || !r.integer(e.stale_while_revalidate_seconds) ||
-      !r.integer(e.rebuild_ms) || !r.integer(e.status) || !r.integer(must_revalidate) || must_revalidate > 1 ||
+      !r.integer(e.rebuild_ms) || !r.integer(e.generation) || !r.integer(e.status) || !r.integer(must_revalidate) || must_revalidate > 1 ||
       !r.bytes(head) || !r.bytes(fingerprint) || !r.integer(tag_count)) {
     return std::nullopt;
   }

@@ -15,7 +15,8 @@ namespace cachecar::store {
 enum class BodyCompression { none, zstd, lz4 };
 
 inline constexpr std::size_t kCompressAbove = 1024;
-inline constexpr unsigned char kEntryFormatVersion = 4;  // 2: stale-if-error window; 3: swr window, rebuild time; 4: vary markers
+// 2: stale-if-error window; 3: swr window, rebuild time; 4: vary markers; 5: route-table generation
+inline constexpr unsigned char kEntryFormatVersion = 5;
 
 std::string encode_entry(const Entry& entry, BodyCompression compression);
 std::optional<Entry> decode_entry(std::string_view bytes);

@@ -168,6 +168,8 @@ TEST_F(AdminTest, EntriesShowWhatATierHoldsUnderAKey) {
   EXPECT_GT(memory["body_bytes"].get<int>(), 10);
   EXPECT_THAT(memory["tags"].dump(), HasSubstr("#test:-:product:31"));
   EXPECT_THAT(memory["stored_at"].get<std::string>(), ::testing::EndsWith("Z"));
+  EXPECT_EQ(memory["generation"], 1) << "filled under the config the process started with";
+  EXPECT_TRUE(memory["fill_ms"].is_number());
   auto missing = admin_json("GET", "/admin/entries/test%3A-%3Aproduct%3A404%3A-%3Av2", {}, 404);
   EXPECT_THAT(missing["error"].get<std::string>(), HasSubstr("no entry"));
   EXPECT_EQ(cachecar_.admin("POST", "/admin/entries/x", "{}", auth_).status, 405);

@@ -146,6 +146,15 @@ TEST(FleetCoalescing, ThreeProcessesThreeHundredColdGetsOneOriginFetch) {
     signals += nlohmann::json::parse(cachecar->admin("GET", "/admin/stats").body)["coalescing"]["fleet_signals"].get<int>();
   }
   EXPECT_GE(signals, 1);
+  // One process won the lease; the other two lost it (each once per
+  // election it took part in).
+  std::uint64_t won = 0, lost = 0;
+  for (auto* cachecar : {&a, &b, &c}) {
+    won += cachecar->metric(R"(cachecar_fleet_leases_total{result="won"})");
+    lost += cachecar->metric(R"(cachecar_fleet_leases_total{result="lost"})");
+  }
+  EXPECT_EQ(won, 1u);
+  EXPECT_GE(lost, 2u);
   std::printf("3 processes x 100 concurrent cold GETs (origin delay 200 ms): origin fetches %llu; %s; %s\n",
               static_cast<unsigned long long>(origin.count("/products/66")),
               latency_summary(all).c_str(), ::testing::PrintToString(statuses).c_str());

@@ -96,6 +96,23 @@ TEST_F(HttpSemanticsTest, ClientValidatorsAreAnsweredWith304FromCache) {
   EXPECT_EQ(origin_.count("/products/3"), 1u);
 }
 
+TEST_F(HttpSemanticsTest, AConditionalFetchAnsweredWith200ReplacesTheEntry) {
+  auto first = cachecar_.get("/products/9");
+  ASSERT_EQ(first.header("Cache-Status"), "cachecar; fwd=miss; stored");
+  // The product changes behind cachecar's back (straight at the origin).
+  ASSERT_EQ(http_request(origin_.port(), "PUT", "/products/9", {{"Content-Type", "application/json"}},
+                         R"({"price": 99})")
+                .status,
+            200);
+  auto refreshed = cachecar_.get("/products/9", {{"Cache-Control", "no-cache"}});
+  EXPECT_EQ(refreshed.header("Cache-Status"), "cachecar; fwd=request; stored");
+  EXPECT_NE(refreshed.header("ETag"), first.header("ETag"));
+  EXPECT_EQ(json::parse(refreshed.body)["price"], 99);
+  EXPECT_EQ(json::parse(cachecar_.get("/products/9").body)["price"], 99) << "the new representation is stored";
+  EXPECT_EQ(cachecar_.metric(R"(cachecar_revalidations_total{result="200"})"), 1u);
+  EXPECT_EQ(cachecar_.metric(R"(cachecar_revalidations_total{result="304"})"), 0u);
+}
+
 TEST_F(HttpSemanticsTest, LastModifiedAloneGivesAHeuristicLifetime) {
   // No lifetime from the origin, none from the route: a response modified
   // ten hours ago is fresh for one (a tenth); one without Last-Modified is

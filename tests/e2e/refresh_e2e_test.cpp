@@ -172,6 +172,8 @@ TEST(Revalidation, A304RenewsTheEntryWithoutTheBodyAndUpdatesItsHeaders) {
   EXPECT_THAT(after.header("Cache-Status"), ::testing::Not(HasSubstr("ttl=-")));
   EXPECT_EQ(after.header("X-Origin-Count"), "2");
   EXPECT_EQ(stats(cachecar)["refreshes"]["revalidated"], 1);
+  EXPECT_EQ(cachecar.metric(R"(cachecar_revalidations_total{result="304"})"), 1u);
+  EXPECT_EQ(cachecar.metric(R"(cachecar_revalidations_total{result="200"})"), 0u);
 }
 
 TEST(Revalidation, AClientsOwnConditionalIsPassedThroughUntouched) {

@@ -123,6 +123,13 @@ TEST(Reload, AdminReloadNeedsTheTokenAndNamesSettingsThatNeedARestart) {
   EXPECT_THAT(body["restart_required"], Contains("limits"));
   EXPECT_EQ(json::parse(cachecar.admin("GET", "/admin/config").body)["limits"]["origin_timeout"], "5s")
       << "limits apply from the next start";
+  // What is filled now says which route table it was filled under.
+  cachecar.get("/t/after-reload");
+  auto key = json::parse(cachecar.admin("GET", "/admin/keys/explain?path=/t/after-reload").body)["key"];
+  std::string encoded;
+  for (char ch : key.get<std::string>()) encoded += ch == ':' ? std::string("%3A") : std::string(1, ch);
+  auto entry = json::parse(cachecar.admin("GET", "/admin/entries/" + encoded).body);
+  EXPECT_EQ(entry["memory"]["generation"], body["generation"]) << entry.dump();
 }
 
 TEST(Reload, UnderLoadNoRequestFails) {

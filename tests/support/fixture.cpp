@@ -161,6 +161,13 @@ Cachecar::Cachecar(std::uint16_t origin_port, const std::string& yaml, std::map<
   throw std::runtime_error("cachecar found no free port in 5 attempts:\n" + log());
 }
 
+std::uint64_t Cachecar::metric(const std::string& series) {
+  const std::string text = "\n" + admin("GET", "/metrics").body;
+  auto at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return ~0ull;
+  return std::stoull(text.substr(at + series.size() + 2));
+}
+
 void Cachecar::wait_for_startup(std::chrono::steady_clock::time_point deadline) {
   // Up, but perhaps still subscribing to the bus or warming: /readyz lists
   // what is pending. Tests start from a finished start-up.

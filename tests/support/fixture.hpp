@@ -70,6 +70,9 @@ class Cachecar {
                      const Headers& headers = {});
   ChildProcess& process() { return *process_; }
   std::string log() const;  // what cachecar wrote to stderr
+  // The value of one series of GET /metrics, written as it appears there
+  // (e.g. `cachecar_fleet_leases_total{result="won"}`); ~0 when absent.
+  std::uint64_t metric(const std::string& series);
 
  private:
   void wait_for_startup(std::chrono::steady_clock::time_point deadline);

@@ -17,6 +17,7 @@ Entry sample(std::string body) {
   e.stale_if_error_seconds = 600;
   e.stale_while_revalidate_seconds = 30;
   e.rebuild_ms = 250;
+  e.generation = 7;
   e.must_revalidate = true;
   e.vary = {"accept-language", "x-device"};
   e.status = 404;
@@ -34,6 +35,7 @@ void expect_same(const Entry& a, const Entry& b) {
   EXPECT_EQ(a.stale_if_error_seconds, b.stale_if_error_seconds);
   EXPECT_EQ(a.stale_while_revalidate_seconds, b.stale_while_revalidate_seconds);
   EXPECT_EQ(a.rebuild_ms, b.rebuild_ms);
+  EXPECT_EQ(a.generation, b.generation);
   EXPECT_EQ(a.must_revalidate, b.must_revalidate);
   EXPECT_EQ(a.vary, b.vary);
   EXPECT_EQ(a.status, b.status);
