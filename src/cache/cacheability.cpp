@@ -54,21 +54,18 @@ StorageDecision decide_storage(const RequestFacts& request, const ResponseFacts&
                                const config::RoutePolicy& policy, Clock::time_point now, double jitter_draw) {
   StorageDecision d;
   const CacheDirectives& cc = response.cache_control;
-  const CacheDirectives& plain = response.plain_cache_control;
-  if (request.cache_control.no_store || cc.no_store || plain.no_store) {
+  if (request.cache_control.no_store || cc.no_store) {
     d.verdict = StoreVerdict::no_store;
     return d;
   }
-  if (cc.is_private || plain.is_private) {
+  if (cc.is_private) {
     d.verdict = StoreVerdict::is_private;
     return d;
   }
-  for (const CacheDirectives* directives : {&cc, &plain}) {
-    for (const auto* names : {&directives->no_cache_fields, &directives->private_fields}) {
-      for (const auto& name : *names) {
-        if (std::find(d.omitted_fields.begin(), d.omitted_fields.end(), name) == d.omitted_fields.end()) {
-          d.omitted_fields.push_back(name);
-        }
+  for (const auto* names : {&cc.no_cache_fields, &cc.private_fields}) {
+    for (const auto& name : *names) {
+      if (std::find(d.omitted_fields.begin(), d.omitted_fields.end(), name) == d.omitted_fields.end()) {
+        d.omitted_fields.push_back(name);
       }
     }
   }
@@ -84,7 +81,7 @@ StorageDecision decide_storage(const RequestFacts& request, const ResponseFacts&
     d.verdict = StoreVerdict::authorization;
     return d;
   }
-  if (cc.no_cache || plain.no_cache) {
+  if (cc.no_cache) {
     d.verdict = StoreVerdict::no_cache;
     return d;
   }
@@ -129,7 +126,7 @@ StorageDecision decide_storage(const RequestFacts& request, const ResponseFacts&
                                                           config::OriginCacheControl::ignore && policy.ttl));
   d.time_to_live = origin_counted ? jittered - duration_cast<milliseconds>(response.age) : jittered;
   d.verdict = d.time_to_live.count() > 0 ? StoreVerdict::store : StoreVerdict::expired;
-  bool revalidate = cc.must_revalidate || cc.proxy_revalidate || plain.must_revalidate || plain.proxy_revalidate;
+  bool revalidate = cc.must_revalidate || cc.proxy_revalidate;
   d.must_revalidate = revalidate;
   if (!revalidate) {
     using std::chrono::seconds;

@@ -23,9 +23,9 @@ struct RequestFacts {
 struct ResponseFacts {
   unsigned status = 200;
   // The most specific of Cachecar-Cache-Control, CDN-Cache-Control and
-  // Cache-Control that was present (RFC 9213 §2.1).
+  // Cache-Control that was present and valid (RFC 9213 §2.1); the others
+  // are ignored.
   CacheDirectives cache_control;
-  CacheDirectives plain_cache_control;  // Cache-Control alone: private/no-store still apply from it
   bool has_set_cookie = false;
   bool vary_star = false;
   // Vary headers the route's key does not include, lower case, sorted,

@@ -1,6 +1,7 @@
 #include "proxy/response_facts.hpp"
 
 #include "cache/http_date.hpp"
+#include "cache/targeted_field.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -20,6 +21,21 @@ bool fold_directives(const http::fields& fields, std::string_view name, cache::C
   return found;
 }
 
+// A targeted field (RFC 9213) as directives, when present and a valid
+// Structured Field Dictionary; an invalid one counts as absent.
+bool fold_targeted(const http::fields& fields, std::string_view name, cache::CacheDirectives& into) {
+  std::string joined;
+  bool found = false;
+  for (auto it = fields.find(name); it != fields.end() && beast::iequals(it->name_string(), name); ++it) {
+    if (found) joined += ", ";
+    joined.append(it->value().data(), it->value().size());
+    found = true;
+  }
+  if (!found || !cache::valid_targeted_field(joined)) return false;
+  cache::parse_cache_control(joined, into);
+  return true;
+}
+
 }  // namespace
 
 cache::RequestFacts request_facts(const http::request_header<>& request) {
@@ -37,11 +53,13 @@ cache::RequestFacts request_facts(const http::request_header<>& request) {
 cache::ResponseFacts response_facts(const http::response_header<>& response, const config::RoutePolicy& route) {
   cache::ResponseFacts facts;
   facts.status = response.result_int();
-  fold_directives(response, "Cache-Control", facts.plain_cache_control);
-  // RFC 9213: the most targeted field present wins over Cache-Control.
-  if (!fold_directives(response, "Cachecar-Cache-Control", facts.cache_control) &&
-      !fold_directives(response, "CDN-Cache-Control", facts.cache_control)) {
-    facts.cache_control = facts.plain_cache_control;
+  // RFC 9213: the most targeted valid field present is used instead of
+  // Cache-Control, all of it (a CDN-Cache-Control: max-age=60 beside
+  // Cache-Control: no-store is the origin saying "browsers must not store
+  // this; the CDN may").
+  if (!fold_targeted(response, "Cachecar-Cache-Control", facts.cache_control) &&
+      !fold_targeted(response, "CDN-Cache-Control", facts.cache_control)) {
+    fold_directives(response, "Cache-Control", facts.cache_control);
   }
   facts.has_set_cookie = response.find(http::field::set_cookie) != response.end();
   for (auto it = response.find(http::field::vary); it != response.end() && it->name() == http::field::vary; ++it) {

@@ -193,10 +193,17 @@ TEST_F(HttpSemanticsTest, LocationOfAnUnsafeResponseIsInvalidatedToo) {
 }
 
 TEST_F(HttpSemanticsTest, TargetedCacheControlIsObeyedAndNotPassedOn) {
+  // RFC 9213: the targeted field is used instead of Cache-Control, whole:
+  // "no-store" for browsers, sixty seconds for cachecar.
   const std::string target = "/t/targeted?cc=no-store&cachecar_cc=max-age=60";
   auto first = cachecar_.get(target);
-  EXPECT_EQ(first.header("Cache-Status"), "cachecar; fwd=miss; detail=no-store")
-      << "Cache-Control: no-store still applies";
+  EXPECT_EQ(first.header("Cache-Status"), "cachecar; fwd=miss; stored");
+  EXPECT_EQ(first.header("Cache-Control"), "no-store") << "passed on for the browser";
+  EXPECT_EQ(first.header("Cachecar-Cache-Control"), "");
+  EXPECT_THAT(cachecar_.get(target).header("Cache-Status"), StartsWith("cachecar; hit"));
+  // One that is not a valid Structured Field is ignored: Cache-Control counts.
+  EXPECT_EQ(cachecar_.get("/t/targeted-bad?cc=no-store&cachecar_cc=max-age=%2260%22").header("Cache-Status"),
+            "cachecar; fwd=miss; detail=no-store");
   const std::string cdn = "/t/cdn?cc=max-age=0&cdn_cc=max-age=60";
   auto stored = cachecar_.get(cdn);
   EXPECT_EQ(stored.header("Cache-Status"), "cachecar; fwd=miss; stored");

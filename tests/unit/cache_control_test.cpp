@@ -1,4 +1,5 @@
 #include "cache/cache_control.hpp"
+#include "cache/targeted_field.hpp"
 #include "cache/http_date.hpp"
 
 #include <gtest/gtest.h>
@@ -93,6 +94,39 @@ TEST(CacheControl, QualifiedFormsListTheirFieldsInLowerCase) {
   EXPECT_EQ(quoted.private_fields.size(), 2u);
   EXPECT_EQ(quoted.max_age, seconds(5));
 }
+
+struct TargetedCase {
+  const char* name;
+  const char* field;
+  bool valid;
+};
+
+class TargetedFieldTable : public ::testing::TestWithParam<TargetedCase> {};
+
+TEST_P(TargetedFieldTable, IsAStructuredFieldDictionaryWithTypedDirectives) {
+  EXPECT_EQ(valid_targeted_field(GetParam().field), GetParam().valid) << GetParam().field;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Rfc9213, TargetedFieldTable,
+    ::testing::Values(TargetedCase{"max_age", "max-age=3600", true},
+                      TargetedCase{"several", "max-age=60, stale-while-revalidate=30, must-revalidate", true},
+                      TargetedCase{"extension", "foobar, max-age=3600", true},
+                      TargetedCase{"no_store", "no-store", true},
+                      TargetedCase{"private_fields", "private=\"set-cookie\"", true},
+                      TargetedCase{"parameters", "max-age=60;x=1, ext=(a b);y", true},
+                      TargetedCase{"empty", "", true},
+                      TargetedCase{"garbage_member", "max-age=10000, &&&&&", false},
+                      TargetedCase{"string_max_age", "max-age=\"10000\"", false},
+                      TargetedCase{"decimal_max_age", "max-age=1.5", false},
+                      TargetedCase{"valued_no_store", "no-store=1", false},
+                      TargetedCase{"upper_case_key", "MaX-aGe=3600", false},
+                      TargetedCase{"space_before_equals", "max-age =100", false},
+                      TargetedCase{"space_after_equals", "max-age= 100", false},
+                      TargetedCase{"trailing_comma", "max-age=1,", false},
+                      TargetedCase{"unterminated_string", "ext=\"abc", false},
+                      TargetedCase{"too_many_digits", "max-age=9999999999999999", false}),
+    [](const auto& info) { return std::string(info.param.name); });
 
 TEST(CacheControl, RepeatedFieldLinesFold) {
   CacheDirectives d;

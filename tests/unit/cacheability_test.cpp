@@ -21,8 +21,7 @@ ResponseFacts response(const char* cache_control = nullptr, unsigned status = 20
   ResponseFacts r;
   r.status = status;
   if (cache_control) {
-    r.plain_cache_control = parse_cache_control(cache_control);
-    r.cache_control = r.plain_cache_control;
+    r.cache_control = parse_cache_control(cache_control);
   }
   return r;
 }

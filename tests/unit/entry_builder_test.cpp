@@ -77,6 +77,24 @@ TEST(StoredHead, LeavesOutConnectionListedAndOmittedFields) {
   EXPECT_EQ(head_field(entry->head, "X-Kept"), "yes");
 }
 
+TEST(TargetedFields, TheMostTargetedValidFieldReplacesCacheControlWhole) {
+  config::RoutePolicy route;
+  auto cdn = response_facts(head_response({{"Cache-Control", "no-store"}, {"CDN-Cache-Control", "max-age=10000"}}),
+                            route);
+  EXPECT_EQ(cdn.cache_control.max_age, std::chrono::seconds(10000));
+  EXPECT_FALSE(cdn.cache_control.no_store) << "Cache-Control is ignored when a targeted field is used";
+  auto ours = response_facts(
+      head_response({{"CDN-Cache-Control", "max-age=60"}, {"Cachecar-Cache-Control", "max-age=5"}}), route);
+  EXPECT_EQ(ours.cache_control.max_age, std::chrono::seconds(5)) << "ours is more targeted than the CDN's";
+  auto invalid = response_facts(
+      head_response({{"Cache-Control", "no-store"}, {"CDN-Cache-Control", "max-age=10000, &&&&&"}}), route);
+  EXPECT_TRUE(invalid.cache_control.no_store) << "an invalid targeted field is ignored as a whole";
+  EXPECT_FALSE(invalid.cache_control.max_age);
+  auto fallback = response_facts(
+      head_response({{"Cachecar-Cache-Control", "max-age=\"5\""}, {"CDN-Cache-Control", "max-age=70"}}), route);
+  EXPECT_EQ(fallback.cache_control.max_age, std::chrono::seconds(70)) << "the next targeted field then counts";
+}
+
 TEST(AgeField, FirstMemberOfAListCountsAndInvalidValuesAreIgnored) {
   config::RoutePolicy route;
   struct Case {
