@@ -205,6 +205,7 @@ json config_view(const proxy::Runtime& runtime) {
     view["store"]["redis"] = {{"url", c.redis->url.redacted()},
                               {"timeout", duration(c.redis->timeout)},
                               {"pool", c.redis->pool},
+                              {"lease_poll", duration(c.redis->lease_poll)},
                               {"compress", compress},
                               {"tls_ca_file", c.redis->tls_ca_file},
                               {"tls_verify", c.redis->tls_verify}};

@@ -85,6 +85,9 @@ struct RedisStoreConfig {
   Compression compress = Compression::zstd;
   std::string tls_ca_file;  // rediss:// only; empty: the system's trust store
   bool tls_verify = true;
+  // How often a fleet-lease loser looks for the holder's fill when no
+  // release announcement has woken it (the bus down, the holder dead).
+  Duration lease_poll{50};
 };
 
 struct InvalidationConfig {

@@ -97,7 +97,8 @@ void load_store(YamlReader& r, const YAML::Node& node, Config& config) {
   const auto redis = node["redis"];
   if (!redis || redis.IsNull()) return;
   if (!r.expect_map(redis, "store.redis")) return;
-  r.reject_unknown_keys(redis, {"url", "timeout", "pool", "compress", "tls_ca_file", "tls_verify"}, "store.redis");
+  r.reject_unknown_keys(redis, {"url", "timeout", "pool", "compress", "tls_ca_file", "tls_verify", "lease_poll"},
+                        "store.redis");
   RedisStoreConfig out;
   if (!redis["url"]) {
     r.error(redis, "store.redis.url is required when store.redis is set");
@@ -114,6 +115,12 @@ void load_store(YamlReader& r, const YAML::Node& node, Config& config) {
   }
   if (redis["pool"]) {
     if (auto v = r.integer(redis["pool"], "store.redis.pool", 1, 256)) out.pool = static_cast<int>(*v);
+  }
+  if (redis["lease_poll"]) {
+    if (auto v = r.duration(redis["lease_poll"], "store.redis.lease_poll")) {
+      if (v->count() <= 0) r.error(redis["lease_poll"], "store.redis.lease_poll: must be above 0");
+      else out.lease_poll = *v;
+    }
   }
   if (redis["compress"]) {
     if (auto v = r.choice<Compression>(redis["compress"], "store.redis.compress",

@@ -1,9 +1,8 @@
 #include "proxy/request_handler.hpp"
 
-#include "logging/event_log.hpp"
-
 #include "cache/reuse.hpp"
 #include "cache/vary.hpp"
+#include "logging/event_log.hpp"
 #include "proxy/request_plan.hpp"
 
 #include "net/http_util.hpp"
@@ -33,9 +32,6 @@ using store::Clock;
 namespace {
 
 constexpr int kMaxElections = 3;  // rounds a waiter waits (or elects) before it fetches itself
-// How often a lease loser looks for the fill when no release announcement
-// wakes it first (the bus is down, or the holder died).
-constexpr std::chrono::milliseconds kFleetPollInterval{50};
 constexpr double kXFetchBeta = 1.0;  // the paper's beta: above 1 refreshes earlier
 
 using net::sv;
@@ -339,7 +335,8 @@ asio::awaitable<store::EntryPtr> RequestHandler::await_fleet(const Plan& plan, s
     bool reelect = false;
     while (std::chrono::steady_clock::now() < deadline) {
       if (!waiter.signalled) {
-        waiter.timer.expires_after(kFleetPollInterval);
+        // No release announcement yet: look anyway every store.redis.lease_poll.
+        waiter.timer.expires_after(runtime_.config.redis->lease_poll);
         co_await waiter.timer.async_wait(net::use_tuple);
       }
       waiter.signalled = false;

@@ -120,6 +120,8 @@ INSTANTIATE_TEST_SUITE_P(
                       "2:11: store.memory.max_entry_bytes (1MiB) is larger"},
         BadConfigCase{"redis_url", "store:\n  redis: { url: http://x }\n", "2:17: store.redis.url: redis url must"},
         BadConfigCase{"redis_without_url", "store:\n  redis: { pool: 2 }\n", "2:10: store.redis.url is required"},
+        BadConfigCase{"lease_poll_zero", "store:\n  redis: { url: redis://h:1, lease_poll: 0s }\n",
+                      "2:42: store.redis.lease_poll: must be above 0"},
         BadConfigCase{"tls_keys_without_tls", "store:\n  redis: { url: redis://h:1, tls_verify: false }\n",
                       "2:42: store.redis: tls_ca_file and tls_verify apply to rediss:// urls only"},
         BadConfigCase{"unix_relative", "store:\n  redis: { url: unix://redis.sock }\n",
