@@ -1,10 +1,9 @@
 #include "admin/admin_server.hpp"
-#include "logging/event_log.hpp"
-
-#include "admin/metrics.hpp"
 
 #include "admin/admin_views.hpp"
+#include "admin/metrics.hpp"
 #include "admin/status_page.hpp"
+#include "logging/event_log.hpp"
 #include "net/http_util.hpp"
 
 #include <nlohmann/json.hpp>

@@ -1,7 +1,7 @@
 #include "admin/reloader.hpp"
-#include "logging/event_log.hpp"
 
 #include "config/config_loader.hpp"
+#include "logging/event_log.hpp"
 
 #include <spdlog/spdlog.h>
 

@@ -71,7 +71,6 @@ std::unique_ptr<spdlog::formatter> formatter_for(config::LogFormat format) {
 
 void configure_logging(const config::LogConfig& log) {
   spdlog::drop("cachecar");
-  spdlog::drop("access");
   auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
   auto logger = std::make_shared<spdlog::logger>("cachecar", sink);
   logger->set_formatter(formatter_for(log.format));
@@ -81,7 +80,7 @@ void configure_logging(const config::LogConfig& log) {
   auto access = std::make_shared<spdlog::logger>("access", sink);
   access->set_formatter(formatter_for(log.format));
   access->set_level(spdlog::level::info);
-  spdlog::register_logger(access);
+  logging::set_access_logger(std::move(access));
   spdlog::set_default_logger(logger);
 }
 

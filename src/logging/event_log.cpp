@@ -12,7 +12,11 @@ std::string payload(std::string_view name, std::string_view message, const Field
   return out;
 }
 
+std::shared_ptr<spdlog::logger> access_logger;
+
 }  // namespace
+
+void set_access_logger(std::shared_ptr<spdlog::logger> logger) { access_logger = std::move(logger); }
 
 void event(spdlog::level::level_enum level, std::string_view name, std::string_view message, const Fields& fields) {
   auto logger = spdlog::default_logger_raw();
@@ -21,8 +25,7 @@ void event(spdlog::level::level_enum level, std::string_view name, std::string_v
 }
 
 void access(const Fields& fields) {
-  auto logger = spdlog::get("access");
-  if (!logger) logger = spdlog::default_logger();
+  auto* logger = access_logger ? access_logger.get() : spdlog::default_logger_raw();
   logger->info("{}", payload("access", "", fields));
 }
 

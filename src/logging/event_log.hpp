@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <memory>
 #include <string_view>
 
 namespace cachecar::logging {
@@ -39,7 +40,10 @@ class Fields {
 // the sentence a person reads.
 void event(spdlog::level::level_enum level, std::string_view name, std::string_view message, const Fields& fields = {});
 
-// One access-log line (info, on the "access" logger).
+// One access-log line (info, on the access logger).
 void access(const Fields& fields);
+// The logger access() writes to; set once at start, before any thread
+// logs (the registry's lookup takes a lock: not on the request path).
+void set_access_logger(std::shared_ptr<spdlog::logger> logger);
 
 }  // namespace cachecar::logging

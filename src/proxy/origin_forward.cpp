@@ -1,8 +1,8 @@
 // RequestHandler, second half: the exchange with the origin for a request
 // the cache did not answer (see request_handler.hpp).
 #include "proxy/request_handler.hpp"
-#include "logging/event_log.hpp"
 
+#include "logging/event_log.hpp"
 #include "net/body_reader.hpp"
 #include "net/http_util.hpp"
 #include "net/relay.hpp"

@@ -6,10 +6,10 @@
 // client get its answer: a read anywhere in the fleet after that sees the
 // write. An origin error leaves the cache untouched.
 #include "proxy/request_handler.hpp"
-#include "logging/event_log.hpp"
 
 #include "invalidation/event.hpp"
 #include "invalidation/scope.hpp"
+#include "logging/event_log.hpp"
 #include "net/body_reader.hpp"
 #include "net/http_util.hpp"
 #include "proxy/entry_builder.hpp"

@@ -1,6 +1,6 @@
 #include "redis/client.hpp"
-#include "logging/event_log.hpp"
 
+#include "logging/event_log.hpp"
 #include "redis/resp_codec.hpp"
 
 #include <boost/asio/as_tuple.hpp>

@@ -38,17 +38,6 @@ std::string bus_config(const RedisServer& redis, const char* max_stale = "5s", c
 
 json stats(Cachecar& c) { return json::parse(c.admin("GET", "/admin/stats").body); }
 
-// Bounded wait for a condition that another process brings about.
-template <typename Condition>
-bool eventually(Condition condition, std::chrono::milliseconds limit = std::chrono::seconds(5)) {
-  auto deadline = Steady::now() + limit;
-  while (Steady::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return condition();
-}
-
 bool in_memory(Cachecar& c, const std::string& path, const std::string& header = {}) {
   std::string target = "/admin/keys/explain?path=" + path + (header.empty() ? "" : "&header=" + header);
   return json::parse(c.admin("GET", target).body)["in_memory"] == true;

@@ -33,17 +33,6 @@ std::pair<HttpResponse, Clock::duration> first_answer_after_expiry(Cachecar& cac
   }
 }
 
-// Polls `condition` every 10 ms for up to `limit`.
-template <typename Condition>
-bool eventually(Condition condition, std::chrono::milliseconds limit = std::chrono::seconds(5)) {
-  auto deadline = Clock::now() + limit;
-  while (!condition()) {
-    if (Clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
-}
-
 json stats(Cachecar& cachecar) { return json::parse(cachecar.admin("GET", "/admin/stats").body); }
 
 // The origin holds every /t/slow answer for 1.5 s: a response that did not

@@ -34,25 +34,12 @@ const std::string kBypass = routes_config("    mode: bypass\n");
 const std::map<std::string, std::string> kTokenEnv{{"RELOAD_TEST_TOKEN", "reload-s3cret"}};
 const Headers kAuth{{"Authorization", "Bearer reload-s3cret"}};
 
-template <typename Condition>
-bool eventually(Condition condition, std::chrono::milliseconds limit = std::chrono::seconds(5)) {
-  auto deadline = Steady::now() + limit;
-  while (Steady::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return condition();
-}
-
 std::string route_mode(Cachecar& c) {
   return json::parse(c.admin("GET", "/admin/routes").body)["routes"][0]["mode"].get<std::string>();
 }
 
 std::uint64_t reloads(Cachecar& c, const std::string& result) {
-  const std::string text = c.admin("GET", "/metrics").body;
-  const std::string series = "\ncachecar_config_reloads_total{result=\"" + result + "\"} ";
-  auto at = text.find(series);
-  return at == std::string::npos ? ~0ull : std::stoull(text.substr(at + series.size()));
+  return c.metric("cachecar_config_reloads_total{result=\"" + result + "\"}");
 }
 
 TEST(Reload, SighupBringsInTheNewRoutesWhileARequestInFlightFinishesOnTheOld) {

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace cachecar::testing {
@@ -86,5 +87,17 @@ class Cachecar {
   std::uint16_t admin_port_ = 0;
   std::unique_ptr<ChildProcess> process_;
 };
+
+// Polls `condition` (every 5 ms) until it holds or `limit` passes: a
+// bounded wait for what another process brings about. True if it held.
+template <typename Condition>
+bool eventually(Condition condition, std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return condition();
+}
 
 }  // namespace cachecar::testing
