@@ -202,20 +202,16 @@ asio::awaitable<std::optional<long long>> AdminServer::announce_purge(const json
   const auto& inv = runtime_.config.invalidation;
   invalidation::Event event;
   if (body.contains("entity")) {
-    event.type = invalidation::EventType::entity_updated;
-    event.entity = body["entity"].get<std::string>();
+    event = invalidation::fleet_event(invalidation::EventType::entity_updated, body["entity"].get<std::string>(),
+                                      inv.owners);
     if (body.contains("id") && body["id"].is_string()) event.id = body["id"].get<std::string>();
     if (body.contains("tenant") && body["tenant"].is_string()) event.tenant = body["tenant"].get<std::string>();
-    auto owner = inv.owners.find(event.entity);
-    event.source = owner != inv.owners.end() ? owner->second : invalidation::kCachecarSource;
   } else if (body.contains("tag")) {
-    event.type = invalidation::EventType::tag_purged;
+    event = invalidation::fleet_event(invalidation::EventType::tag_purged, {}, inv.owners);
     event.tags.push_back(body["tag"].get<std::string>());
-    event.source = invalidation::kCachecarSource;
   } else {
     co_return std::nullopt;  // keys and prefixes are this process' and the shared tier's
   }
-  event.ts = invalidation::format_rfc3339(std::chrono::system_clock::now());
   co_return co_await invalidator_.redis()->publish(inv.channel, invalidation::to_json(event, inv.secret));
 }
 

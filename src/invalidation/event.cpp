@@ -192,4 +192,14 @@ std::string format_rfc3339(std::chrono::system_clock::time_point at) {
   return text;
 }
 
+Event fleet_event(EventType type, std::string entity, const std::map<std::string, std::string>& owners) {
+  Event event;
+  event.type = type;
+  auto owner = owners.find(entity);
+  event.source = owner != owners.end() ? owner->second : kCachecarSource;
+  event.entity = std::move(entity);
+  event.ts = format_rfc3339(std::chrono::system_clock::now());
+  return event;
+}
+
 }  // namespace cachecar::invalidation

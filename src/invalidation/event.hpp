@@ -69,4 +69,9 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
 // "2026-11-26T10:00:00Z" (UTC, whole seconds).
 std::string format_rfc3339(std::chrono::system_clock::time_point at);
 
+// An event a cachecar announces itself (a write-through's drop, an admin
+// purge), stamped now: its source is the entity's owner when `owners`
+// names one (peers accept only the owner), else kCachecarSource.
+Event fleet_event(EventType type, std::string entity, const std::map<std::string, std::string>& owners);
+
 }  // namespace cachecar::invalidation

@@ -71,7 +71,13 @@ FillTarget RequestHandler::fill_target(const Plan& plan) const {
 }
 
 const RouteSetPtr& RequestHandler::current_routes() {
-  if (!routes_ || routes_->generation != runtime_.routes_generation()) routes_ = runtime_.routes();
+  if (!routes_ || routes_->generation != runtime_.routes_generation()) {
+    // A control block of this worker's own (it holds the shared one): the
+    // per-request copies then count on a cache line no other worker touches.
+    RouteSetPtr shared = runtime_.routes();
+    const RouteSet* table = shared.get();
+    routes_ = RouteSetPtr(table, [keep = std::move(shared)](const RouteSet*) {});
+  }
   return routes_;
 }
 

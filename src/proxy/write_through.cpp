@@ -104,14 +104,9 @@ asio::awaitable<RequestHandler::FleetDrop> RequestHandler::drop_across_fleet(con
   auto* redis = filler_.redis();
   if (!redis) co_return result;  // no fleet: nothing else holds a copy
 
-  invalidation::Event event;
-  event.type = type;
-  event.entity = read.key_entity();
+  auto event = invalidation::fleet_event(type, read.key_entity(), config.invalidation.owners);
   event.id = view.identity;
   event.tenant = view.tenant;
-  auto owner = config.invalidation.owners.find(event.entity);
-  event.source = owner != config.invalidation.owners.end() ? owner->second : invalidation::kCachecarSource;
-  event.ts = invalidation::format_rfc3339(std::chrono::system_clock::now());
   auto expectation = runtime_.acks.expect(executor_);
   event.ack_to = runtime_.acks.channel();
   event.ack_id = expectation->id();

@@ -56,10 +56,7 @@ TEST(Drain, UnderLoadReadyzFlipsAtOnceAndNothingInFlightFails) {
       return cachecar.get("/t/slow-" + std::to_string(i) + "?delay_ms=1400");  // outlasts drain_delay
     }));
   }
-  auto deadline = Steady::now() + std::chrono::seconds(5);
-  while (origin.stats()["in_flight"].get<int>() < kSlow && Steady::now() < deadline) {
-    std::this_thread::sleep_for(milliseconds(5));
-  }
+  eventually([&] { return origin.stats()["in_flight"].get<int>() >= kSlow; });
   ASSERT_EQ(origin.stats()["in_flight"].get<int>(), kSlow);
 
   const auto signalled_at = Steady::now();

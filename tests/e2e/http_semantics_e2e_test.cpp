@@ -217,14 +217,10 @@ TEST_F(HttpSemanticsTest, TargetedCacheControlIsObeyedAndNotPassedOn) {
 // Polls with max-stale (which accepts an expired entry without a fetch)
 // until the stored entry's ttl has gone negative.
 void wait_until_stale(Cachecar& cachecar, const std::string& target) {
-  for (int i = 0; i < 300; ++i) {
-    if (cachecar.get(target, {{"Cache-Control", "max-stale"}}).header("Cache-Status").find("ttl=-") !=
-        std::string::npos) {
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  FAIL() << target << " never went stale";
+  ASSERT_TRUE(eventually([&] {
+    return cachecar.get(target, {{"Cache-Control", "max-stale"}}).header("Cache-Status").find("ttl=-") !=
+           std::string::npos;
+  })) << target << " never went stale";
 }
 
 std::uint64_t origin_heads(Origin& origin) {

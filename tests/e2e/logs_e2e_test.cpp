@@ -47,13 +47,8 @@ std::vector<json> events(const std::string& log, const std::string& name) {
 // The access line is written once the answer is out: a client may read
 // the log a moment before its own line lands.
 std::vector<json> wait_for_events(Cachecar& c, const std::string& name, std::size_t count) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  auto found = events(c.log(), name);
-  while (found.size() < count && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    found = events(c.log(), name);
-  }
-  return found;
+  eventually([&] { return events(c.log(), name).size() >= count; });
+  return events(c.log(), name);
 }
 
 TEST(Logs, JsonLinesCarryEventFieldsAndEveryRequestIsLoggedAtSampleOne) {
@@ -109,10 +104,7 @@ TEST(Logs, TextFormatPutsTheFieldsAfterTheMessage) {
   Origin origin;
   Cachecar cachecar(origin.port(), logging_config("{ format: text, level: info, access_sample: 1.0 }"));
   cachecar.get("/t/text");
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (cachecar.log().find("event=access") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  eventually([&] { return cachecar.log().find("event=access") != std::string::npos; });
   EXPECT_THAT(cachecar.log(), HasSubstr(" event=access "));
   EXPECT_THAT(cachecar.log(), HasSubstr(" route=catalog "));
   EXPECT_THAT(cachecar.log(), HasSubstr(" target=/t/text"));

@@ -38,11 +38,9 @@ class StatusPageTest : public ::testing::Test {
     // An event whose detail carries markup: the page must show it as text.
     redis_.command({"PUBLISH", "cachecar:invalidate",
                     R"({"type":"entity-updated","entity":"<b>bold</b>","id":"1","source":"intruder"})"});
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (std::chrono::steady_clock::now() < deadline &&
-           json::parse(cachecar_.admin("GET", "/admin/stats").body)["bus"]["rejected"]["not-owner"] == 0) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    eventually([&] {
+      return json::parse(cachecar_.admin("GET", "/admin/stats").body)["bus"]["rejected"]["not-owner"] != 0;
+    });
   }
   RedisServer redis_;
   Origin origin_;
