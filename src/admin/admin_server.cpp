@@ -4,6 +4,7 @@
 #include "admin/metrics.hpp"
 #include "admin/status_page.hpp"
 #include "logging/event_log.hpp"
+#include "net/accept_pacer.hpp"
 #include "net/http_util.hpp"
 
 #include <nlohmann/json.hpp>
@@ -87,10 +88,15 @@ void AdminServer::stop() {
 }
 
 asio::awaitable<void> AdminServer::accept_loop() {
+  net::AcceptPacer pacer(context_.get_executor());
   while (acceptor_.is_open()) {
     auto [ec, socket] = co_await acceptor_.async_accept(net::use_tuple);
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
-    if (ec) continue;
+    if (ec) {
+      co_await pacer.failed();  // out of descriptors: no busy loop
+      continue;
+    }
+    pacer.succeeded();
     asio::co_spawn(context_, run_session(std::move(socket)), asio::detached);
   }
 }
@@ -183,6 +189,7 @@ asio::awaitable<http::response<http::string_body>> AdminServer::publish_event(co
   std::string payload(request.body());
   if (!inv.secret.empty() && event.sig.empty()) {
     if (event.ts.empty()) event.ts = invalidation::format_rfc3339(now);
+    if (event.eid.empty()) event.eid = invalidation::new_event_id();
     payload = invalidation::to_json(event, inv.secret);
   }
   if (auto* redis = invalidator_.redis()) {

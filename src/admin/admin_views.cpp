@@ -1,5 +1,7 @@
 #include "admin/admin_views.hpp"
 
+#include "cache/canonical_form.hpp"
+#include "cache/field_lines.hpp"
 #include "cache/key_builder.hpp"
 #include "invalidation/event.hpp"
 #include "config/units.hpp"
@@ -28,22 +30,6 @@ json status_counts(const proxy::Stats& stats, std::size_t slot) {
   return counts;
 }
 
-class PairHeaders final : public cache::HeaderSource {
- public:
-  explicit PairHeaders(const std::vector<std::pair<std::string, std::string>>& pairs) : pairs_(pairs) {}
-  std::optional<std::string_view> header(std::string_view name) const override {
-    for (const auto& [n, v] : pairs_) {
-      if (n.size() == name.size() && std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
-            return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-          }))
-        return std::string_view(v);
-    }
-    return std::nullopt;
-  }
-
- private:
-  const std::vector<std::pair<std::string, std::string>>& pairs_;
-};
 
 }  // namespace
 
@@ -183,7 +169,8 @@ json config_view(const proxy::Runtime& runtime) {
                {"limits", {{"max_header_bytes", c.limits.max_header_bytes},
                            {"max_body_bytes", c.limits.max_body_bytes},
                            {"header_timeout", duration(c.limits.header_timeout)},
-                           {"origin_timeout", duration(c.limits.origin_timeout)}}},
+                           {"origin_timeout", duration(c.limits.origin_timeout)},
+                           {"origin_idle_timeout", duration(c.limits.origin_idle_timeout)}}},
                // Secrets appear only as whether they are set.
                {"admin", {{"listen", c.admin.listen.to_string()},
                           {"token_env", c.admin.token_env},
@@ -239,15 +226,24 @@ json explain_view(const proxy::Runtime& runtime, std::string_view method, std::s
     out["reason"] = "only GET and HEAD are served from cache";
     return out;
   }
-  PairHeaders source(headers);
+  cache::FieldLines source(headers);
   cache::KeyScratch scratch;
   std::vector<cache::KeySegmentOrigin> segments;
-  if (cache::build_key(*route, runtime.config.environment, values, query, source, scratch, &segments) ==
-      cache::KeyOutcome::missing_tenant) {
+  const auto refusal =
+      cache::key_canonical_request(*route, runtime.config.environment, routes->config->forwarding, values, query,
+                                   source, cache::forwarded_authority(source, false), scratch, &segments);
+  if (refusal == cache::Refusal::missing_tenant) {
     out["cached"] = false;
     out["reason"] = "the route is tenant-scoped and the request has no " + route->tenant_header + " header";
     return out;
   }
+  if (refusal != cache::Refusal::none) {
+    out["cached"] = false;
+    out["reason"] = std::string("the request cannot be put in canonical form (") + cache::to_string(refusal) +
+                    "): it is forwarded as sent and not cached";
+    return out;
+  }
+  out["forwarded_target"] = scratch.target;
   out["cached"] = true;
   out["key"] = scratch.key;
   json parts = json::array();
@@ -279,7 +275,18 @@ std::optional<invalidation::Scope> parse_purge(const json& body, std::string_vie
   } else if (auto tag = text("tag")) {
     scope.tags.push_back(*tag);
   } else if (auto entity = text("entity")) {
-    scope = invalidation::entity_scope(environment, *entity, text("id"), text("tenant"));
+    // An id or tenant of the wrong type must not widen the purge to the
+    // whole entity: a number is taken as its decimal text, anything else refused.
+    auto id_or_tenant = [&](const char* name, std::optional<std::string>& out) {
+      if (!body.contains(name) || body[name].is_null()) return true;
+      if (body[name].is_string()) out = body[name].get<std::string>();
+      else if (body[name].is_number_integer()) out = std::to_string(body[name].get<long long>());
+      else error = std::string("\"") + name + "\" must be a string or an integer";
+      return error.empty();
+    };
+    std::optional<std::string> id, tenant;
+    if (!id_or_tenant("id", id) || !id_or_tenant("tenant", tenant)) return std::nullopt;
+    scope = invalidation::entity_scope(environment, *entity, id, tenant);
   } else {
     error = "expected one of \"key\", \"prefix\", \"tag\" or \"entity\" (string values)";
     return std::nullopt;

@@ -1,5 +1,7 @@
 #include "admin/metrics.hpp"
 
+#include "net/accept_pacer.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <cstdint>
@@ -130,6 +132,10 @@ std::string metrics_text(const proxy::Runtime& runtime) {
     auto failure = static_cast<proxy::OriginFailure>(i);
     m.sample(stats.origin_failures(failure), {{"reason", proxy::to_string(failure)}});
   }
+
+  m.family("accept_failures_total", "counter",
+           "Connections the listeners could not accept (out of descriptors or memory); each pauses accepts.");
+  m.sample(net::AcceptPacer::failures());
 
   store_families(m, "memory", runtime.memory.stats());
   if (!runtime.redis_tiers.empty()) {

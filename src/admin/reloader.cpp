@@ -20,7 +20,8 @@ std::vector<std::string> settings_needing_restart(const config::Config& a, const
   note(a.drain_delay != b.drain_delay, "drain_delay");
   note(a.log.format != b.log.format, "log.format");
   note(a.limits.max_header_bytes != b.limits.max_header_bytes || a.limits.max_body_bytes != b.limits.max_body_bytes ||
-           a.limits.header_timeout != b.limits.header_timeout || a.limits.origin_timeout != b.limits.origin_timeout,
+           a.limits.header_timeout != b.limits.header_timeout || a.limits.origin_timeout != b.limits.origin_timeout ||
+           a.limits.origin_idle_timeout != b.limits.origin_idle_timeout,
        "limits");
   note(a.admin.listen.to_string() != b.admin.listen.to_string(), "admin.listen");
   note(a.admin.token != b.admin.token, "admin.token");

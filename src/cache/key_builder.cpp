@@ -74,7 +74,7 @@ QueryParams select_query(std::string_view query, const std::optional<std::vector
 
 KeyOutcome build_key(const config::RoutePolicy& route, std::string_view environment,
                      const config::RouteValues& values, std::string_view query, const HeaderSource& headers,
-                     KeyScratch& out, std::vector<KeySegmentOrigin>* explain) {
+                     KeyScratch& out, std::vector<KeySegmentOrigin>* explain, Authority authority) {
   std::string& key = out.key;
   std::string& fingerprint = out.fingerprint;
   key.clear();
@@ -145,6 +145,12 @@ KeyOutcome build_key(const config::RoutePolicy& route, std::string_view environm
     else fingerprint += '\x01';  // absent differs from empty
     fingerprint += '\0';
   }
+  if (!authority.host.empty()) {
+    fingerprint += 'H';
+    fingerprint += authority.host;
+    fingerprint += '\0';
+  }
+  if (authority.https) fingerprint += "S\0";
   std::string_view canonical(fingerprint.data() + canonical_start, fingerprint.size() - canonical_start);
   if (canonical.empty()) {
     key += '-';
@@ -158,6 +164,8 @@ KeyOutcome build_key(const config::RoutePolicy& route, std::string_view environm
       auto value = headers.header(name);
       origin += " header " + name + "=" + (value ? std::string(*value) : "(absent)") + ";";
     }
+    if (!authority.host.empty()) origin += " host " + std::string(authority.host) + " (allowed_hosts is not set);";
+    if (authority.https) origin += " scheme https (from a trusted proxy);";
     if (!route.query) origin += " (route has no 'query:' list, so every parameter counts)";
     note("projection", from, origin);
   }

@@ -10,6 +10,8 @@
 #include "config/config.hpp"
 #include "config/route_template.hpp"
 
+#include <boost/container/small_vector.hpp>
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,12 +19,27 @@
 
 namespace cachecar::cache {
 
+// The values of every field line of one name, in order.
+using FieldValues = boost::container::small_vector<std::string_view, 2>;
+
 // Request header access without tying keys to an HTTP library.
 class HeaderSource {
  public:
   virtual ~HeaderSource() = default;
-  // The field's value, or nullopt when absent (case-insensitive name).
+  // The first field line's value, or nullopt when absent (case-insensitive name).
   virtual std::optional<std::string_view> header(std::string_view name) const = 0;
+  // Every field line's value, in order (nothing when absent). Sources that
+  // hold one line per name need not override it.
+  virtual void values(std::string_view name, FieldValues& out) const {
+    if (auto value = header(name)) out.push_back(*value);
+  }
+};
+
+// What names the resource besides its path, query and headers; enters the
+// projection when set (see canonical_form.hpp).
+struct Authority {
+  std::string_view host;  // lower case; empty: not keyed (allowed_hosts set)
+  bool https = false;     // a trusted proxy says the client used https
 };
 
 // Reused across requests of one connection so that building a key does not
@@ -30,6 +47,7 @@ class HeaderSource {
 struct KeyScratch {
   std::string key;
   std::string fingerprint;
+  std::string target;  // the canonical request target (canonical_form.hpp)
 };
 
 struct KeySegmentOrigin {
@@ -44,7 +62,7 @@ enum class KeyOutcome { built, missing_tenant };
 // path variables. `explain`, when given, receives each segment's origin.
 KeyOutcome build_key(const config::RoutePolicy& route, std::string_view environment,
                      const config::RouteValues& values, std::string_view query, const HeaderSource& headers,
-                     KeyScratch& out, std::vector<KeySegmentOrigin>* explain = nullptr);
+                     KeyScratch& out, std::vector<KeySegmentOrigin>* explain = nullptr, Authority authority = {});
 
 // One value as it appears as (part of) a key segment: ':' '%' encoded, a
 // bare "-" encoded, hashed when longer than kMaxSegmentBytes.

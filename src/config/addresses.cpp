@@ -1,5 +1,7 @@
 #include "config/addresses.hpp"
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 
 namespace cachecar::config {
@@ -135,7 +137,63 @@ std::optional<RedisUrl> parse_redis_url(std::string_view text, std::string& erro
 }
 
 bool is_loopback_host(const std::string& host) {
-  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1" || host == "[::1]";
+  if (host == "localhost") return true;
+  std::string_view literal = host;
+  if (literal.size() > 2 && literal.front() == '[' && literal.back() == ']') literal = literal.substr(1, literal.size() - 2);
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(std::string(literal), ec);
+  return !ec && address.is_loopback();
+}
+
+namespace {
+
+// The address as 16 bytes, IPv4 mapped into IPv6 (::ffff:a.b.c.d), so that
+// one comparison serves both families.
+std::array<unsigned char, 16> as_v6_bytes(const boost::asio::ip::address& address) {
+  if (address.is_v4()) {
+    return boost::asio::ip::make_address_v6(boost::asio::ip::v4_mapped, address.to_v4()).to_bytes();
+  }
+  return address.to_v6().to_bytes();
+}
+
+}  // namespace
+
+bool Cidr::contains(const boost::asio::ip::address& address) const {
+  const auto block = as_v6_bytes(network);
+  const auto candidate = as_v6_bytes(address);
+  unsigned bits = network.is_v4() ? prefix_length + 96 : prefix_length;
+  for (std::size_t i = 0; i < block.size() && bits > 0; ++i) {
+    const unsigned take = std::min(bits, 8u);
+    const auto mask = static_cast<unsigned char>(0xff << (8 - take));
+    if ((block[i] & mask) != (candidate[i] & mask)) return false;
+    bits -= take;
+  }
+  return true;
+}
+
+std::string Cidr::to_string() const { return network.to_string() + "/" + std::to_string(prefix_length); }
+
+std::optional<Cidr> parse_cidr(std::string_view text, std::string& error) {
+  auto slash = text.find('/');
+  std::string address_text(text.substr(0, slash));
+  boost::system::error_code ec;
+  Cidr cidr;
+  cidr.network = boost::asio::ip::make_address(address_text, ec);
+  if (ec) {
+    error = "'" + address_text + "' is not an IP address";
+    return std::nullopt;
+  }
+  const unsigned max_length = cidr.network.is_v4() ? 32 : 128;
+  cidr.prefix_length = max_length;
+  if (slash != std::string_view::npos && !parse_int(text.substr(slash + 1), cidr.prefix_length)) {
+    error = "'" + std::string(text.substr(slash + 1)) + "' is not a prefix length";
+    return std::nullopt;
+  }
+  if (cidr.prefix_length > max_length) {
+    error = "prefix length " + std::to_string(cidr.prefix_length) + " is longer than " + std::to_string(max_length);
+    return std::nullopt;
+  }
+  return cidr;
 }
 
 }  // namespace cachecar::config

@@ -2,6 +2,8 @@
 // the origin URL and the Redis URL. Pure functions, no resolution.
 #pragma once
 
+#include <boost/asio/ip/address.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -15,8 +17,19 @@ struct HostPort {
   std::string to_string() const;
 };
 
-// localhost, 127.0.0.0/8 or ::1 (as written in config; no lookup).
+// localhost, an IPv4 address in 127.0.0.0/8, or ::1 (as written in
+// config; no lookup: "127.example.com" is a name, not a loopback address).
 bool is_loopback_host(const std::string& host);
+
+// A block of addresses, "10.0.0.0/8" or "fd00::/8" (a bare address is a
+// block of one). IPv4-mapped IPv6 peers (::ffff:a.b.c.d) match IPv4 blocks.
+struct Cidr {
+  boost::asio::ip::address network;
+  unsigned prefix_length = 0;
+  bool contains(const boost::asio::ip::address& address) const;
+  std::string to_string() const;
+};
+std::optional<Cidr> parse_cidr(std::string_view text, std::string& error);
 
 struct OriginUrl {
   std::string host;

@@ -63,7 +63,10 @@ struct Limits {
   std::uint64_t max_header_bytes = 16 * 1024;
   std::uint64_t max_body_bytes = 8 * 1024 * 1024;
   Duration header_timeout{10'000};
-  Duration origin_timeout{5'000};
+  Duration origin_timeout{5'000};  // request sent -> response head
+  // Longest silence inside a response body (streams and slow bodies are
+  // not cut off while bytes keep coming).
+  Duration origin_idle_timeout{60'000};
 };
 
 struct AdminConfig {
@@ -99,6 +102,27 @@ struct InvalidationConfig {
   Duration max_skew{5 * 60'000};
 };
 
+// Whose word cachecar takes for where a request came from and what it was
+// called (docs/http-semantics.md, "What the origin receives").
+struct ForwardingConfig {
+  // Peers whose X-Forwarded-For/-Proto/-Host are believed; every other
+  // peer's are replaced by what cachecar saw.
+  std::vector<Cidr> trusted_proxies;
+  // Host names (lower case, no port; "*.example.com" and "*" allowed) that
+  // serve one and the same content: requests naming another host are never
+  // cached. nullopt: every host is its own, and the host enters the key.
+  std::optional<std::vector<std::string>> allowed_hosts;
+
+  bool trusts(const boost::asio::ip::address& peer) const {
+    for (const auto& block : trusted_proxies) {
+      if (block.contains(peer)) return true;
+    }
+    return false;
+  }
+  // `host` lower case, without its port.
+  bool allows_host(std::string_view host) const;
+};
+
 struct Config {
   std::string source_path;  // the file it came from, or "<embedded default>"
   HostPort listen{"0.0.0.0", 8080};
@@ -109,6 +133,7 @@ struct Config {
   Duration drain_delay{5'000};
   LogConfig log;
   Limits limits;
+  ForwardingConfig forwarding;
   AdminConfig admin;
   MemoryStoreConfig memory;
   std::optional<RedisStoreConfig> redis;

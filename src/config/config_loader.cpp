@@ -3,6 +3,8 @@
 #include "config/route_loader.hpp"
 #include "config/yaml_reader.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -32,7 +34,8 @@ void load_log(YamlReader& r, const YAML::Node& node, LogConfig& log) {
 
 void load_limits(YamlReader& r, const YAML::Node& node, Limits& limits) {
   if (!r.expect_map(node, "limits")) return;
-  r.reject_unknown_keys(node, {"max_header_bytes", "max_body_bytes", "header_timeout", "origin_timeout"},
+  r.reject_unknown_keys(node,
+                        {"max_header_bytes", "max_body_bytes", "header_timeout", "origin_timeout", "origin_idle_timeout"},
                         "limits");
   auto positive_size = [&](const char* key, std::uint64_t& out) {
     if (!node[key]) return;
@@ -54,6 +57,7 @@ void load_limits(YamlReader& r, const YAML::Node& node, Limits& limits) {
   positive_size("max_body_bytes", limits.max_body_bytes);
   positive_duration("header_timeout", limits.header_timeout);
   positive_duration("origin_timeout", limits.origin_timeout);
+  positive_duration("origin_idle_timeout", limits.origin_idle_timeout);
 }
 
 void load_admin(YamlReader& r, const YAML::Node& node, AdminConfig& admin) {
@@ -164,10 +168,41 @@ void load_invalidation(YamlReader& r, const YAML::Node& node, InvalidationConfig
   }
 }
 
+void load_forwarding(YamlReader& r, const YAML::Node& root, ForwardingConfig& forwarding) {
+  if (const YAML::Node node = root["trusted_proxies"]) {
+    if (auto blocks = r.string_list(node, "trusted_proxies", false)) {
+      for (std::size_t i = 0; i < blocks->size(); ++i) {
+        std::string reason;
+        if (auto cidr = parse_cidr((*blocks)[i], reason)) forwarding.trusted_proxies.push_back(*cidr);
+        else r.error(node[i], "trusted_proxies: " + reason);
+      }
+    }
+  }
+  if (const YAML::Node node = root["allowed_hosts"]) {
+    if (auto hosts = r.string_list(node, "allowed_hosts", false)) {
+      auto& allowed = forwarding.allowed_hosts.emplace();
+      for (std::size_t i = 0; i < hosts->size(); ++i) {
+        std::string host = (*hosts)[i];
+        std::transform(host.begin(), host.end(), host.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        std::string_view name = host.rfind("*.", 0) == 0 ? std::string_view(host).substr(2) : std::string_view(host);
+        const bool valid = host == "*" || (!name.empty() && name.find_first_of("*/:@ \t[]") == std::string_view::npos);
+        if (!valid) {
+          r.error(node[i], "allowed_hosts: '" + (*hosts)[i] +
+                               "' is not a host name (no port or path; '*.example.com' and '*' are allowed)");
+        }
+        host.erase(host.find_last_not_of('.') + 1);  // "example.com." names "example.com"
+        allowed.push_back(std::move(host));
+      }
+    }
+  }
+}
+
 void load_top_level(YamlReader& r, const YAML::Node& root, Config& config) {
   r.reject_unknown_keys(root,
                         {"listen", "origin", "environment", "workers", "shutdown_grace", "drain_delay", "log",
-                         "limits", "admin", "store", "invalidation", "defaults", "routes"},
+                         "limits", "admin", "store", "invalidation", "defaults", "routes", "trusted_proxies",
+                         "allowed_hosts"},
                         "");
   if (root["listen"]) {
     if (auto text = r.string(root["listen"], "listen")) {
@@ -201,6 +236,7 @@ void load_top_level(YamlReader& r, const YAML::Node& root, Config& config) {
   if (root["log"]) load_log(r, root["log"], config.log);
   if (root["limits"]) load_limits(r, root["limits"], config.limits);
   if (root["admin"]) load_admin(r, root["admin"], config.admin);
+  load_forwarding(r, root, config.forwarding);
   if (root["store"]) load_store(r, root["store"], config);
   if (root["invalidation"]) load_invalidation(r, root["invalidation"], config.invalidation);
 

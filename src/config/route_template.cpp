@@ -90,6 +90,46 @@ bool is_guid_segment(std::string_view s) {
          is_hex(s.substr(24, 12));
 }
 
+void append_canonical_int(std::string_view s, std::string& out) {
+  std::int32_t value = 0;
+  std::from_chars(s.data(), s.data() + s.size(), value);
+  char digits[16];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
+  out.append(digits, end);
+}
+
+void append_canonical_guid(std::string_view s, std::string& out) {
+  if (s.size() == 38) s = s.substr(1, 36);  // {...}
+  std::size_t hex_digits = 0;
+  for (char c : s) {
+    if (c == '-') continue;
+    // 8-4-4-4-12: the 'N' form (32 digits) gets its hyphens.
+    if (hex_digits == 8 || hex_digits == 12 || hex_digits == 16 || hex_digits == 20) out += '-';
+    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    ++hex_digits;
+  }
+}
+
+void RouteTemplate::append_canonical_path(const RouteValues& values, std::string& out) const {
+  const std::size_t start = out.size();
+  std::size_t next_value = 0;
+  for (const auto& segment : segments_) {
+    if (segment.kind == SegmentKind::literal) {
+      out += '/';
+      out += segment.text;
+      continue;
+    }
+    std::string_view value = next_value < values.size() ? values[next_value] : std::string_view{};
+    ++next_value;
+    if (segment.kind == SegmentKind::catch_all && value.empty()) break;
+    out += '/';
+    if (segment.kind == SegmentKind::int_param) append_canonical_int(value, out);
+    else if (segment.kind == SegmentKind::guid_param) append_canonical_guid(value, out);
+    else out += value;
+  }
+  if (out.size() == start) out += '/';
+}
+
 std::optional<RouteTemplate> RouteTemplate::parse(std::string_view text, std::string& error) {
   RouteTemplate result;
   result.text_ = std::string(text);

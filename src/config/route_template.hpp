@@ -55,6 +55,13 @@ class RouteTemplate {
     return path;
   }
 
+  // Appends the canonical path of a match to `out`: literals as the
+  // template writes them, {x:int} values in plain decimal, {x:guid} values
+  // in lower case with hyphens and no braces, other values as sent, no
+  // trailing '/'. `values` come from match(). The canonical path matches
+  // this template with the same (canonical) values.
+  void append_canonical_path(const RouteValues& values, std::string& out) const;
+
   const std::string& text() const { return text_; }
   const std::vector<TemplateSegment>& segments() const { return segments_; }
   std::vector<std::string> variable_names() const;
@@ -75,5 +82,9 @@ bool more_specific_first(const RouteTemplate& first, const RouteTemplate& second
 
 bool is_int_segment(std::string_view segment);
 bool is_guid_segment(std::string_view segment);
+// The canonical spelling of a segment that passed is_int_segment /
+// is_guid_segment ("007" -> "7", "{ABC...}" -> "abc...").
+void append_canonical_int(std::string_view segment, std::string& out);
+void append_canonical_guid(std::string_view segment, std::string& out);
 
 }  // namespace cachecar::config

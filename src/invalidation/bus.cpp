@@ -42,7 +42,8 @@ struct Bus::Session {
 Bus::Bus(asio::any_io_executor executor, Options options, Invalidator& invalidator, GapState& gap,
          BusCounters& counters)
     : executor_(std::move(executor)), options_(std::move(options)), invalidator_(invalidator), gap_(gap),
-      counters_(counters) {}
+      counters_(counters),
+      applied_events_(options_.policy.max_skew) {}
 
 Bus::~Bus() { stop(); }
 
@@ -216,6 +217,11 @@ asio::awaitable<void> Bus::handle_message(std::string payload) {
   counters_.received.fetch_add(1, std::memory_order_relaxed);
   auto now = Clock::now();
   Verdict verdict = validate_event(payload, options_.policy, now);
+  if (verdict.event && !verdict.event->eid.empty() && !applied_events_.first_sighting(verdict.event->eid, now)) {
+    verdict.reason = Rejection::replayed;
+    verdict.detail = "eid " + verdict.event->eid + " was applied already";
+    verdict.event.reset();
+  }
   if (!verdict.event) {
     counters_.rejected[static_cast<std::size_t>(verdict.reason)].fetch_add(1, std::memory_order_relaxed);
     logging::event(spdlog::level::warn, "event-rejected", "invalidation event rejected: " + verdict.detail,

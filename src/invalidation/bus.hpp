@@ -13,6 +13,7 @@
 #include "invalidation/event.hpp"
 #include "invalidation/gap.hpp"
 #include "invalidation/invalidator.hpp"
+#include "invalidation/replay_guard.hpp"
 #include "redis/connection.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -103,6 +104,7 @@ class Bus {
   Invalidator& invalidator_;
   GapState& gap_;
   BusCounters& counters_;
+  ReplayGuard applied_events_;
   std::shared_ptr<bool> stopped_ = std::make_shared<bool>(false);
   std::shared_ptr<Session> current_;
   bool ever_subscribed_ = false;

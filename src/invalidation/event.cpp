@@ -4,6 +4,11 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
 
 #include <cstdio>
 #include <ctime>
@@ -40,6 +45,25 @@ Verdict reject(Rejection reason, std::string detail) {
   v.reason = reason;
   v.detail = std::move(detail);
   return v;
+}
+
+// The deepest nesting of objects and arrays in `text`, read without
+// building anything (strings, and escapes inside them, skipped).
+int nesting_depth(std::string_view text) {
+  int depth = 0, deepest = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '{' || c == '[') deepest = std::max(deepest, ++depth);
+    else if (c == '}' || c == ']') --depth;
+  }
+  return deepest;
 }
 
 // A string field, or a number written as one (ids are often numeric).
@@ -79,10 +103,43 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
 }
 
 std::string signing_text(const Event& e) {
-  std::string tags;
-  for (std::size_t i = 0; i < e.tags.size(); ++i) tags += (i ? "," : "") + e.tags[i];
-  return std::string(to_string(e.type)) + "\n" + e.entity + "\n" + e.id.value_or("") + "\n" + e.tenant.value_or("") + "\n" + e.source + "\n" +
-         (e.version ? std::to_string(*e.version) : "") + "\n" + e.ts + "\n" + tags;
+  std::string text;
+  auto line = [&](std::string_view value) {
+    text += value;
+    text += '\n';
+  };
+  line(to_string(e.type));
+  line(e.entity);
+  line(e.id.value_or(""));
+  line(e.tenant.value_or(""));
+  line(e.source);
+  line(e.version ? std::to_string(*e.version) : "");
+  line(e.ts);
+  line(e.eid);
+  line(e.ack_to);
+  line(e.ack_id);
+  line(std::to_string(e.tags.size()));
+  for (const auto& tag : e.tags) line(tag);
+  return text;
+}
+
+std::string new_event_id() {
+  unsigned char bytes[16];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) {
+    // No entropy: fall back on the clock and a counter (unique, if guessable:
+    // an eid is a replay marker, not a secret).
+    static std::atomic<std::uint64_t> counter{0};
+    const auto now = std::chrono::system_clock::now().time_since_epoch().count();
+    std::uint64_t parts[2] = {static_cast<std::uint64_t>(now), counter.fetch_add(1)};
+    std::memcpy(bytes, parts, sizeof bytes);
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (unsigned char b : bytes) {
+    id += kHex[b >> 4];
+    id += kHex[b & 0xf];
+  }
+  return id;
 }
 
 std::string hmac_sha256_hex(std::string_view secret, std::string_view text) {
@@ -107,16 +164,21 @@ std::string to_json(const Event& e, std::string_view secret) {
   if (!e.tags.empty()) doc["tags"] = e.tags;
   if (e.version) doc["version"] = *e.version;
   if (!e.ts.empty()) doc["ts"] = e.ts;
-  if (!e.ack_to.empty()) {
-    doc["ack_to"] = e.ack_to;
-    doc["ack_id"] = e.ack_id;
-  }
+  if (!e.eid.empty()) doc["eid"] = e.eid;
+  if (!e.ack_to.empty()) doc["ack_to"] = e.ack_to;
+  if (!e.ack_id.empty()) doc["ack_id"] = e.ack_id;
   if (!secret.empty()) doc["sig"] = hmac_sha256_hex(secret, signing_text(e));
   return doc.dump();
 }
 
 Verdict validate_event(std::string_view json_text, const ValidationPolicy& policy,
                        std::chrono::system_clock::time_point now) {
+  if (json_text.size() > kMaxEventBytes) {
+    return reject(Rejection::malformed, "larger than " + std::to_string(kMaxEventBytes) + " bytes");
+  }
+  if (nesting_depth(json_text) > kMaxEventDepth) {
+    return reject(Rejection::malformed, "nested deeper than " + std::to_string(kMaxEventDepth) + " levels");
+  }
   json doc = json::parse(json_text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) return reject(Rejection::malformed, "not a JSON object");
   Event e;
@@ -132,6 +194,7 @@ Verdict validate_event(std::string_view json_text, const ValidationPolicy& polic
   e.tenant = text_field(doc, "tenant", wrong_type);
   e.source = text_field(doc, "source", wrong_type).value_or("");
   e.ts = text_field(doc, "ts", wrong_type).value_or("");
+  e.eid = text_field(doc, "eid", wrong_type).value_or("");
   e.sig = text_field(doc, "sig", wrong_type).value_or("");
   e.ack_to = text_field(doc, "ack_to", wrong_type).value_or("");
   e.ack_id = text_field(doc, "ack_id", wrong_type).value_or("");
@@ -144,6 +207,7 @@ Verdict validate_event(std::string_view json_text, const ValidationPolicy& polic
     for (const auto& t : doc["tags"]) {
       if (!t.is_string()) return reject(Rejection::malformed, "tags must be strings");
       e.tags.push_back(t.get<std::string>());
+      if (e.tags.back().find('\n') != std::string::npos) return reject(Rejection::malformed, "a tag holds a newline");
     }
   }
   if (wrong_type) return reject(Rejection::malformed, "a field has the wrong type");
@@ -169,6 +233,7 @@ Verdict validate_event(std::string_view json_text, const ValidationPolicy& polic
     }
   }
   if (!policy.secret.empty()) {
+    if (e.eid.empty()) return reject(Rejection::missing_field, "a signed event needs an eid");
     std::string expected = hmac_sha256_hex(policy.secret, signing_text(e));
     if (e.sig.size() != expected.size() || CRYPTO_memcmp(e.sig.data(), expected.data(), expected.size()) != 0) {
       return reject(Rejection::bad_signature, "signature does not match");
@@ -199,6 +264,7 @@ Event fleet_event(EventType type, std::string entity, const std::map<std::string
   event.source = owner != owners.end() ? owner->second : kCachecarSource;
   event.entity = std::move(entity);
   event.ts = format_rfc3339(std::chrono::system_clock::now());
+  event.eid = new_event_id();
   return event;
 }
 

@@ -24,10 +24,11 @@ struct Event {
   std::vector<std::string> tags;
   std::optional<long long> version;
   std::string ts;   // RFC 3339, as sent
+  std::string eid;  // unique event id; required when signed: a repeat is ignored
   std::string sig;  // lowercase hex HMAC-SHA256, as sent
-  // cachecar's own extension, outside the signature: a cachecar that
-  // applied the event PUBLISHes `ack_id` on `ack_to`, so that a
-  // write-through waits until the fleet has dropped its old copies.
+  // A cachecar that applied the event PUBLISHes `ack_id` on `ack_to`, so
+  // that a write-through waits until the fleet has dropped its old copies.
+  // Signed like every field that makes a cachecar act.
   std::string ack_to;
   std::string ack_id;
 };
@@ -54,12 +55,21 @@ struct ValidationPolicy {
   std::chrono::milliseconds max_skew{5 * 60'000};
 };
 
+// Events larger than this, or nested deeper, are rejected before they are
+// parsed into a tree (a 27 MB publish must not cost a gigabyte).
+inline constexpr std::size_t kMaxEventBytes = 64 * 1024;
+inline constexpr int kMaxEventDepth = 8;
+
 Verdict validate_event(std::string_view json_text, const ValidationPolicy& policy,
                        std::chrono::system_clock::time_point now);
 
-// The text SPEC §5 signs: type, entity, id, tenant, source, version, ts and
-// the tags joined by ',', separated by '\n'; absent fields are empty.
+// The text SPEC §5 signs, each line ended by '\n': type, entity, id,
+// tenant, source, version, ts, eid, ack_to, ack_id, the number of tags,
+// then each tag; absent fields are empty lines. Unambiguous: a tag holding
+// a newline is rejected, and the count fixes where the tags end.
 std::string signing_text(const Event& event);
+// A fresh random event id (32 hex digits).
+std::string new_event_id();
 // Lowercase hex HMAC-SHA256 of `text` with `secret`.
 std::string hmac_sha256_hex(std::string_view secret, std::string_view text);
 // The event as SPEC §5 JSON, signed when `secret` is not empty.

@@ -1,5 +1,7 @@
 #include "net/body_reader.hpp"
 
+#include <algorithm>
+
 namespace cachecar::net {
 
 namespace {
@@ -26,24 +28,33 @@ asio::awaitable<beast::error_code> read_response_head(OriginConnection& connecti
 }
 
 asio::awaitable<BodyRead> read_body_upto(OriginConnection& connection, OriginParser& parser, std::string& body,
-                                         std::uint64_t limit, std::chrono::milliseconds timeout) {
+                                         std::uint64_t limit, std::chrono::milliseconds idle_timeout) {
   BodyRead result;
-  if (auto length = parser.content_length(); length && *length <= limit) body.reserve(*length);
   auto& response = parser.get();
-  while (!parser.is_done() && body.size() <= limit) {
-    std::size_t before = body.size();
-    body.resize(before + kBodyChunk);
-    response.body().data = body.data() + before;
-    response.body().size = kBodyChunk;
-    connection.stream.expires_after(timeout);
-    auto [error, read] = co_await http::async_read(connection.stream, connection.buffer, parser, use_tuple);
-    body.resize(before + (kBodyChunk - response.body().size));
+  std::size_t filled = body.size();
+  while (!parser.is_done() && filled <= limit) {
+    // Room for at most one byte past the limit (enough to know it was
+    // passed); with a known length, exactly what is left, so that the
+    // buffer ends the size of the body and not a chunk larger.
+    std::size_t room = std::min<std::uint64_t>(kBodyChunk, limit + 1 - filled);
+    if (auto left = parser.content_length_remaining()) room = std::min<std::uint64_t>(*left, limit + 1 - filled);
+    if (room == 0) room = 1;  // a zero-length remainder: let the parser finish
+    if (body.size() < filled + room) body.resize(filled + room);  // grows only: no byte is zeroed twice
+    response.body().data = body.data() + filled;
+    response.body().size = room;
+    connection.stream.expires_after(idle_timeout);
+    auto [error, read] = co_await http::async_read_some(connection.stream, connection.buffer, parser, use_tuple);
+    filled += room - response.body().size;
     if (error && error != http::error::need_buffer) {
+      body.resize(filled);
       result.error = error;
       co_return result;
     }
   }
-  result.complete = parser.is_done() && body.size() <= limit;
+  body.resize(filled);
+  result.complete = parser.is_done() && filled <= limit;
+  // What is kept must cost what it holds: a chunked body grew by doubling.
+  if (result.complete) body.shrink_to_fit();
   co_return result;
 }
 

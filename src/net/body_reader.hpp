@@ -25,8 +25,10 @@ asio::awaitable<beast::error_code> read_response_head(OriginConnection& connecti
                                                       std::chrono::milliseconds timeout);
 
 // Appends to `body` (which may already hold bytes) until the message ends or
-// `body` exceeds `limit`; each read is bounded by `timeout`.
+// `body` exceeds `limit`; each wait for more bytes is bounded by
+// `idle_timeout` (a slow but steady origin is not cut off). A complete body
+// is shrunk to fit: its capacity is its size.
 asio::awaitable<BodyRead> read_body_upto(OriginConnection& connection, OriginParser& parser, std::string& body,
-                                         std::uint64_t limit, std::chrono::milliseconds timeout);
+                                         std::uint64_t limit, std::chrono::milliseconds idle_timeout);
 
 }  // namespace cachecar::net

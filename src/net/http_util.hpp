@@ -9,8 +9,17 @@
 namespace cachecar::net {
 
 // Removes hop-by-hop fields (RFC 9110 §7.6.1), including every field named
-// in Connection. Safe on requests and responses.
+// in Connection except Host and X-Forwarded-For/-Proto/-Host (see
+// set_forwarded_fields). Safe on requests and responses.
 void strip_hop_by_hop(http::fields& fields);
+
+// X-Forwarded-For/-Proto/-Host as the origin should see them: from a
+// trusted peer (a proxy in trusted_proxies) its For list gains the peer and
+// its Proto/Host are kept, reduced to their last member (the hop nearest
+// us, the one ASP.NET Core's forwarded-headers middleware reads); from any
+// other peer all three, and Forwarded, are replaced by what cachecar saw
+// (the peer's address, http, the Host field).
+void set_forwarded_fields(http::fields& fields, const tcp::endpoint& peer, bool trusted_peer);
 
 // A JSON body {"error": reason} with the given status; Cache-Status, when
 // given, is set too. Content-Length is prepared.
@@ -19,6 +28,14 @@ http::response<http::string_body> json_error(http::status status, std::string_vi
 
 // Escapes `text` as the inside of a JSON string.
 std::string json_escape(std::string_view text);
+
+// RFC 9112 origin-form target characters only (visible ASCII, no spaces,
+// no CR/LF): what can be written into a request line as it is.
+bool valid_request_target(std::string_view target);
+// RFC 9110 §5.1 token.
+bool valid_field_name(std::string_view name);
+// RFC 9110 §5.5: no CR, LF or NUL (nothing that ends the line early).
+bool valid_field_value(std::string_view value);
 
 // Splits a request target into path and query (without the '?').
 inline void split_target(std::string_view target, std::string_view& path, std::string_view& query) {

@@ -1,10 +1,13 @@
 #include "net/listener.hpp"
 
+#include "net/accept_pacer.hpp"
 #include "net/http_util.hpp"
+#include "net/request_framing.hpp"
 
 #include <sys/socket.h>
 
 #include <array>
+
 
 namespace cachecar::net {
 
@@ -36,15 +39,21 @@ void Listener::begin_drain() {
 }
 
 asio::awaitable<void> Listener::accept_loop() {
+  AcceptPacer pacer(context_.get_executor());
   while (acceptor_.is_open()) {
     auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
-    if (ec) continue;  // e.g. EMFILE: keep serving the connections we have
+    if (ec) {
+      // e.g. EMFILE: keep serving the connections we have; try again later.
+      co_await pacer.failed();
+      continue;
+    }
+    pacer.succeeded();
     asio::co_spawn(context_, run_session(std::move(socket)), asio::detached);
   }
 }
 
-asio::awaitable<void> Listener::reply_error(beast::tcp_stream& stream, http::status status, const char* reason) {
+asio::awaitable<void> Listener::reply_error(beast::tcp_stream& stream, http::status status, std::string_view reason) {
   auto response = json_error(status, reason, 11, false, "cachecar; fwd=bypass; detail=bad-request");
   stream.expires_after(limits_.header_timeout);
   auto [write_error, written] = co_await http::async_write(stream, response, use_tuple);
@@ -100,6 +109,10 @@ asio::awaitable<void> Listener::run_session(tcp::socket socket) {
       break;
     }
     auto& header = parser.get();
+    if (auto problem = framing_problem(header)) {
+      co_await reply_error(stream, http::status::bad_request, *problem);
+      break;
+    }
     if (beast::iequals(header[http::field::expect], "100-continue")) {
       // The client waits for this before sending a body; we are about to read it.
       header.erase(http::field::expect);

@@ -47,7 +47,7 @@ class Listener {
 
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> run_session(tcp::socket socket);
-  asio::awaitable<void> reply_error(beast::tcp_stream& stream, http::status status, const char* reason);
+  asio::awaitable<void> reply_error(beast::tcp_stream& stream, http::status status, std::string_view reason);
 
   asio::io_context& context_;
   tcp::endpoint endpoint_;

@@ -28,18 +28,28 @@ asio::awaitable<RelayResult> relay_response(beast::tcp_stream& origin, beast::fl
   result.client_keep_alive = keep_alive;
 
   http::response_serializer<http::buffer_body> serializer{message};
+  serializer.split(true);
+  // The head goes out at once, before any body byte is awaited: a slow
+  // stream (server-sent events) starts when the origin starts it, and an
+  // origin that fails mid-body leaves the client a truncated message after
+  // a complete head, not an empty reply.
+  message.body().data = nullptr;
+  message.body().size = 0;
+  message.body().more = !options.head_only && !(parser.is_done() && options.already_read.empty());
   client.expires_after(options.client_timeout);
-  if (options.head_only) {
-    serializer.split(true);
+  {
     auto [ec, n] = co_await http::async_write_header(client, serializer, use_tuple);
-    result.client_ok = !ec;
+    if (ec) co_return result;
+  }
+  if (options.head_only) {
+    result.client_ok = true;
     result.origin_complete = parser.is_done();
     co_return result;
   }
 
   std::array<char, 16 * 1024> chunk;
   bool pending_prefix = !options.already_read.empty();
-  while (true) {
+  while (!serializer.is_done()) {
     auto& body = message.body();
     if (pending_prefix) {
       body.data = const_cast<char*>(options.already_read.data());  // only read by the serializer
@@ -47,14 +57,18 @@ asio::awaitable<RelayResult> relay_response(beast::tcp_stream& origin, beast::fl
       body.more = true;
       pending_prefix = false;
     } else if (!parser.is_done()) {
+      // Whatever has arrived, at most a chunk: passed on as it comes. Each
+      // wait for more is bounded by origin_idle_timeout (the first byte was
+      // bounded by origin_timeout when the head was read).
       body.data = chunk.data();
       body.size = chunk.size();
-      origin.expires_after(options.origin_timeout);
-      auto [ec, n] = co_await http::async_read(origin, origin_buffer, parser, use_tuple);
-      if (ec && ec != http::error::need_buffer) co_return result;  // origin failed mid-body
+      origin.expires_after(options.origin_idle_timeout);
+      auto [ec, n] = co_await http::async_read_some(origin, origin_buffer, parser, use_tuple);
+      if (ec && ec != http::error::need_buffer) co_return result;  // origin failed mid-body: close, truncated
       body.size = chunk.size() - body.size;
       body.data = chunk.data();
       body.more = !parser.is_done();
+      if (body.size == 0 && body.more) continue;  // framing only (a chunk header): read on
     } else {
       body.data = nullptr;
       body.size = 0;
@@ -64,7 +78,6 @@ asio::awaitable<RelayResult> relay_response(beast::tcp_stream& origin, beast::fl
     auto [ec, n] = co_await http::async_write(client, serializer, use_tuple);
     if (ec == http::error::need_buffer) continue;
     if (ec) co_return result;
-    if (serializer.is_done()) break;
   }
   result.origin_complete = parser.is_done();
   result.client_ok = true;

@@ -19,7 +19,7 @@ struct RelayOptions {
   bool head_only = false;          // the client asked with HEAD: send the header only
   bool client_keep_alive = true;
   unsigned client_version = 11;
-  std::chrono::milliseconds origin_timeout{5000};
+  std::chrono::milliseconds origin_idle_timeout{60000};  // longest silence inside the body
   std::chrono::milliseconds client_timeout{10000};
 };
 

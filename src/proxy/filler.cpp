@@ -205,7 +205,7 @@ asio::awaitable<RefreshOutcome> Filler::refresh_once(const FillTarget& target, n
     store::EntryPtr entry;
     cache::Placement placement{target.key, target.fingerprint, {}, {}};
     std::string body;
-    auto read = co_await net::read_body_upto(*connection, *parser, body, max_entry_bytes, limits.origin_timeout);
+    auto read = co_await net::read_body_upto(*connection, *parser, body, max_entry_bytes, limits.origin_idle_timeout);
     auto rebuild_ms = static_cast<std::uint32_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
     if (read.error) {

@@ -57,8 +57,7 @@ std::uint32_t elapsed_ms(std::chrono::steady_clock::time_point since) {
 
 }  // namespace
 
-asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_stream& client,
-                                              const net::tcp::endpoint& peer, Plan& plan) {
+asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_stream& client, Plan& plan) {
   if (plan.store) {
     bool keep_alive = true;
     if (!co_await within_rebuild_budget(client, plan, keep_alive)) co_return keep_alive;
@@ -67,7 +66,7 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
   // Noted before the origin is asked: an invalidation recorded after this
   // point keeps this fill out of the cache ("no stale set").
   const std::uint64_t fill_sequence = runtime_.invalidations.begin_fill();
-  prepare_origin_request(request, peer, plan);
+  prepare_origin_request(request, plan);
   // Our own conditional request when the client sent none: a 304 renews
   // the stored entry without the body crossing the wire again.
   const bool conditional = plan.store && plan.revalidate && !has_conditionals(request) &&
@@ -91,14 +90,14 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
   }
   if (conditional && response.result() == http::status::not_modified) {
     std::string none;
-    auto read = co_await net::read_body_upto(*connection, *parser, none, 0, limits.origin_timeout);
+    auto read = co_await net::read_body_upto(*connection, *parser, none, 0, limits.origin_idle_timeout);
     if (!read.error && read.complete && parser->keep_alive()) pool.release(std::move(connection));
     co_return co_await serve_revalidated(client, plan, response, fill_sequence, elapsed_ms(started), 304);
   }
   if (request.method() == http::verb::head && plan.store && plan.revalidate) {
     if (describes_stored(plan.revalidate->head, plan.revalidate->body.size(), response)) {
       std::string none;
-      auto read = co_await net::read_body_upto(*connection, *parser, none, 0, limits.origin_timeout);
+      auto read = co_await net::read_body_upto(*connection, *parser, none, 0, limits.origin_idle_timeout);
       if (!read.error && read.complete && parser->keep_alive()) pool.release(std::move(connection));
       co_return co_await serve_revalidated(client, plan, response, fill_sequence, elapsed_ms(started),
                                            response.result_int());
@@ -133,7 +132,7 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
 
   std::string body;
   if (buffer_body) {
-    auto read = co_await net::read_body_upto(*connection, *parser, body, max_entry_bytes, limits.origin_timeout);
+    auto read = co_await net::read_body_upto(*connection, *parser, body, max_entry_bytes, limits.origin_idle_timeout);
     if (read.error) co_return co_await reply_origin_failure(client, plan, read.error);
     if (read.complete) {
       auto target = fill_target(plan);
@@ -214,7 +213,7 @@ asio::awaitable<bool> RequestHandler::relay_rest(beast::tcp_stream& client, Orig
   options.head_only = plan.head_only;
   options.client_keep_alive = plan.keep_alive;
   options.client_version = plan.version;
-  options.origin_timeout = limits.origin_timeout;
+  options.origin_idle_timeout = limits.origin_idle_timeout;
   options.client_timeout = limits.header_timeout;
   auto& connection = exchange.connection;
   // Targeted at cachecar (RFC 9213): obeyed here, not passed on.
@@ -289,24 +288,13 @@ asio::awaitable<bool> RequestHandler::within_rebuild_budget(beast::tcp_stream& c
   co_return false;
 }
 
-void RequestHandler::prepare_origin_request(net::Request& request, const net::tcp::endpoint& peer,
-                                            const Plan& plan) const {
+void RequestHandler::prepare_origin_request(net::Request& request, const Plan& plan) const {
   net::strip_hop_by_hop(request);
   // A HEAD that may fill the cache is fetched as GET, so that the stored
   // entry can answer GETs too; the client still gets only the head.
   // A HEAD for a stored entry goes on as a HEAD: its answer updates the
   // entry's fields without the body crossing the wire (RFC 9111 §4.3.5).
   if (plan.store && plan.head_only && !plan.revalidate) request.method(http::verb::get);
-  std::string client_ip = peer.address().to_string();
-  if (auto it = request.find("X-Forwarded-For"); it != request.end()) {
-    request.set("X-Forwarded-For", std::string(sv(it->value())) + ", " + client_ip);
-  } else {
-    request.set("X-Forwarded-For", client_ip);
-  }
-  if (request.find("X-Forwarded-Proto") == request.end()) request.set("X-Forwarded-Proto", "http");
-  if (request.find("X-Forwarded-Host") == request.end() && request.find(http::field::host) != request.end()) {
-    request.set("X-Forwarded-Host", request[http::field::host]);
-  }
   request.version(11);
   request.keep_alive(true);
   request.prepare_payload();

@@ -1,5 +1,6 @@
 #include "proxy/request_handler.hpp"
 
+#include "cache/canonical_form.hpp"
 #include "cache/reuse.hpp"
 #include "cache/vary.hpp"
 #include "logging/event_log.hpp"
@@ -130,32 +131,31 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
   plan.routes = current_routes();
   plan.route = plan.routes->table.match(sv(request.method_string()), path, values);
   plan.slot = plan.route ? plan.routes->stats_slot(plan.route) : runtime_.stats.unmatched_slot();
+  shape_for_origin(request, peer, plan);
 
   if (plan.route && plan.route->mode == config::RouteMode::write_through) {
-    co_return co_await write_through(request, client, peer, plan, values);
+    co_return co_await write_through(request, client, plan, values);
   }
   if (plan.route == nullptr || plan.route->mode == config::RouteMode::bypass) {
-    co_return co_await forward(request, client, peer, plan);
+    co_return co_await forward(request, client, plan);
   }
   if (request.method() != http::verb::get && request.method() != http::verb::head) {
     plan.status = CacheStatus::method;
-    co_return co_await forward(request, client, peer, plan);
+    co_return co_await forward(request, client, plan);
   }
 
   ScratchLease scratch(*this);
-  BeastHeaders headers(request);
-  if (cache::build_key(*plan.route, runtime_.config.environment, values, query, headers, scratch.get()) ==
-      cache::KeyOutcome::missing_tenant) {
-    plan.detail = "no-tenant";  // never cached: a tenant-less request must not see or fill tenant data
-    co_return co_await forward(request, client, peer, plan);
+  if (!key_in_canonical_form(request, query, values, scratch.get(), plan)) {
+    co_return co_await forward(request, client, plan);
   }
+  BeastHeaders headers(request);
   plan.key = &scratch.get();
   plan.values = &values;
   plan.request_facts = request_facts(request);
   if (plan.request_facts.cache_control.no_store) {
     plan.status = CacheStatus::request;
     plan.detail = "no-store";
-    co_return co_await forward(request, client, peer, plan);
+    co_return co_await forward(request, client, plan);
   }
   plan.store = true;
   const auto& directives = plan.request_facts.cache_control;
@@ -226,7 +226,7 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
   // A request that refused what is stored wants the origin's own answer:
   // not one a concurrent fetch began before it.
   if (!plan.route->coalesce || plan.status == CacheStatus::request) {
-    co_return co_await forward(request, client, peer, plan);
+    co_return co_await forward(request, client, plan);
   }
 
   // One origin fetch per key: the first request fetches, the others wait
@@ -251,7 +251,7 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
           co_return co_await serve_collapsed(client, *fleet_fill, plan, "fleet");
         }
       }
-      bool keep_alive = co_await forward(request, client, peer, plan);
+      bool keep_alive = co_await forward(request, client, plan);
       co_await release_fleet_lease(plan);  // if the fill did not already
       co_return keep_alive;
     }
@@ -268,7 +268,32 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
     // round rather than add to the origin's load (bounded by the elections).
     if (outcome == cache::FlightOutcome::uncacheable) break;
   }
-  co_return co_await forward(request, client, peer, plan);
+  co_return co_await forward(request, client, plan);
+}
+
+void RequestHandler::shape_for_origin(net::Request& request, const net::tcp::endpoint& peer, const Plan& plan) const {
+  net::set_forwarded_fields(request, peer, plan.routes->config->forwarding.trusts(peer.address()));
+  if (plan.route && plan.route->mode != config::RouteMode::bypass) {
+    // Never keyed, so never forwarded where cachecar caches (keyed = forwarded).
+    for (auto name : cache::target_rewriting_fields()) request.erase(name);
+  }
+}
+
+bool RequestHandler::key_in_canonical_form(net::Request& request, std::string_view query,
+                                           config::RouteValues& values, cache::KeyScratch& scratch,
+                                           Plan& plan) const {
+  BeastHeaders headers(request);
+  // The forwarded fields are ours by now (shape_for_origin): trusted as written.
+  const auto refusal =
+      cache::key_canonical_request(*plan.route, runtime_.config.environment, plan.routes->config->forwarding, values,
+                                   query, headers, cache::forwarded_authority(headers, true), scratch);
+  if (refusal != cache::Refusal::none) {
+    plan.detail = cache::to_string(refusal);  // forwarded as sent, never cached
+    return false;
+  }
+  // Compared first: a request already in canonical form costs no rewrite.
+  if (scratch.target != sv(request.target())) request.target(scratch.target);
+  return true;
 }
 
 asio::awaitable<store::EntryPtr> RequestHandler::look_in_redis(const std::string& key, store::EntryPtr in_memory,

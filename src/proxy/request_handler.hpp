@@ -46,6 +46,17 @@ class RequestHandler final : public net::RequestSink {
   struct Plan;
   class ScratchLease;
 
+  // Before anything reads or copies the request, so that every origin
+  // exchange it leads to (foreground, background refresh, write-through
+  // refetch) carries them: the forwarded fields cachecar writes, and, on a
+  // caching route, no field that rewrites the target or method.
+  void shape_for_origin(net::Request& request, const net::tcp::endpoint& peer, const Plan& plan) const;
+  // Keyed = forwarded (ADR 10): the key of the request in canonical form
+  // into `scratch`, and the request's target rewritten to that form;
+  // `values` then view scratch.target. False, with plan.detail saying why,
+  // when the request cannot be put in canonical form (it is not cached).
+  bool key_in_canonical_form(net::Request& request, std::string_view query, config::RouteValues& values,
+                             cache::KeyScratch& scratch, Plan& plan) const;
   // With Redis: take the fleet lease for the plan's key (then `lease_token`
   // is set and this request fetches), or wait for the holder's fill in Redis
   // and return it. nullptr: fetch without the fleet (fail open, pass, timeout).
@@ -77,8 +88,7 @@ class RequestHandler final : public net::RequestSink {
   // One gather write: [stored head][Age, Cache-Status][body].
   net::asio::awaitable<bool> write_entry(net::beast::tcp_stream& client, const store::Entry& entry, const Plan& plan,
                                          cache::CacheStatusText status, store::Clock::time_point now);
-  net::asio::awaitable<bool> forward(net::Request& request, net::beast::tcp_stream& client,
-                                     const net::tcp::endpoint& peer, Plan& plan);
+  net::asio::awaitable<bool> forward(net::Request& request, net::beast::tcp_stream& client, Plan& plan);
   // A 502/504 with a reason, or the stale entry inside its stale-if-error window.
   net::asio::awaitable<bool> reply_origin_failure(net::beast::tcp_stream& client, Plan& plan,
                                                   net::beast::error_code ec);
@@ -94,7 +104,7 @@ class RequestHandler final : public net::RequestSink {
                                                const net::http::response_header<>& not_modified,
                                                std::uint64_t fill_sequence, std::uint32_t rebuild_ms,
                                                unsigned origin_status);
-  void prepare_origin_request(net::Request& request, const net::tcp::endpoint& peer, const Plan& plan) const;
+  void prepare_origin_request(net::Request& request, const Plan& plan) const;
   // Sends `request` and reads the response head (one retry on a reused
   // connection the origin had closed, for idempotent methods).
   struct OriginExchange {
@@ -115,7 +125,7 @@ class RequestHandler final : public net::RequestSink {
   std::optional<WrittenView> written_view(const net::Request& request, const Plan& plan,
                                           const config::RouteValues& values) const;
   // The view `read` caches at `path` for this request's tenant and headers.
-  std::optional<WrittenView> view_of(const RouteSetPtr& routes, const config::RoutePolicy& read, std::string path,
+  std::optional<WrittenView> view_of(const RouteSetPtr& routes, const config::RoutePolicy& read, std::string_view path,
                                      const net::Request& request) const;
   // RFC 9111 §4.4, after a non-error answer to an unsafe method.
   net::asio::awaitable<void> invalidate_after_unsafe(const RouteSetPtr& routes, const net::Request& request,
@@ -123,8 +133,7 @@ class RequestHandler final : public net::RequestSink {
   // Drops the view here and in the shared tier, publishes the event and
   // waits (bounded) until every cachecar that heard it has applied it.
   net::asio::awaitable<FleetDrop> drop_across_fleet(const WrittenView& view, invalidation::EventType type);
-  net::asio::awaitable<bool> write_through(net::Request& request, net::beast::tcp_stream& client,
-                                           const net::tcp::endpoint& peer, Plan& plan,
+  net::asio::awaitable<bool> write_through(net::Request& request, net::beast::tcp_stream& client, Plan& plan,
                                            const config::RouteValues& values);
   FillTarget fill_target(const Plan& plan) const;
 

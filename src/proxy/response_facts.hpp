@@ -23,6 +23,11 @@ class BeastHeaders final : public cache::HeaderSource {
     if (it == fields_.end()) return std::nullopt;
     return std::string_view(it->value().data(), it->value().size());
   }
+  void values(std::string_view name, cache::FieldValues& out) const override {
+    for (auto it = fields_.find(name); it != fields_.end() && beast::iequals(it->name_string(), name); ++it) {
+      out.emplace_back(it->value().data(), it->value().size());
+    }
+  }
 
  private:
   const http::fields& fields_;

@@ -1,5 +1,6 @@
 #include "proxy/warmer.hpp"
 
+#include "cache/canonical_form.hpp"
 #include "cache/key_builder.hpp"
 #include "net/http_util.hpp"
 #include "proxy/response_facts.hpp"
@@ -69,33 +70,60 @@ std::optional<Warmer::Job> Warmer::job_for(const std::string& target,
                                            std::string& why) const {
   std::string_view path, query;
   net::split_target(target, path, query);
-  if (path.empty() || path.front() != '/') {
-    why = "not a path: '" + target + "'";
+  if (path.empty() || path.front() != '/' || !net::valid_request_target(target)) {
+    why = "not a path: '" + net::json_escape(target) + "'";
     return std::nullopt;
+  }
+  for (const auto& [name, value] : headers) {
+    if (!net::valid_field_name(name) || !net::valid_field_value(value)) {
+      why = "header '" + net::json_escape(name) + "' is not a valid field name and value";
+      return std::nullopt;
+    }
   }
   Job job;
   config::RouteValues values;
   job.fill.routes = runtime_.routes();
   job.fill.route = job.fill.routes->table.match("GET", path, values);
-  job.fill.values.assign(values.begin(), values.end());
   const auto* route = job.fill.route;
   if (!route || route->mode == config::RouteMode::bypass || route->mode == config::RouteMode::write_through) {
     why = "no caching route takes GET " + std::string(path);
     return std::nullopt;
   }
   job.request = net::Request{http::verb::get, target, 11};
-  job.request.set(http::field::host, runtime_.config.origin.to_string());
+  job.request.set(http::field::host, warm_host());
   for (const auto& [name, value] : headers) job.request.set(name, value);
+  // Keyed and sent exactly as a client's request for the same path.
+  BeastHeaders source(job.request);
   cache::KeyScratch key;
-  if (cache::build_key(*route, runtime_.config.environment, values, query, BeastHeaders(job.request), key) ==
-      cache::KeyOutcome::missing_tenant) {
+  const auto refusal =
+      cache::key_canonical_request(*route, runtime_.config.environment, job.fill.routes->config->forwarding, values,
+                                   query, source, cache::forwarded_authority(source, false), key);
+  if (refusal == cache::Refusal::missing_tenant) {
     why = "route " + route->name + " is tenant-scoped and the warm request has no " + route->tenant_header +
           " header";
     return std::nullopt;
   }
+  if (refusal != cache::Refusal::none) {
+    why = std::string("the request cannot be cached: ") + cache::to_string(refusal);
+    return std::nullopt;
+  }
+  job.request.target(key.target);
+  job.fill.values.assign(values.begin(), values.end());
   job.fill.key = std::move(key.key);
   job.fill.fingerprint = std::move(key.fingerprint);
   return job;
+}
+
+std::string Warmer::warm_host() const {
+  // The name clients use, when the config says which: then the warmed
+  // entries are the ones they hit. Otherwise the origin's address.
+  const auto& allowed = runtime_.routes()->config->forwarding.allowed_hosts;
+  if (allowed) {
+    for (const auto& host : *allowed) {
+      if (host.find('*') == std::string::npos) return host;
+    }
+  }
+  return runtime_.config.origin.host + ":" + std::to_string(runtime_.config.origin.port);
 }
 
 asio::awaitable<Warmer::Result> Warmer::warm(std::string target,

@@ -46,6 +46,9 @@ class Warmer {
   std::optional<Job> job_for(const std::string& target, const std::vector<std::pair<std::string, std::string>>& headers,
                              std::string& why) const;
   net::asio::awaitable<Result> fetch(Job job);
+  // The Host a warm request names: the first literal allowed_hosts entry,
+  // else the origin's host:port.
+  std::string warm_host() const;
   // The entry cached for the job now (memory, else Redis, promoted).
   net::asio::awaitable<store::EntryPtr> cached(const Job& job);
   net::asio::awaitable<void> keep_fresh(std::string target, bool at_start = true);

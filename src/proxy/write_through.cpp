@@ -7,6 +7,8 @@
 // write. An origin error leaves the cache untouched.
 #include "proxy/request_handler.hpp"
 
+#include "cache/canonical_form.hpp"
+
 #include "invalidation/event.hpp"
 #include "invalidation/scope.hpp"
 #include "logging/event_log.hpp"
@@ -64,17 +66,20 @@ std::optional<RequestHandler::WrittenView> RequestHandler::written_view(const ne
   };
   auto path = read->path.expand(value_of);
   if (!path) return std::nullopt;  // this write's values cannot name a read view (a constraint fails)
-  return view_of(plan.routes, *read, std::move(*path), request);
+  return view_of(plan.routes, *read, *path, request);
 }
 
 std::optional<RequestHandler::WrittenView> RequestHandler::view_of(const RouteSetPtr& routes,
-                                                                   const config::RoutePolicy& read, std::string path,
+                                                                   const config::RoutePolicy& read, std::string_view path,
                                                                    const net::Request& request) const {
   WrittenView view;
   view.read_route = &read;
-  view.path = std::move(path);
   config::RouteValues read_values;
-  if (!read.path.match(view.path, read_values)) return std::nullopt;
+  if (!read.path.match(path, read_values)) return std::nullopt;
+  // The read route's canonical path: the identity its GETs are keyed by
+  // ({id:int} "007" is "7" there).
+  read.path.append_canonical_path(read_values, view.path);
+  read.path.match(view.path, read_values);
   for (std::size_t i = 0; i < read_values.size(); ++i) {
     if (i > 0) view.identity += '/';
     view.identity.append(read_values[i]);
@@ -84,8 +89,8 @@ std::optional<RequestHandler::WrittenView> RequestHandler::view_of(const RouteSe
   }
   cache::KeyScratch key;
   BeastHeaders headers(request);
-  if (cache::build_key(read, runtime_.config.environment, read_values, {}, headers, key) ==
-      cache::KeyOutcome::built) {
+  if (cache::key_canonical_request(read, runtime_.config.environment, routes->config->forwarding, read_values, {},
+                                   headers, cache::forwarded_authority(headers, true), key) == cache::Refusal::none) {
     view.target = FillTarget{&read, std::move(key.key), std::move(key.fingerprint),
                              {read_values.begin(), read_values.end()}, routes};
   }
@@ -130,8 +135,7 @@ asio::awaitable<RequestHandler::FleetDrop> RequestHandler::drop_across_fleet(con
   co_return result;
 }
 
-asio::awaitable<bool> RequestHandler::write_through(net::Request& request, beast::tcp_stream& client,
-                                                    const net::tcp::endpoint& peer, Plan& plan,
+asio::awaitable<bool> RequestHandler::write_through(net::Request& request, beast::tcp_stream& client, Plan& plan,
                                                     const config::RouteValues& values) {
   plan.status = CacheStatus::method;
   runtime_.stats.count(worker_, plan.slot, plan.status);
@@ -140,7 +144,7 @@ asio::awaitable<bool> RequestHandler::write_through(net::Request& request, beast
   // The read request for a refetch, made before the write is sent on.
   net::Request read_request;
   if (view && view->target) read_request = fill_request(request, view->path);
-  prepare_origin_request(request, peer, plan);
+  prepare_origin_request(request, plan);
 
   OriginExchange exchange;
   if (auto ec = co_await exchange_with_origin(request, exchange)) co_return co_await reply_origin_failure(client, plan, ec);
@@ -156,7 +160,7 @@ asio::awaitable<bool> RequestHandler::write_through(net::Request& request, beast
   // client gets once the cache is done (held back until then).
   std::string body;
   auto read = co_await net::read_body_upto(*exchange.connection, *exchange.parser, body,
-                                           runtime_.memory.max_entry_bytes(), runtime_.config.limits.origin_timeout);
+                                           runtime_.memory.max_entry_bytes(), runtime_.config.limits.origin_idle_timeout);
   const auto now = Clock::now();
 
   auto drop = co_await drop_across_fleet(*view, deletes ? invalidation::EventType::entity_deleted

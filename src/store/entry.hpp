@@ -49,16 +49,27 @@ struct Entry {
   // When the shared tier may drop it: the last moment any rule can use it.
   Clock::time_point usable_until() const { return std::max(stale_if_error_until(), revalidate_until()); }
 
-  // Bytes this entry costs a store holding it under `key`: payload plus a
-  // fixed allowance for the node, the index slot and the shared_ptr block.
+  // Bytes this entry costs a store holding it under `key`: every
+  // allocation it owns at its capacity (not its size), plus a fixed
+  // allowance for what the store adds per entry (list node, index slot,
+  // shared_ptr block, the key's copy) and per tag (its index entry).
   std::size_t charge(std::size_t key_size) const {
-    std::size_t tag_bytes = 0;
-    for (const auto& t : tags) tag_bytes += t.size() + sizeof(std::string);
-    for (const auto& v : vary) tag_bytes += v.size() + sizeof(std::string);
-    return head.size() + body.size() + fingerprint.size() + tag_bytes + key_size * 2 + kOverheadBytes;
+    std::size_t bytes = sizeof(Entry) + heap_bytes(head) + heap_bytes(body) + heap_bytes(fingerprint);
+    bytes += tags.capacity() * sizeof(std::string) + vary.capacity() * sizeof(std::string);
+    for (const auto& t : tags) bytes += heap_bytes(t) + t.size() + kPerTagOverheadBytes;
+    for (const auto& v : vary) bytes += heap_bytes(v);
+    return bytes + key_size + kOverheadBytes;
   }
 
+  // A string's heap block (none while it fits its small-string buffer).
+  static std::size_t heap_bytes(const std::string& s) {
+    return s.capacity() > kInlineCapacity ? s.capacity() + 1 + kMallocOverheadBytes : 0;
+  }
+
+  static constexpr std::size_t kInlineCapacity = 15;  // libstdc++'s small-string buffer
+  static constexpr std::size_t kMallocOverheadBytes = 16;
   static constexpr std::size_t kOverheadBytes = 256;
+  static constexpr std::size_t kPerTagOverheadBytes = 96;  // the tag's index node and set slot
 };
 
 using EntryPtr = std::shared_ptr<const Entry>;

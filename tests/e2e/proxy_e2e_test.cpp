@@ -52,9 +52,17 @@ TEST_F(ProxyTest, ForwardsMethodTargetHeadersAndBody) {
   EXPECT_EQ(headers["Host"], "127.0.0.1:" + std::to_string(cachecar_.port()));
 }
 
-TEST_F(ProxyTest, AppendsToAnExistingForwardedFor) {
-  auto r = http_request(cachecar_.port(), "GET", "/t/raw/echo?echo=1", {{"X-Forwarded-For", "203.0.113.9"}});
-  EXPECT_EQ(nlohmann::json::parse(r.body)["headers"]["X-Forwarded-For"], "203.0.113.9, 127.0.0.1");
+// Issue 10, finding 4: a client that is not a trusted proxy does not get to
+// say where it came from or what it asked for (trusted ones: hardening_e2e_test).
+TEST_F(ProxyTest, AnUntrustedPeersForwardedFieldsAreReplacedByWhatCachecarSaw) {
+  auto r = http_request(cachecar_.port(), "GET", "/t/raw/echo?echo=1",
+                        {{"X-Forwarded-For", "203.0.113.9"}, {"X-Forwarded-Host", "evil.example"},
+                         {"X-Forwarded-Proto", "https"}, {"Forwarded", "for=203.0.113.9;host=evil.example"}});
+  const auto headers = nlohmann::json::parse(r.body)["headers"];
+  EXPECT_EQ(headers["X-Forwarded-For"], "127.0.0.1");
+  EXPECT_EQ(headers["X-Forwarded-Host"], "127.0.0.1:" + std::to_string(cachecar_.port()));
+  EXPECT_EQ(headers["X-Forwarded-Proto"], "http");
+  EXPECT_FALSE(headers.contains("Forwarded"));
 }
 
 TEST_F(ProxyTest, UnmatchedAndBypassRequestsPassThroughUntouched) {

@@ -73,7 +73,7 @@ TEST(Reload, AConfigMapSymlinkSwapIsPickedUpAndABadFileChangesNothing) {
   EXPECT_EQ(cachecar.get("/t/a").header("Cache-Status"), "cachecar; fwd=bypass");
   EXPECT_EQ(json::parse(cachecar.admin("GET", "/admin/config").body)["routes_generation"], 2);
 
-  // Line 8 of the composed file is the route's ttl.
+  // Line 12 of the composed file (kTestBase, then the route) is the route's ttl.
   cachecar.rewrite_config(routes_config("    mode: cache-aside\n    ttl: 5 parsecs\n"));
   ASSERT_TRUE(eventually([&] { return reloads(cachecar, "failed") >= 1; })) << cachecar.log();
   EXPECT_EQ(route_mode(cachecar), "bypass") << "the running config stays";
@@ -83,7 +83,7 @@ TEST(Reload, AConfigMapSymlinkSwapIsPickedUpAndABadFileChangesNothing) {
   EXPECT_EQ(refused.status, 422);
   auto body = json::parse(refused.body);
   ASSERT_FALSE(body["errors"].empty());
-  EXPECT_THAT(body["errors"][0].get<std::string>(), StartsWith(cachecar.config_path() + ":11:"));
+  EXPECT_THAT(body["errors"][0].get<std::string>(), StartsWith(cachecar.config_path() + ":12:"));
   EXPECT_THAT(body["errors"][0].get<std::string>(), HasSubstr("parsecs"));
   EXPECT_THAT(body["error"].get<std::string>(), HasSubstr("the running config stays"));
   EXPECT_EQ(body["generation"], 2);

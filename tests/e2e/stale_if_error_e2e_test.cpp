@@ -15,31 +15,29 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-// `query: []`: the knobs (?status=500) do not change the key, so the same
-// entry is asked for while the origin is told to fail.
+// The origin is told to fail by a header knob (X-Knob-Status: 500), which
+// does not change the key: the same entry is asked for while it fails.
 const std::string kConfig = std::string(kTestBase) + R"(
 defaults: { ttl_jitter: 0% }
 routes:
   - name: long-window
     match: { path: "/t/sie/{*rest}" }
     ttl: 200ms
-    query: []
     stale_if_error: 1m
   - name: short-window
     match: { path: "/t/brief/{*rest}" }
     ttl: 200ms
-    query: []
     stale_if_error: 1s
 )";
 
 // Asks for `target` until the fresh entry has expired, i.e. until the answer
 // is no longer a fresh hit; returns that answer.
-HttpResponse first_answer_after_expiry(Cachecar& cachecar, const std::string& target) {
+HttpResponse first_answer_after_expiry(Cachecar& cachecar, const std::string& target, const Headers& headers = {}) {
   HttpResponse r;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   do {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    r = cachecar.get(target);
+    r = cachecar.get(target, headers);
   } while (r.header("Cache-Status").rfind("cachecar; hit; ttl=", 0) == 0 &&
            r.header("Cache-Status").find("stale") == std::string::npos &&
            std::chrono::steady_clock::now() < deadline);
@@ -51,7 +49,7 @@ TEST(StaleIfError, AnOrigin5xxIsAnsweredWithTheStaleEntry) {
   Cachecar cachecar(origin.port(), kConfig);
   auto fresh = cachecar.get("/t/sie/a");
   ASSERT_EQ(fresh.header("Cache-Status"), "cachecar; fwd=miss; stored");
-  auto stale = first_answer_after_expiry(cachecar, "/t/sie/a?status=500");
+  auto stale = first_answer_after_expiry(cachecar, "/t/sie/a", {{"X-Knob-Status", "500"}});
   EXPECT_EQ(stale.status, 200);
   EXPECT_THAT(stale.header("Cache-Status"), StartsWith("cachecar; hit; ttl=-"));
   EXPECT_THAT(stale.header("Cache-Status"), HasSubstr("detail=stale-if-error"));
@@ -81,8 +79,9 @@ TEST(StaleIfError, AStoppedOriginIsCoveredInsideTheWindowAndNotAfter) {
 TEST(StaleIfError, MustRevalidateForbidsIt) {
   Origin origin;
   Cachecar cachecar(origin.port(), kConfig);
-  ASSERT_EQ(cachecar.get("/t/sie/m?cc=must-revalidate").header("Cache-Status"), "cachecar; fwd=miss; stored");
-  auto after = first_answer_after_expiry(cachecar, "/t/sie/m?status=500");
+  ASSERT_EQ(cachecar.get("/t/sie/m", {{"X-Knob-Cc", "must-revalidate"}}).header("Cache-Status"),
+            "cachecar; fwd=miss; stored");
+  auto after = first_answer_after_expiry(cachecar, "/t/sie/m", {{"X-Knob-Status", "500"}});
   EXPECT_EQ(after.status, 500);
   EXPECT_THAT(after.header("Cache-Status"), StartsWith("cachecar; fwd=stale"));
 }

@@ -12,8 +12,12 @@
 //                                    location=, cachecar_cc=, cdn_cc= (those fields),
 //                                    last_modified=N (Last-Modified N seconds ago),
 //                                    early_hints=1 (a 103 Early Hints before the answer),
-//                                    hop=NAME (field NAME, listed in Connection);
-//                                    values may be %XX-escaped
+//                                    hop=NAME (field NAME, listed in Connection),
+//                                    trickle_ms=N (the body in pieces of piece=B
+//                                    bytes, default 2048, N ms apart),
+//                                    reset_after=B (B body bytes, then a reset);
+//                                    values may be %XX-escaped; each knob may
+//                                    come as a header X-Knob-NAME instead
 //   GET    /__stats                  {"requests", "connections", "in_flight", "paths", "targets",
 //                                     "not_modified", "body_bytes", "methods"}
 // A matching If-None-Match gets 304 with no body wherever an ETag is sent.
@@ -33,6 +37,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cctype>
+#include <cstdio>
 #include <ctime>
 #include <iostream>
 #include <map>
@@ -61,6 +66,7 @@ struct State {
   std::map<std::string, json> profiles;  // "tenant/id" -> profile
   std::uint64_t requests = 0, connections = 0, in_flight = 0;
   std::uint64_t not_modified = 0, body_bytes = 0;  // 304s sent; body bytes sent
+  std::uint64_t pieces_sent = 0;  // body pieces written by slow (trickle_ms) responses
   std::map<std::string, std::uint64_t> paths, targets, methods;
   int default_delay_ms = 0;
 } state;
@@ -98,7 +104,11 @@ std::map<std::string, std::string> query_of(std::string_view target) {
     std::string_view pair = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
     auto eq = pair.find('=');
-    out[std::string(pair.substr(0, eq))] = eq == std::string_view::npos ? "" : percent_decoded(pair.substr(eq + 1));
+    // Names decoded and compared without case, as ASP.NET Core's model
+    // binding does: the origin cachecar must not be fooled about.
+    std::string name = percent_decoded(pair.substr(0, eq));
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out[name] = eq == std::string_view::npos ? "" : percent_decoded(pair.substr(eq + 1));
   }
   return out;
 }
@@ -128,7 +138,12 @@ Response products(const http::request<http::string_body>& req, std::string_view 
     }
     return json_reply(req, http::status::ok, {{"products", list}});
   }
-  int id = std::atoi(std::string(path.substr(10)).c_str());
+  // Strict about its paths, like a real API: "/products/7/" is not a product.
+  std::string_view id_text = path.substr(10);
+  if (id_text.empty() || id_text.find_first_not_of("0123456789") != std::string_view::npos) {
+    return json_reply(req, http::status::not_found, {{"error", "no such path"}});
+  }
+  int id = std::atoi(std::string(id_text).c_str());
   auto it = state.products.find(id);
   switch (req.method()) {
     case http::verb::get:
@@ -182,8 +197,14 @@ Response profile(const http::request<http::string_body>& req, std::string_view p
 Response test_knobs(const http::request<http::string_body>& req, std::string_view target,
                     std::map<std::string, std::string>& query) {
   if (query.count("echo")) {
+    // A field sent on several lines shows as one list, as HTTP combines them.
     json headers = json::object();
-    for (const auto& f : req) headers[std::string(f.name_string())] = std::string(f.value());
+    for (const auto& f : req) {
+      std::string name(f.name_string());
+      std::string value(f.value());
+      if (headers.contains(name)) value = headers[name].get<std::string>() + ", " + value;
+      headers[name] = value;
+    }
     return json_reply(req, http::status::ok,
                       {{"method", std::string(req.method_string())}, {"target", std::string(target)},
                        {"body", req.body()}, {"headers", headers}});
@@ -224,7 +245,7 @@ Response dispatch(const http::request<http::string_body>& req) {
                       {{"requests", state.requests}, {"connections", state.connections},
                        {"in_flight", state.in_flight - 1}, {"paths", state.paths}, {"targets", state.targets},
                        {"not_modified", state.not_modified}, {"body_bytes", state.body_bytes},
-                       {"methods", state.methods}});
+                       {"methods", state.methods}, {"pieces_sent", state.pieces_sent}});
   }
   if (path == "/__reset") {
     state.requests = 0;
@@ -234,6 +255,7 @@ Response dispatch(const http::request<http::string_body>& req) {
     state.targets.clear();
     state.methods.clear();
     state.connections = 0;
+    state.pieces_sent = 0;
     return json_reply(req, http::status::ok, {{"reset", true}});
   }
   if (path == "/products" || (path.rfind("/products/", 0) == 0 && path.size() > 10)) {
@@ -242,8 +264,64 @@ Response dispatch(const http::request<http::string_body>& req) {
   if (path.rfind("/users/", 0) == 0 && path.size() > 15 && path.substr(path.size() - 8) == "/profile") {
     return profile(req, path);
   }
-  if (path.rfind("/t/", 0) == 0) return test_knobs(req, target, query);
+  if (path.rfind("/t/", 0) == 0) {
+    // A knob may also come as a header "X-Knob-NAME: VALUE" (a test that
+    // must change the answer without changing the cache key).
+    for (const auto& field : req) {
+      std::string name(field.name_string());
+      if (name.size() > 7 && beast::iequals(name.substr(0, 7), "X-Knob-")) {
+        std::string knob = name.substr(7);
+        for (auto& c : knob) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        query.emplace(knob, std::string(field.value()));
+      }
+    }
+    return test_knobs(req, target, query);
+  }
   return json_reply(req, http::status::not_found, {{"error", "no such path"}});
+}
+
+// A response written the slow way: the head, then the body in pieces
+// (trickle_ms apart), or cut off by a reset after reset_after bytes. Ends
+// the connection.
+asio::awaitable<void> write_slowly(beast::tcp_stream& stream, Response& res, std::map<std::string, std::string>& query) {
+  std::string body = std::move(res.body());
+  res.body().clear();
+  const bool chunked = res.chunked();
+  if (!chunked) res.content_length(body.size());
+  res.keep_alive(false);
+  http::response_serializer<http::string_body> head{res};
+  auto [head_error, head_bytes] = co_await http::async_write_header(stream, head, use_tuple);
+  if (head_error) co_return;
+  const std::size_t piece = query.count("piece") ? std::stoul(query["piece"]) : 2048;
+  const auto gap = std::chrono::milliseconds(query.count("trickle_ms") ? std::atoi(query["trickle_ms"].c_str()) : 0);
+  const std::size_t cut = query.count("reset_after") ? std::stoul(query["reset_after"]) : body.size();
+  asio::steady_timer timer(stream.get_executor());
+  for (std::size_t at = 0; at < std::min(cut, body.size()); at += piece) {
+    if (at > 0 && gap.count() > 0) {
+      timer.expires_after(gap);
+      co_await timer.async_wait(use_tuple);
+    }
+    std::string bytes = body.substr(at, std::min(piece, std::min(cut, body.size()) - at));
+    if (chunked) {
+      char size_line[32];
+      std::snprintf(size_line, sizeof size_line, "%zx\r\n", bytes.size());
+      bytes = size_line + bytes + "\r\n";
+    }
+    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(bytes), use_tuple);
+    if (ec) co_return;
+    ++state.pieces_sent;
+  }
+  if (cut < body.size()) {
+    // An abortive close: the peer sees a reset, not an orderly end.
+    beast::error_code ignored;
+    stream.socket().set_option(asio::socket_base::linger(true, 0), ignored);
+    stream.socket().close(ignored);
+    co_return;
+  }
+  if (chunked) {
+    static const std::string last = "0\r\n\r\n";
+    co_await asio::async_write(stream, asio::buffer(last), use_tuple);
+  }
 }
 
 asio::awaitable<void> session(tcp::socket socket) {
@@ -289,6 +367,10 @@ asio::awaitable<void> session(tcp::socket socket) {
       static const std::string hints = "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n";
       auto [hints_error, hints_written] = co_await asio::async_write(stream, asio::buffer(hints), use_tuple);
       if (hints_error) break;
+    }
+    if (query.count("trickle_ms") || query.count("reset_after")) {
+      co_await write_slowly(stream, res, query);
+      break;
     }
     auto [write_error, written] = co_await http::async_write(stream, res, use_tuple);
     if (write_error || !req.keep_alive()) break;

@@ -14,6 +14,15 @@ namespace cachecar::testing {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
+std::uint64_t resident_bytes(int pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;  // "VmRSS:   1234 kB"
+  }
+  return 0;
+}
+
 std::uint16_t free_port() {
   asio::io_context context;
   tcp::acceptor acceptor(context, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));

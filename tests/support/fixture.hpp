@@ -17,6 +17,9 @@
 
 namespace cachecar::testing {
 
+// The resident set size of a running process (VmRSS), in bytes; 0 when unknown.
+std::uint64_t resident_bytes(int pid);
+
 // A port that was free a moment ago on 127.0.0.1 (bound, then released).
 std::uint16_t free_port();
 
@@ -48,8 +51,11 @@ class Origin {
   std::uint16_t port_ = 0;
 };
 
-// Top-level keys most tests share: one worker, no drain delay, quiet logs.
-inline constexpr const char* kTestBase = "workers: 1\ndrain_delay: 0s\nlog: { format: text, level: warn }\n";
+// Top-level keys most tests share: one worker, no drain delay, quiet logs,
+// and the loopback names every test client uses declared one site (else
+// each cachecar's own port, in Host, would enter the key).
+inline constexpr const char* kTestBase =
+    "workers: 1\ndrain_delay: 0s\nlog: { format: text, level: warn }\nallowed_hosts: [127.0.0.1, localhost]\n";
 
 class Cachecar {
  public:

@@ -89,6 +89,28 @@ routes:
   EXPECT_EQ(c.routes[1].methods, (std::vector<std::string>{"PUT", "DELETE"}));
 }
 
+TEST(ConfigLoader, ForwardingTrustAndHosts) {
+  auto r = load("trusted_proxies: [10.0.0.0/8, \"fd00::/8\", 192.168.1.7]\nallowed_hosts: [Catalog, \"*.shop.example\"]\n"
+                "admin: { listen: \"[::1]:9901\" }\n");
+  ASSERT_TRUE(r.config) << ::testing::PrintToString(errors_of(r));
+  const auto& f = r.config->forwarding;
+  auto address = [](const char* text) { return boost::asio::ip::make_address(text); };
+  EXPECT_TRUE(f.trusts(address("10.1.2.3")));
+  EXPECT_TRUE(f.trusts(address("::ffff:10.1.2.3")));
+  EXPECT_TRUE(f.trusts(address("fd12::1")));
+  EXPECT_TRUE(f.trusts(address("192.168.1.7")));
+  EXPECT_FALSE(f.trusts(address("192.168.1.8")));
+  EXPECT_FALSE(f.trusts(address("127.0.0.1")));
+  EXPECT_TRUE(f.allows_host("catalog"));
+  EXPECT_TRUE(f.allows_host("eu.shop.example"));
+  EXPECT_FALSE(f.allows_host("shop.example"));
+  EXPECT_FALSE(f.allows_host("evil.example"));
+  auto open = load("listen: 127.0.0.1:1\n");
+  ASSERT_TRUE(open.config);
+  EXPECT_FALSE(open.config->forwarding.allowed_hosts);
+  EXPECT_FALSE(open.config->forwarding.trusts(address("127.0.0.1")));
+}
+
 struct BadConfigCase {
   const char* name;
   const char* yaml;
@@ -148,6 +170,15 @@ INSTANTIATE_TEST_SUITE_P(
                       "5:11: routes[0].warm: a bypass route caches nothing to warm"},
         BadConfigCase{"open_admin_without_token", "admin: { listen: 0.0.0.0:9901 }\n",
                       "1:18: admin.listen: 0.0.0.0 is not a loopback address and CACHECAR_ADMIN_TOKEN is not set"},
+        // Issue 10, finding 12: a name that starts "127." is no loopback address.
+        BadConfigCase{"loopback_lookalike_name", "admin: { listen: 127.example.com:9901 }\n",
+                      "1:18: admin.listen: 127.example.com is not a loopback address"},
+        BadConfigCase{"bad_trusted_proxy", "trusted_proxies: [10.0.0.0/8, 10.0.0.0/33]\n",
+                      "1:31: trusted_proxies: prefix length 33 is longer than 32"},
+        BadConfigCase{"trusted_proxy_name", "trusted_proxies: [ingress.local]\n",
+                      "1:19: trusted_proxies: 'ingress.local' is not an IP address"},
+        BadConfigCase{"allowed_host_with_port", "allowed_hosts: [catalog, \"catalog:8080\"]\n",
+                      "1:26: allowed_hosts: 'catalog:8080' is not a host name"},
         BadConfigCase{"bad_jitter", "routes:\n  - name: a\n    match: { path: /a }\n    ttl_jitter: 150%\n",
                       "4:17: routes[0].ttl_jitter: percentage '150%' is over 100%"},
         BadConfigCase{"bad_default", "defaults: { ttl: soon }\nroutes:\n  - name: a\n    match: { path: /a }\n",

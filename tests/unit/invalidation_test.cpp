@@ -2,6 +2,7 @@
 #include "invalidation/event.hpp"
 #include "invalidation/gap.hpp"
 #include "invalidation/log.hpp"
+#include "invalidation/replay_guard.hpp"
 #include "invalidation/scope.hpp"
 
 #include <gtest/gtest.h>
@@ -95,7 +96,9 @@ TEST(Event, SignaturesFollowTheSpecAndAreChecked) {
   e.tags = {"a", "b"};
   e.version = 7;
   e.ts = "2026-11-26T10:00:00Z";
-  EXPECT_EQ(signing_text(e), "entity-updated\nproduct\n42\n\ncatalog-service\n7\n2026-11-26T10:00:00Z\na,b");
+  e.eid = "e-1";
+  EXPECT_EQ(signing_text(e),
+            "entity-updated\nproduct\n42\n\ncatalog-service\n7\n2026-11-26T10:00:00Z\ne-1\n\n\n2\na\nb\n");
   // RFC 4231 test case 2 pins the HMAC itself.
   EXPECT_EQ(hmac_sha256_hex("Jefe", "what do ya want for nothing?"),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
@@ -108,10 +111,66 @@ TEST(Event, SignaturesFollowTheSpecAndAreChecked) {
   EXPECT_EQ(validate_event(tampered.dump(), policy("s3cret"), kNow).reason, Rejection::bad_signature);
 }
 
+// Issue 10, finding 9: every field that makes a cachecar act is signed, and
+// the signed text has one reading only.
+TEST(Event, TheSignatureCoversAcksAndTagBoundaries) {
+  Event e;
+  e.type = EventType::tag_purged;
+  e.source = "catalog-service";
+  e.tags = {"a", "b"};
+  e.ts = "2026-11-26T10:00:00Z";
+  e.eid = "e-2";
+  const auto signed_doc = nlohmann::json::parse(to_json(e, "k"));
+  auto redirected = signed_doc;
+  redirected["ack_to"] = "cachecar:invalidate";
+  redirected["ack_id"] = "x";
+  EXPECT_EQ(validate_event(redirected.dump(), policy("k"), kNow).reason, Rejection::bad_signature);
+  auto joined = signed_doc;
+  joined["tags"] = {"a,b"};
+  EXPECT_EQ(validate_event(joined.dump(), policy("k"), kNow).reason, Rejection::bad_signature);
+  auto split = signed_doc;
+  split["tags"] = {"a\nb"};
+  EXPECT_EQ(validate_event(split.dump(), policy("k"), kNow).reason, Rejection::malformed);
+  auto other_eid = signed_doc;
+  other_eid["eid"] = "e-3";
+  EXPECT_EQ(validate_event(other_eid.dump(), policy("k"), kNow).reason, Rejection::bad_signature);
+  e.eid.clear();
+  EXPECT_EQ(validate_event(to_json(e, "k"), policy("k"), kNow).reason, Rejection::missing_field);
+}
+
+TEST(Event, OversizedOrDeeplyNestedEventsAreRejectedUnparsed) {
+  std::string big = R"({"type":"tag-purged","source":"catalog-service","tags":[")" +
+                    std::string(kMaxEventBytes, 'x') + R"("]})";
+  auto v = validate_event(big, policy(), kNow);
+  EXPECT_EQ(v.reason, Rejection::malformed);
+  EXPECT_NE(v.detail.find("bytes"), std::string::npos);
+  std::string deep = R"({"type":"tag-purged","source":"catalog-service","tags":["a"],"x":)" +
+                     std::string(8, '[') + std::string(8, ']') + "}";
+  v = validate_event(deep, policy(), kNow);
+  EXPECT_EQ(v.reason, Rejection::malformed);
+  EXPECT_NE(v.detail.find("nested"), std::string::npos);
+  // Brackets inside strings are text, not nesting.
+  EXPECT_TRUE(validate_event(R"({"type":"tag-purged","source":"catalog-service","tags":["[[[[[[[[[[\"]]"]})",
+                             policy(), kNow)
+                  .event);
+}
+
+TEST(ReplayGuard, AnEidIsAppliedOnceWithinTheWindow) {
+  ReplayGuard guard(std::chrono::minutes(5), 3);
+  EXPECT_TRUE(guard.first_sighting("a", kNow));
+  EXPECT_FALSE(guard.first_sighting("a", kNow + std::chrono::minutes(9)));
+  EXPECT_TRUE(guard.first_sighting("a", kNow + std::chrono::minutes(11)));  // its ts is long refused by then
+  EXPECT_TRUE(guard.first_sighting("b", kNow + std::chrono::minutes(11)));
+  EXPECT_TRUE(guard.first_sighting("c", kNow + std::chrono::minutes(11)));
+  EXPECT_TRUE(guard.first_sighting("d", kNow + std::chrono::minutes(11)));
+  EXPECT_LE(guard.remembered(), 3u);
+}
+
 TEST(Event, SignedEventsOutsideMaxSkewAreReplays) {
   Event e;
   e.entity = "product";
   e.source = "catalog-service";
+  e.eid = "e-4";
   e.ts = "2026-11-26T09:50:00Z";  // ten minutes before kNow
   EXPECT_EQ(validate_event(to_json(e, "k"), policy("k"), kNow).reason, Rejection::replayed);
   e.ts = "2026-11-26T09:58:00+00:00";

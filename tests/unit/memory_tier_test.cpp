@@ -59,7 +59,22 @@ TEST(MemoryTier, CountsHeadersKeyAndOverheadNotJustTheBody) {
   MemoryTier tier(1024 * 1024, 1024 * 1024, 1);
   auto e = entry_of(10);
   tier.insert("abc", e);
-  EXPECT_EQ(tier.stats().bytes, e->head.size() + 10 + 3 * 2 + Entry::kOverheadBytes);
+  EXPECT_EQ(tier.stats().bytes, e->charge(3));
+  EXPECT_GE(tier.stats().bytes, sizeof(Entry) + e->head.capacity() + 3 + Entry::kOverheadBytes);
+}
+
+// Issue 10, finding 1: a body read in 64 KiB steps kept its capacity while
+// the charge counted its size (65 KB of RSS per "1 KiB" entry).
+TEST(MemoryTier, ChargesWhatAnEntryHoldsNotWhatItUses) {
+  auto roomy = std::make_shared<Entry>();
+  roomy->body.reserve(64 * 1024);
+  roomy->body.assign(1024, 'x');
+  auto tight = std::make_shared<Entry>();
+  tight->body.assign(1024, 'x');
+  EXPECT_GE(roomy->charge(3), 64u * 1024);
+  EXPECT_LT(tight->charge(3), 2u * 1024);
+  roomy->tags = {"a-tag-longer-than-the-small-string-buffer"};
+  EXPECT_GE(roomy->charge(3), 64u * 1024 + 2 * roomy->tags[0].size());
 }
 
 TEST(MemoryTier, RejectsEntriesOverMaxEntryBytes) {
