@@ -2,6 +2,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace cachecar::redis {
@@ -54,7 +55,42 @@ ReplyParser::~ReplyParser() { redisReaderFree(reader_); }
 bool ReplyParser::feed(const char* data, std::size_t size) {
   buffered_ += size;
   if (buffered_ > kMaxBufferedBytes) return false;
+  if (!screen(data, size)) return false;
   return redisReaderFeed(reader_, data, size) == REDIS_OK;
+}
+
+bool ReplyParser::screen(const char* data, std::size_t size) {
+  constexpr long long kSaturated = static_cast<long long>(kMaxBufferedBytes) + 1;
+  for (std::size_t i = 0; i < size;) {
+    if (bulk_left_ > 0) {
+      const auto skip = std::min<long long>(bulk_left_, static_cast<long long>(size - i));
+      bulk_left_ -= skip;
+      i += static_cast<std::size_t>(skip);
+      continue;
+    }
+    const char c = data[i++];
+    if (!in_line_) {
+      in_line_ = true;
+      after_cr_ = false;
+      line_type_ = c;
+      negative_ = false;
+      number_ = 0;
+      continue;
+    }
+    if (c == '\n' && after_cr_) {  // hiredis ends a line on CRLF only
+      in_line_ = false;
+      if (line_type_ == '*' && !negative_ && number_ > kMaxElements) return false;
+      if (line_type_ == '$' && !negative_) {
+        if (number_ > static_cast<long long>(kMaxBufferedBytes)) return false;
+        bulk_left_ = number_ + 2;
+      }
+      continue;
+    }
+    after_cr_ = c == '\r';
+    if (c == '-' && number_ == 0) negative_ = true;
+    if (c >= '0' && c <= '9') number_ = std::min(number_ * 10 + (c - '0'), kSaturated);
+  }
+  return true;
 }
 
 std::optional<Reply> ReplyParser::next(bool& failed) {

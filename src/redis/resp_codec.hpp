@@ -27,6 +27,10 @@ class ReplyParser {
  public:
   // Replies larger than this are a protocol error: hiredis sets no bound itself.
   static constexpr std::size_t kMaxBufferedBytes = 64 * 1024 * 1024;
+  // An array header announcing more elements is a protocol error: hiredis
+  // 0.14 allocates the whole array on the header alone ("*1244444444\r\n"
+  // asked for 10 GB; found by fuzz_resp).
+  static constexpr long long kMaxElements = 1 << 20;
 
   ReplyParser();
   ~ReplyParser();
@@ -40,8 +44,19 @@ class ReplyParser {
   std::optional<Reply> next(bool& failed);
 
  private:
+  // Walks the bytes before hiredis reads them, to refuse the headers it
+  // would act on blindly. Tracks only line starts and bulk payloads, which
+  // is all RESP2 framing is; state carries across feeds.
+  bool screen(const char* data, std::size_t size);
+
   redisReader* reader_;
   std::size_t buffered_ = 0;
+  bool in_line_ = false;
+  bool after_cr_ = false;
+  char line_type_ = 0;
+  bool negative_ = false;
+  long long number_ = 0;
+  long long bulk_left_ = 0;  // payload bytes (and their CRLF) still to skip
 };
 
 }  // namespace cachecar::redis

@@ -64,6 +64,14 @@ std::int64_t to_ms(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
+// A time an entry can hold: from 1970 to 2100. The clock counts
+// nanoseconds in 64 bits (it ends in 2262), and 2100 leaves room for the
+// longest stale window a u32 of seconds can add (136 years).
+bool plausible_ms(std::int64_t ms) {
+  constexpr std::int64_t kYear2100 = 4'102'444'800'000;  // ms since the epoch
+  return ms >= 0 && ms < kYear2100;
+}
+
 Clock::time_point from_ms(std::int64_t ms) {
   return Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::milliseconds(ms)));
 }
@@ -172,6 +180,9 @@ std::optional<Entry> decode_entry(std::string_view bytes) {
   e.head.assign(head);
   e.fingerprint.assign(fingerprint);
   e.must_revalidate = must_revalidate == 1;
+  // Times outside 1970..2100 are damage, and converting them would
+  // overflow (found by fuzz_entry_codec).
+  if (!plausible_ms(stored) || !plausible_ms(expires)) return std::nullopt;
   e.stored_at = from_ms(stored);
   e.expires_at = from_ms(expires);
   return e;

@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <cstdio>
 #include <ctime>
 
 namespace cachecar::testing {
@@ -189,8 +190,12 @@ TEST_F(BusIntegrity, AHugeDeeplyNestedPublishIsRejectedWithoutParsingIt) {
   EXPECT_EQ(bus["rejected"]["malformed"], 1);
   EXPECT_THAT(a_.log(), HasSubstr("larger than 65536 bytes"));
   // The message itself passes through once (27 MB); a parsed tree of it
-  // cost over 600 MB before (issue 10).
+  // cost over 600 MB before (issue 10). Under AddressSanitizer RSS holds
+  // its quarantine of freed blocks, so there the figure says nothing.
+#if !defined(__SANITIZE_ADDRESS__)
   EXPECT_LT(after, before + 150u * 1024 * 1024) << "RSS grew from " << before << " to " << after;
+#endif
+  std::printf("27 MB nested publish: RSS %.1f MB -> %.1f MB\n", before / 1048576.0, after / 1048576.0);
   EXPECT_TRUE(in_memory(a_, "/products/46"));
 }
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 namespace cachecar::store {
 namespace {
 
@@ -76,6 +78,21 @@ TEST(EntryCodec, DamagedOrForeignBytesAreAMiss) {
   std::string corrupted = bytes;
   corrupted[corrupted.size() - 10] ^= 0x5a;
   EXPECT_FALSE(decode_entry(corrupted));
+}
+
+// Found by fuzz_entry_codec (issue 10): a stored time of -2.8e15 ms
+// overflowed the conversion to a time_point (undefined behaviour).
+TEST(EntryCodec, TimesOutsideTheCalendarAreAMiss) {
+  const auto bytes = encode_entry(sample("body"), BodyCompression::none);
+  for (std::size_t at : {5u, 13u}) {  // stored_at, expires_at (after "CCE", version, compression)
+    for (std::int64_t ms : {std::int64_t{-2'812'953'577'362'033}, std::int64_t{-1}, std::int64_t{242'589'235'927'471},
+                            INT64_MAX}) {
+      std::string damaged = bytes;
+      std::memcpy(damaged.data() + at, &ms, sizeof ms);
+      EXPECT_FALSE(decode_entry(damaged)) << at << " " << ms;
+    }
+  }
+  EXPECT_TRUE(decode_entry(bytes));
 }
 
 }  // namespace

@@ -32,6 +32,25 @@ TEST(RespCodec, ParsesRepliesFedInPieces) {
   EXPECT_EQ(replies[5].text, "ERR nope");
 }
 
+// Found by fuzz_resp (issue 10): hiredis allocated the announced array on
+// its header alone, 10 GB for "*1244444444".
+TEST(RespCodec, AHugeArrayHeaderIsRefusedBeforeHiredisSeesIt) {
+  auto feed = [](ReplyParser& parser, std::string_view bytes) { return parser.feed(bytes.data(), bytes.size()); };
+  ReplyParser parser;
+  EXPECT_FALSE(feed(parser, "*1244444444\r\n"));
+  ReplyParser split;
+  EXPECT_TRUE(feed(split, "*2\r\n$3\r\n*99"));  // "*99" inside a bulk string is payload
+  EXPECT_TRUE(feed(split, "\r\n*1244"));
+  EXPECT_FALSE(feed(split, "444444\r\n"));
+  ReplyParser fine;
+  const std::string array = "*3\r\n:1\r\n$-1\r\n*-1\r\n";
+  EXPECT_TRUE(fine.feed(array.data(), array.size()));
+  bool failed = false;
+  auto reply = fine.next(failed);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->elements.size(), 3u);
+}
+
 TEST(RespCodec, ProtocolErrorsAreReported) {
   ReplyParser parser;
   bool failed = false;

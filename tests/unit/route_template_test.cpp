@@ -71,6 +71,24 @@ TEST(RouteTemplate, CatchAllTakesTheRestIncludingNothing) {
   EXPECT_EQ(match(t, "/other/a"), std::vector<std::string>{"<no match>"});
 }
 
+// Found by fuzz_route_template (issue 10): a catch-all value ending in "//"
+// kept one '/' in its canonical path, which then matched to another value.
+TEST(RouteTemplate, TheCanonicalPathOfACatchAllIsAFixedPoint) {
+  std::string error;
+  auto route = *RouteTemplate::parse("/o/{id}/{*rest}", error);
+  for (const char* path : {"/o/1/k/o//", "/o/1/k/o/", "/o/1/k///", "/o/1//a", "/o/1/"}) {
+    RouteValues values;
+    ASSERT_TRUE(route.match(path, values)) << path;
+    std::string canonical;
+    route.append_canonical_path(values, canonical);
+    RouteValues again;
+    ASSERT_TRUE(route.match(canonical, again)) << path << " -> " << canonical;
+    std::string twice;
+    route.append_canonical_path(again, twice);
+    EXPECT_EQ(twice, canonical) << path;
+  }
+}
+
 TEST(RouteTemplate, RejectsMalformedTemplates) {
   std::string error;
   for (const char* bad : {"products", "/a/{*rest}/b", "/a/{id:float}", "/a/{}", "/a/x{id}", "/a/{id}/{id}",

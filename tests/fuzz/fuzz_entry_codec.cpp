@@ -1,0 +1,21 @@
+// The shared tier's entry codec: any bytes decode to an entry or to
+// nothing; an entry that decodes re-encodes to bytes that decode to it.
+#include "store/entry_codec.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace cachecar::store;
+  auto entry = decode_entry(std::string_view(reinterpret_cast<const char*>(data), size));
+  if (!entry) return 0;
+  for (auto compression : {BodyCompression::none, BodyCompression::zstd, BodyCompression::lz4}) {
+    auto again = decode_entry(encode_entry(*entry, compression));
+    if (!again || again->head != entry->head || again->body != entry->body || again->tags != entry->tags ||
+        again->fingerprint != entry->fingerprint) {
+      __builtin_trap();
+    }
+  }
+  return 0;
+}
