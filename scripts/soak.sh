@@ -142,7 +142,7 @@ for minute in $(seq 1 "$minutes"); do
   done
   churn_errors=$(wc -l <"$work/errors.log")
   : >"$work/errors.log"
-  reports=$(grep -c -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$work"/cachecar-*.log || true)
+  reports=$(cat "$work"/cachecar-*.log | grep -c -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' || true)
   errors=$((bad + churn_errors))
   total_errors=$((total_errors + errors + reports))
   printf '%-6s %-22s %-22s %-10s %-10s %s\n' "$minute" "$(rss_mb "${cachecar_pids[0]}")" \
