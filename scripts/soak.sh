@@ -16,7 +16,8 @@ bin="build/$preset"
 work=$(mktemp -d /tmp/cachecar-soak.XXXXXX)
 pids=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # Newest first: the load stops before the cachecars, and they before the origin.
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[$i]}" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
 trap cleanup EXIT INT TERM
@@ -140,8 +141,10 @@ for minute in $(seq 1 "$minutes"); do
     s=$(awk -F'[ ,]+' '/Socket errors/ {print $4+$6+$8+$10}' "$work/wrk-$minute-$i.txt")
     bad=$((bad + ${b:-0} + ${s:-0}))
   done
-  churn_errors=$(wc -l <"$work/errors.log")
-  : >"$work/errors.log"
+  # Moved, not emptied: a line the churn appends meanwhile goes to a new file.
+  touch "$work/errors.log"
+  mv "$work/errors.log" "$work/errors-$minute.log"
+  churn_errors=$(wc -l <"$work/errors-$minute.log")
   reports=$(cat "$work"/cachecar-*.log | grep -c -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' || true)
   errors=$((bad + churn_errors))
   total_errors=$((total_errors + errors + reports))

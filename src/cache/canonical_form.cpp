@@ -206,11 +206,13 @@ Refusal key_canonical_request(const config::RoutePolicy& route, std::string_view
 }
 
 std::span<const std::string_view> target_rewriting_fields() {
-  static constexpr std::array<std::string_view, 14> kFields = {
+  // Forwarded (RFC 7239) too: its host and proto are unkeyed; the
+  // X-Forwarded-* fields cachecar writes carry what is keyed.
+  static constexpr std::array<std::string_view, 15> kFields = {
       "X-Original-URL",     "X-Rewrite-URL",     "X-Original-URI",    "X-HTTP-Method-Override",
       "X-HTTP-Method",      "X-Method-Override", "X-Original-Method", "X-Forwarded-Prefix",
       "X-Forwarded-Path",   "X-Forwarded-Uri",   "X-Original-Host",   "X-Host",
-      "X-Forwarded-Server", "X-Forwarded-Port"};
+      "X-Forwarded-Server", "X-Forwarded-Port",  "Forwarded"};
   return kFields;
 }
 

@@ -9,13 +9,18 @@ namespace cachecar::cache {
 void add_variant(std::string& key, std::string& fingerprint, const std::vector<std::string>& names,
                  const HeaderSource& request) {
   std::string canonical = "\x01vary\n";
+  FieldValues lines;
   for (const auto& name : names) {
     canonical += name;
     canonical += ':';
-    // An absent header and an empty one are different requests.
-    if (auto value = request.header(name)) {
-      canonical += '=';
-      canonical.append(*value);
+    // An absent header and an empty one are different requests. Several
+    // lines are one list, as the origin reads them (RFC 9110 §5.3): all of
+    // them are keyed, not only the first.
+    lines.clear();
+    request.values(name, lines);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      canonical += i == 0 ? "=" : ", ";
+      canonical.append(lines[i]);
     }
     canonical += '\n';
   }

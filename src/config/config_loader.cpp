@@ -186,10 +186,13 @@ void load_forwarding(YamlReader& r, const YAML::Node& root, ForwardingConfig& fo
         std::transform(host.begin(), host.end(), host.begin(),
                        [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
         std::string_view name = host.rfind("*.", 0) == 0 ? std::string_view(host).substr(2) : std::string_view(host);
-        const bool valid = host == "*" || (!name.empty() && name.find_first_of("*/:@ \t[]") == std::string_view::npos);
+        const bool ipv6_literal = host.size() > 2 && host.front() == '[' && host.back() == ']' &&
+                                  host.find_first_not_of("0123456789abcdef:.", 1) == host.size() - 1;
+        const bool valid = host == "*" || ipv6_literal ||
+                           (!name.empty() && name.find_first_of("*/:@ \t[]") == std::string_view::npos);
         if (!valid) {
           r.error(node[i], "allowed_hosts: '" + (*hosts)[i] +
-                               "' is not a host name (no port or path; '*.example.com' and '*' are allowed)");
+                               "' is not a host name (no port or path; '*.example.com', '*' and '[::1]' are allowed)");
         }
         host.erase(host.find_last_not_of('.') + 1);  // "example.com." names "example.com"
         allowed.push_back(std::move(host));

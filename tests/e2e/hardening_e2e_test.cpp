@@ -151,7 +151,8 @@ INSTANTIATE_TEST_SUITE_P(
                       RewritingHeader{"X-HTTP-Method-Override", "DELETE"}, RewritingHeader{"X-HTTP-Method", "PUT"},
                       RewritingHeader{"X-Method-Override", "DELETE"}, RewritingHeader{"X-Forwarded-Prefix", "/evil"},
                       RewritingHeader{"X-Original-Host", "evil.example"}, RewritingHeader{"X-Host", "evil.example"},
-                      RewritingHeader{"X-Forwarded-Port", "444"}),
+                      RewritingHeader{"X-Forwarded-Port", "444"},
+                      RewritingHeader{"Forwarded", "host=evil.example;proto=https"}),
     [](const auto& info) {
       std::string name = info.param.name;
       for (auto& c : name) c = c == '-' ? '_' : c;
@@ -177,6 +178,8 @@ TEST(HardeningTrustedProxy, AListedProxysForwardedFieldsAreBelievedAndKeyed) {
   EXPECT_EQ(headers["X-Forwarded-For"], "203.0.113.9, 127.0.0.1");
   EXPECT_EQ(headers["X-Forwarded-Proto"], "https");
   EXPECT_EQ(headers["X-Forwarded-Host"], "localhost");
+  auto forwarded = cachecar.get("/t/proxied-forwarded?echo=1", {{"Forwarded", "host=evil.example"}});
+  EXPECT_FALSE(echoed_headers(forwarded).contains("Forwarded")) << "unkeyed on a caching route, even when trusted";
   // The scheme names the resource: the same path over http is another entry.
   auto plain = cachecar.get("/t/proxied?echo=1", {{"X-Forwarded-Host", "localhost"}});
   EXPECT_EQ(plain.header("Cache-Status"), "cachecar; fwd=miss; stored");

@@ -90,7 +90,7 @@ routes:
 }
 
 TEST(ConfigLoader, ForwardingTrustAndHosts) {
-  auto r = load("trusted_proxies: [10.0.0.0/8, \"fd00::/8\", 192.168.1.7]\nallowed_hosts: [Catalog, \"*.shop.example\"]\n"
+  auto r = load("trusted_proxies: [10.0.0.0/8, \"fd00::/8\", 192.168.1.7]\nallowed_hosts: [Catalog, \"*.shop.example\", \"[::1]\"]\n"
                 "admin: { listen: \"[::1]:9901\" }\n");
   ASSERT_TRUE(r.config) << ::testing::PrintToString(errors_of(r));
   const auto& f = r.config->forwarding;
@@ -105,6 +105,7 @@ TEST(ConfigLoader, ForwardingTrustAndHosts) {
   EXPECT_TRUE(f.allows_host("eu.shop.example"));
   EXPECT_FALSE(f.allows_host("shop.example"));
   EXPECT_FALSE(f.allows_host("evil.example"));
+  EXPECT_TRUE(f.allows_host("[::1]"));
   auto open = load("listen: 127.0.0.1:1\n");
   ASSERT_TRUE(open.config);
   EXPECT_FALSE(open.config->forwarding.allowed_hosts);

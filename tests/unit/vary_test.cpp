@@ -1,5 +1,7 @@
 #include "cache/vary.hpp"
 
+#include "cache/field_lines.hpp"
+
 #include <gtest/gtest.h>
 
 #include <map>
@@ -58,6 +60,19 @@ TEST(Vary, NoVaryLeavesKeyAndFingerprintAlone) {
   EXPECT_EQ(placement.key, kKey);
   EXPECT_EQ(placement.fingerprint, kFingerprint);
   EXPECT_TRUE(placement.primary.empty());
+}
+
+// Issue 10: a header sent on two lines is one list at the origin; keying
+// only the first line let "en" + "de" fill the entry plain "en" reads.
+TEST(Vary, EveryLineOfAVariedHeaderIsKeyed) {
+  const FieldLines::Lines two_lines{{"accept-language", "en"}, {"Accept-Language", "de"}};
+  const FieldLines::Lines one_list{{"accept-language", "en, de"}};
+  const FieldLines::Lines first_only{{"accept-language", "en"}};
+  auto key_of = [](const FieldLines::Lines& lines) {
+    return place(kKey, kFingerprint, {"accept-language"}, FieldLines(lines)).key;
+  };
+  EXPECT_EQ(key_of(two_lines), key_of(one_list));
+  EXPECT_NE(key_of(two_lines), key_of(first_only));
 }
 
 }  // namespace
