@@ -65,17 +65,15 @@ std::optional<std::string_view> last_value(const HeaderSource& headers, std::str
   return last_list_member(lines.back());
 }
 
-std::string host_without_port(std::string_view host) {
+// The host a Host value names: no port, no trailing dot; case as sent.
+std::string_view host_without_port(std::string_view host) {
   if (!host.empty() && host.front() == '[') {
     host = host.substr(0, host.find(']') + 1);
   } else if (auto colon = host.rfind(':'); colon != std::string_view::npos) {
     host = host.substr(0, colon);
   }
   while (!host.empty() && host.back() == '.') host.remove_suffix(1);
-  std::string lower(host);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return lower;
+  return host;
 }
 
 }  // namespace
@@ -174,9 +172,8 @@ Refusal check_keyed_fields(const config::RoutePolicy& route, const config::Forwa
   if (!forwarding.allows_host(host_without_port(authority.host))) return Refusal::host_not_allowed;
   host_key.clear();
   if (!forwarding.allowed_hosts) {
-    host_key.assign(authority.host);
-    std::transform(host_key.begin(), host_key.end(), host_key.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    // Into a buffer the caller reuses: no allocation per request once warm.
+    for (char c : authority.host) host_key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   return Refusal::none;
 }
@@ -186,8 +183,7 @@ Refusal key_canonical_request(const config::RoutePolicy& route, std::string_view
                               std::string_view query, const HeaderSource& headers,
                               const ForwardedAuthority& authority, KeyScratch& scratch,
                               std::vector<KeySegmentOrigin>* explain) {
-  std::string host_key;
-  if (auto refusal = check_keyed_fields(route, forwarding, headers, authority, host_key); refusal != Refusal::none) {
+  if (auto refusal = check_keyed_fields(route, forwarding, headers, authority, scratch.host); refusal != Refusal::none) {
     return refusal;
   }
   if (auto refusal = canonical_target(route, values, query, scratch.target); refusal != Refusal::none) return refusal;
@@ -197,7 +193,7 @@ Refusal key_canonical_request(const config::RoutePolicy& route, std::string_view
       question == std::string_view::npos ? std::string_view{} : canonical.substr(question + 1);
   // The canonical path matches by construction (append_canonical_path).
   route.path.match(canonical.substr(0, question), values);
-  const Authority keyed{host_key, authority.scheme == "https"};
+  const Authority keyed{scratch.host, authority.scheme == "https"};
   if (build_key(route, environment, values, canonical_query, headers, scratch, explain, keyed) ==
       KeyOutcome::missing_tenant) {
     return Refusal::missing_tenant;

@@ -48,6 +48,7 @@ struct KeyScratch {
   std::string key;
   std::string fingerprint;
   std::string target;  // the canonical request target (canonical_form.hpp)
+  std::string host;    // the host as keyed, lower case (canonical_form.hpp)
 };
 
 struct KeySegmentOrigin {

@@ -119,7 +119,7 @@ struct ForwardingConfig {
     }
     return false;
   }
-  // `host` lower case, without its port.
+  // `host` without its port, in any case.
   bool allows_host(std::string_view host) const;
 };
 

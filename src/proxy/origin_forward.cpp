@@ -82,7 +82,7 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
   auto& parser = exchange.parser;
 
   auto& response = parser->get();
-  if (!is_safe(request.method()) && response.result_int() < 400) co_await invalidate_after_unsafe(plan.routes, request, response);
+  if (!is_safe(request.method()) && response.result_int() < 400) co_await invalidate_after_unsafe(plan, request, response);
   if (response.result_int() >= 500 && stale_usable(plan)) {
     // The origin answered with an error: the stale entry answers instead
     // (the connection, its body unread, is not reused).
@@ -289,6 +289,7 @@ asio::awaitable<bool> RequestHandler::within_rebuild_budget(beast::tcp_stream& c
 }
 
 void RequestHandler::prepare_origin_request(net::Request& request, const Plan& plan) const {
+  shape_for_origin(request, plan);
   net::strip_hop_by_hop(request);
   // A HEAD that may fill the cache is fetched as GET, so that the stored
   // entry can answer GETs too; the client still gets only the head.

@@ -131,7 +131,8 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
   plan.routes = current_routes();
   plan.route = plan.routes->table.match(sv(request.method_string()), path, values);
   plan.slot = plan.route ? plan.routes->stats_slot(plan.route) : runtime_.stats.unmatched_slot();
-  shape_for_origin(request, peer, plan);
+  plan.peer = peer;
+  plan.trusted_peer = plan.routes->config->forwarding.trusts(peer.address());
 
   if (plan.route && plan.route->mode == config::RouteMode::write_through) {
     co_return co_await write_through(request, client, plan, values);
@@ -271,8 +272,8 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
   co_return co_await forward(request, client, plan);
 }
 
-void RequestHandler::shape_for_origin(net::Request& request, const net::tcp::endpoint& peer, const Plan& plan) const {
-  net::set_forwarded_fields(request, peer, plan.routes->config->forwarding.trusts(peer.address()));
+void RequestHandler::shape_for_origin(net::Request& request, const Plan& plan) const {
+  net::set_forwarded_fields(request, plan.peer, plan.trusted_peer);
   if (plan.route && plan.route->mode != config::RouteMode::bypass) {
     // Never keyed, so never forwarded where cachecar caches (keyed = forwarded).
     for (auto name : cache::target_rewriting_fields()) request.erase(name);
@@ -283,10 +284,11 @@ bool RequestHandler::key_in_canonical_form(net::Request& request, std::string_vi
                                            config::RouteValues& values, cache::KeyScratch& scratch,
                                            Plan& plan) const {
   BeastHeaders headers(request);
-  // The forwarded fields are ours by now (shape_for_origin): trusted as written.
+  // Read, not written: a hit sends nothing to the origin, so the request's
+  // fields are shaped only on the way there (shape_for_origin).
   const auto refusal =
       cache::key_canonical_request(*plan.route, runtime_.config.environment, plan.routes->config->forwarding, values,
-                                   query, headers, cache::forwarded_authority(headers, true), scratch);
+                                   query, headers, cache::forwarded_authority(headers, plan.trusted_peer), scratch);
   if (refusal != cache::Refusal::none) {
     plan.detail = cache::to_string(refusal);  // forwarded as sent, never cached
     return false;
@@ -294,6 +296,13 @@ bool RequestHandler::key_in_canonical_form(net::Request& request, std::string_vi
   // Compared first: a request already in canonical form costs no rewrite.
   if (scratch.target != sv(request.target())) request.target(scratch.target);
   return true;
+}
+
+net::Request RequestHandler::origin_copy(const net::Request& request, std::string_view target,
+                                         const Plan& plan) const {
+  auto copy = fill_request(request, target);
+  shape_for_origin(copy, plan);
+  return copy;
 }
 
 asio::awaitable<store::EntryPtr> RequestHandler::look_in_redis(const std::string& key, store::EntryPtr in_memory,
@@ -329,7 +338,7 @@ void RequestHandler::refresh_in_background(const net::Request& request, const Pl
   if (!ticket.permit) return;  // a fetch of this key is running already (or it is uncacheable)
   RefreshCounters::bump(runtime_.refreshes.background);
   asio::co_spawn(executor_,
-                 filler_.refresh(fill_target(plan), fill_request(request, sv(request.target())), std::move(current),
+                 filler_.refresh(fill_target(plan), origin_copy(request, sv(request.target()), plan), std::move(current),
                                  std::move(ticket.permit)),
                  asio::detached);
 }

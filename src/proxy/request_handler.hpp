@@ -46,11 +46,13 @@ class RequestHandler final : public net::RequestSink {
   struct Plan;
   class ScratchLease;
 
-  // Before anything reads or copies the request, so that every origin
-  // exchange it leads to (foreground, background refresh, write-through
-  // refetch) carries them: the forwarded fields cachecar writes, and, on a
-  // caching route, no field that rewrites the target or method.
-  void shape_for_origin(net::Request& request, const net::tcp::endpoint& peer, const Plan& plan) const;
+  // What every request sent to the origin carries (foreground, background
+  // refresh, write-through refetch): the forwarded fields cachecar writes,
+  // and, on a caching route, no field that rewrites the target or method.
+  // Applied on the way to the origin only: a hit never pays for it.
+  void shape_for_origin(net::Request& request, const Plan& plan) const;
+  // A GET of `target` with the client's end-to-end fields, shaped for the origin.
+  net::Request origin_copy(const net::Request& request, std::string_view target, const Plan& plan) const;
   // Keyed = forwarded (ADR 10): the key of the request in canonical form
   // into `scratch`, and the request's target rewritten to that form;
   // `values` then view scratch.target. False, with plan.detail saying why,
@@ -125,10 +127,10 @@ class RequestHandler final : public net::RequestSink {
   std::optional<WrittenView> written_view(const net::Request& request, const Plan& plan,
                                           const config::RouteValues& values) const;
   // The view `read` caches at `path` for this request's tenant and headers.
-  std::optional<WrittenView> view_of(const RouteSetPtr& routes, const config::RoutePolicy& read, std::string_view path,
+  std::optional<WrittenView> view_of(const Plan& plan, const config::RoutePolicy& read, std::string_view path,
                                      const net::Request& request) const;
   // RFC 9111 §4.4, after a non-error answer to an unsafe method.
-  net::asio::awaitable<void> invalidate_after_unsafe(const RouteSetPtr& routes, const net::Request& request,
+  net::asio::awaitable<void> invalidate_after_unsafe(const Plan& plan, const net::Request& request,
                                                      const net::http::response_header<>& response);
   // Drops the view here and in the shared tier, publishes the event and
   // waits (bounded) until every cachecar that heard it has applied it.

@@ -31,6 +31,8 @@ struct RequestHandler::Plan {
   bool head_only = false;
   bool keep_alive = true;
   unsigned version = 11;
+  net::tcp::endpoint peer;
+  bool trusted_peer = false;  // the peer is in trusted_proxies: its X-Forwarded-* are believed
 };
 
 }  // namespace cachecar::proxy

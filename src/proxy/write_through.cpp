@@ -66,11 +66,11 @@ std::optional<RequestHandler::WrittenView> RequestHandler::written_view(const ne
   };
   auto path = read->path.expand(value_of);
   if (!path) return std::nullopt;  // this write's values cannot name a read view (a constraint fails)
-  return view_of(plan.routes, *read, *path, request);
+  return view_of(plan, *read, *path, request);
 }
 
-std::optional<RequestHandler::WrittenView> RequestHandler::view_of(const RouteSetPtr& routes,
-                                                                   const config::RoutePolicy& read, std::string_view path,
+std::optional<RequestHandler::WrittenView> RequestHandler::view_of(const Plan& plan, const config::RoutePolicy& read,
+                                                                   std::string_view path,
                                                                    const net::Request& request) const {
   WrittenView view;
   view.read_route = &read;
@@ -89,10 +89,11 @@ std::optional<RequestHandler::WrittenView> RequestHandler::view_of(const RouteSe
   }
   cache::KeyScratch key;
   BeastHeaders headers(request);
-  if (cache::key_canonical_request(read, runtime_.config.environment, routes->config->forwarding, read_values, {},
-                                   headers, cache::forwarded_authority(headers, true), key) == cache::Refusal::none) {
+  if (cache::key_canonical_request(read, runtime_.config.environment, plan.routes->config->forwarding, read_values,
+                                   {}, headers, cache::forwarded_authority(headers, plan.trusted_peer),
+                                   key) == cache::Refusal::none) {
     view.target = FillTarget{&read, std::move(key.key), std::move(key.fingerprint),
-                             {read_values.begin(), read_values.end()}, routes};
+                             {read_values.begin(), read_values.end()}, plan.routes};
   }
   return view;
 }
@@ -143,7 +144,7 @@ asio::awaitable<bool> RequestHandler::write_through(net::Request& request, beast
   auto view = written_view(request, plan, values);
   // The read request for a refetch, made before the write is sent on.
   net::Request read_request;
-  if (view && view->target) read_request = fill_request(request, view->path);
+  if (view && view->target) read_request = origin_copy(request, view->path, plan);
   prepare_origin_request(request, plan);
 
   OriginExchange exchange;
@@ -215,7 +216,7 @@ asio::awaitable<bool> RequestHandler::write_through(net::Request& request, beast
   co_return co_await relay_rest(client, exchange, plan, status.view(), body);
 }
 
-asio::awaitable<void> RequestHandler::invalidate_after_unsafe(const RouteSetPtr& routes, const net::Request& request,
+asio::awaitable<void> RequestHandler::invalidate_after_unsafe(const Plan& plan, const net::Request& request,
                                                              const http::response_header<>& response) {
   // RFC 9111 §4.4: the target URI, and same-origin Location and
   // Content-Location, each as the GET view of the route that caches it.
@@ -241,9 +242,9 @@ asio::awaitable<void> RequestHandler::invalidate_after_unsafe(const RouteSetPtr&
   }
   for (const auto& path : paths) {
     config::RouteValues values;
-    const auto* route = routes->table.match("GET", path, values);
+    const auto* route = plan.routes->table.match("GET", path, values);
     if (!route || route->mode == config::RouteMode::bypass || route->mode == config::RouteMode::write_through) continue;
-    if (auto view = view_of(routes, *route, path, request)) {
+    if (auto view = view_of(plan, *route, path, request)) {
       co_await drop_across_fleet(*view, invalidation::EventType::entity_updated);
     }
   }
