@@ -139,7 +139,7 @@ std::string encode_entry(const Entry& entry, BodyCompression compression) {
   return out;
 }
 
-std::optional<Entry> decode_entry(std::string_view bytes) {
+std::optional<Entry> decode_entry(std::string_view bytes, std::uint32_t max_body_bytes) {
   if (bytes.size() < sizeof kMagic || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) return std::nullopt;
   Reader r(bytes.substr(sizeof kMagic));
   std::uint8_t version = 0, compression = 0;
@@ -169,7 +169,10 @@ std::optional<Entry> decode_entry(std::string_view bytes) {
     if (!r.bytes(name)) return std::nullopt;
     e.vary.emplace_back(name);
   }
-  if (!r.integer(body_size) || body_size > kMaxBodyBytes || !r.bytes(body) || !r.done()) return std::nullopt;
+  if (!r.integer(body_size) || body_size > kMaxBodyBytes || body_size > max_body_bytes || !r.bytes(body) ||
+      !r.done()) {
+    return std::nullopt;
+  }
   auto how = static_cast<BodyCompression>(compression);
   if (how == BodyCompression::none) {
     if (body.size() != body_size) return std::nullopt;

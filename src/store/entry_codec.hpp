@@ -19,6 +19,9 @@ inline constexpr std::size_t kCompressAbove = 1024;
 inline constexpr unsigned char kEntryFormatVersion = 5;
 
 std::string encode_entry(const Entry& entry, BodyCompression compression);
-std::optional<Entry> decode_entry(std::string_view bytes);
+// `max_body_bytes`: a body that says it is larger is refused before any
+// buffer is sized for it (a few bytes of zstd can announce 512 MiB; found
+// by fuzz_entry_codec). The shared tier passes max_entry_bytes.
+std::optional<Entry> decode_entry(std::string_view bytes, std::uint32_t max_body_bytes = 512u * 1024 * 1024);
 
 }  // namespace cachecar::store

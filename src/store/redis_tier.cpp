@@ -1,5 +1,8 @@
 #include "store/redis_tier.hpp"
 
+#include <algorithm>
+#include <cstdint>
+
 namespace cachecar::store {
 
 namespace asio = boost::asio;
@@ -109,7 +112,9 @@ asio::awaitable<EntryPtr> RedisTier::get(std::string key) {
     StoreCounters::bump(counters_.misses);
     co_return nullptr;
   }
-  auto entry = decode_entry(reply->text);
+  // No stored entry is larger than max_entry_bytes (put refuses them): a
+  // body claiming more is damage, and no buffer is sized for it.
+  auto entry = decode_entry(reply->text, static_cast<std::uint32_t>(std::min<std::uint64_t>(max_entry_bytes_, UINT32_MAX)));
   if (!entry) {  // another format version, or damaged: a miss, never a wrong answer
     StoreCounters::bump(counters_.misses);
     co_return nullptr;

@@ -8,7 +8,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace cachecar::store;
-  auto entry = decode_entry(std::string_view(reinterpret_cast<const char*>(data), size));
+  // The bound the shared tier uses for a 1 MiB max_entry_bytes.
+  auto entry = decode_entry(std::string_view(reinterpret_cast<const char*>(data), size), 1024 * 1024);
   if (!entry) return 0;
   for (auto compression : {BodyCompression::none, BodyCompression::zstd, BodyCompression::lz4}) {
     auto again = decode_entry(encode_entry(*entry, compression));

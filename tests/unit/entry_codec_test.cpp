@@ -80,6 +80,15 @@ TEST(EntryCodec, DamagedOrForeignBytesAreAMiss) {
   EXPECT_FALSE(decode_entry(corrupted));
 }
 
+// Found by fuzz_entry_codec (issue 10): a few bytes of zstd announcing a
+// huge body made decode size (and zero) a buffer for it, seconds per input.
+TEST(EntryCodec, ABodyOverTheBoundIsRefusedBeforeItIsSized) {
+  const auto bytes = encode_entry(sample(std::string(5000, 'z')), BodyCompression::zstd);
+  EXPECT_TRUE(decode_entry(bytes, 5000));
+  EXPECT_FALSE(decode_entry(bytes, 4999));
+  EXPECT_FALSE(decode_entry(encode_entry(sample(std::string(5000, 'z')), BodyCompression::none), 4999));
+}
+
 // Found by fuzz_entry_codec (issue 10): a stored time of -2.8e15 ms
 // overflowed the conversion to a time_point (undefined behaviour).
 TEST(EntryCodec, TimesOutsideTheCalendarAreAMiss) {
