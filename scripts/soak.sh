@@ -18,6 +18,7 @@ pids=()
 cleanup() {
   # Newest first: the load stops before the cachecars, and they before the origin.
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[$i]}" 2>/dev/null || true; done
+  kill "${redis_pid:-}" 2>/dev/null || true  # the current one: restarts replace it
   wait 2>/dev/null || true
 }
 trap cleanup EXIT INT TERM
