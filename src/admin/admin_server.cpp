@@ -64,44 +64,49 @@ std::vector<std::pair<std::string, std::string>> query_params(std::string_view t
 
 }  // namespace
 
-AdminServer::AdminServer(asio::io_context& context, proxy::Runtime& runtime, net::tcp::endpoint endpoint,
-                         invalidation::Invalidator& invalidator, proxy::Warmer& warmer, Reloader& reloader)
+AdminServer::AdminServer(asio::io_context& context, proxy::Runtime& runtime, invalidation::Invalidator& invalidator,
+                         proxy::Warmer& warmer, Reloader& reloader)
     : context_(context),
       runtime_(runtime),
-      endpoint_(endpoint),
-      acceptor_(context),
       invalidator_(invalidator),
       warmer_(warmer),
-      reloader_(reloader) {}
+      reloader_(reloader),
+      admin_acceptor_(context),
+      probe_acceptor_(context) {}
 
-void AdminServer::start() {
-  acceptor_.open(endpoint_.protocol());
-  acceptor_.set_option(net::tcp::acceptor::reuse_address(true));
-  acceptor_.bind(endpoint_);
-  acceptor_.listen();
-  asio::co_spawn(context_, accept_loop(), asio::detached);
+void AdminServer::start(const net::tcp::endpoint& admin, const std::optional<net::tcp::endpoint>& probes) {
+  auto open = [this](net::tcp::acceptor& acceptor, const net::tcp::endpoint& endpoint, Surface surface) {
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(net::tcp::acceptor::reuse_address(true));
+    acceptor.bind(endpoint);
+    acceptor.listen();
+    asio::co_spawn(context_, accept_loop(acceptor, surface), asio::detached);
+  };
+  open(admin_acceptor_, admin, Surface::admin);
+  if (probes) open(probe_acceptor_, *probes, Surface::probes);
 }
 
 void AdminServer::stop() {
   beast::error_code ignored;
-  acceptor_.close(ignored);
+  admin_acceptor_.close(ignored);
+  probe_acceptor_.close(ignored);
 }
 
-asio::awaitable<void> AdminServer::accept_loop() {
+asio::awaitable<void> AdminServer::accept_loop(net::tcp::acceptor& acceptor, Surface surface) {
   net::AcceptPacer pacer(context_.get_executor());
-  while (acceptor_.is_open()) {
-    auto [ec, socket] = co_await acceptor_.async_accept(net::use_tuple);
-    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
+  while (acceptor.is_open()) {
+    auto [ec, socket] = co_await acceptor.async_accept(net::use_tuple);
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
     if (ec) {
       co_await pacer.failed();  // out of descriptors: no busy loop
       continue;
     }
     pacer.succeeded();
-    asio::co_spawn(context_, run_session(std::move(socket)), asio::detached);
+    asio::co_spawn(context_, run_session(std::move(socket), surface), asio::detached);
   }
 }
 
-asio::awaitable<void> AdminServer::run_session(net::tcp::socket socket) {
+asio::awaitable<void> AdminServer::run_session(net::tcp::socket socket, Surface surface) {
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   while (true) {
@@ -113,7 +118,7 @@ asio::awaitable<void> AdminServer::run_session(net::tcp::socket socket) {
     net::Request request = parser.release();
     http::response<http::string_body> response;
     try {
-      response = co_await dispatch(request);
+      response = co_await dispatch(request, surface);
     } catch (const std::exception& e) {
       response = error_response(http::status::internal_server_error, e.what(), request.version());
     }
@@ -129,7 +134,7 @@ asio::awaitable<void> AdminServer::run_session(net::tcp::socket socket) {
 // POST /admin/warm {"paths": ["/products/1", ...], "headers": {...}}: each
 // path fetched into the cache now, one after another (headers, optional,
 // go with every request); the answer says what became of each.
-net::asio::awaitable<http::response<http::string_body>> AdminServer::warm(const net::Request& request) {
+asio::awaitable<AdminServer::Response> AdminServer::warm(const net::Request& request) {
   constexpr std::size_t kMaxPaths = 100;
   const unsigned version = request.version();
   json body = json::parse(request.body(), nullptr, false);
@@ -173,7 +178,7 @@ net::asio::awaitable<http::response<http::string_body>> AdminServer::warm(const 
 // POST /admin/invalidate: an event as SPEC §5 has it, checked like one
 // from the bus, signed here when the bus needs signatures and the caller
 // sent none, then published so that every cachecar (this one too) applies it.
-asio::awaitable<http::response<http::string_body>> AdminServer::publish_event(const net::Request& request) {
+asio::awaitable<AdminServer::Response> AdminServer::publish_event(const net::Request& request) {
   const unsigned version = request.version();
   const auto& inv = runtime_.config.invalidation;
   invalidation::ValidationPolicy unsigned_policy{inv.owners, "", inv.max_skew};
@@ -229,136 +234,191 @@ asio::awaitable<bool> AdminServer::origin_reachable() {
   co_return !ec;
 }
 
-asio::awaitable<http::response<http::string_body>> AdminServer::dispatch(const net::Request& request) {
+asio::awaitable<AdminServer::Response> AdminServer::healthz(const net::Request& request) {
+  co_return json_response(http::status::ok, {{"status", "alive"}}, request.version());
+}
+
+asio::awaitable<AdminServer::Response> AdminServer::readyz(const net::Request& request) {
+  bool origin = co_await origin_reachable();
+  bool listening = runtime_.listening.load();
+  bool draining = runtime_.draining.load();
+  auto starting = runtime_.startup.pending();
+  bool ready = listening && origin && !draining && starting.empty();
+  json body = {{"ready", ready},
+               {"config", runtime_.config.source_path},
+               {"listener", listening ? "up" : "down"},
+               {"origin", origin ? "reachable" : "unreachable"},
+               {"draining", draining},
+               {"starting", starting},
+               {"redis", "not configured"}};
+  if (auto* redis = invalidator_.redis()) {
+    // Redis never makes cachecar unready: without it, memory and origin serve.
+    body["redis"] = co_await redis->ping() ? "ok" : "degraded";
+    body["bus"] = runtime_.gap.subscribed() ? "subscribed" : "down";
+  }
+  co_return json_response(ready ? http::status::ok : http::status::service_unavailable, body, request.version());
+}
+
+asio::awaitable<AdminServer::Response> AdminServer::metrics(const net::Request& request) {
+  Response response{http::status::ok, request.version()};
+  response.set(http::field::content_type, kMetricsContentType);
+  response.body() = metrics_text(runtime_);
+  response.prepare_payload();
+  co_return response;
+}
+
+asio::awaitable<AdminServer::Response> AdminServer::status_page(const net::Request& request) {
+  Response response{http::status::ok, request.version()};
+  response.set(http::field::content_type, "text/html; charset=utf-8");
+  response.set(http::field::cache_control, "no-store");
+  // Nothing on the page loads from elsewhere, and it runs no script.
+  response.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+  response.body() = status_page_html(runtime_);
+  response.prepare_payload();
+  co_return response;
+}
+
+asio::awaitable<AdminServer::Response> AdminServer::stats(const net::Request& request) {
+  co_return json_response(http::status::ok, stats_view(runtime_), request.version());
+}
+
+asio::awaitable<AdminServer::Response> AdminServer::routes(const net::Request& request) {
+  co_return json_response(http::status::ok, routes_view(runtime_), request.version());
+}
+
+asio::awaitable<AdminServer::Response> AdminServer::effective_config(const net::Request& request) {
+  co_return json_response(http::status::ok, config_view(runtime_), request.version());
+}
+
+asio::awaitable<AdminServer::Response> AdminServer::entry(const net::Request& request) {
   const unsigned version = request.version();
   std::string_view target(request.target().data(), request.target().size());
   std::string_view path = target.substr(0, target.find('?'));
-  const bool is_get = request.method() == http::verb::get;
-  const bool is_post = request.method() == http::verb::post;
+  std::string key = url_decode(path.substr(std::string_view("/admin/entries/").size()), false);
+  if (key.empty()) co_return error_response(http::status::bad_request, "give the key: /admin/entries/{key}", version);
+  store::EntryPtr in_redis;
+  if (auto* redis = invalidator_.redis()) in_redis = co_await redis->get(key);
+  auto view = entry_view(key, runtime_.memory.peek(key), in_redis, store::Clock::now());
+  if (!view) co_return error_response(http::status::not_found, "no entry under key " + key, version);
+  co_return json_response(http::status::ok, *view, version);
+}
 
-  if (is_post && !runtime_.config.admin.token.empty()) {
-    std::string expected = "Bearer " + runtime_.config.admin.token;
-    auto it = request.find(http::field::authorization);
-    if (it == request.end() || !constant_time_equals(net::sv(it->value()), expected)) {
-      co_return error_response(http::status::unauthorized,
-                               "this call changes state: send Authorization: Bearer <token>", version);
+asio::awaitable<AdminServer::Response> AdminServer::explain(const net::Request& request) {
+  const unsigned version = request.version();
+  std::string method = "GET", explained_path;
+  std::vector<std::pair<std::string, std::string>> headers;
+  for (auto& [name, value] : query_params(std::string_view(request.target().data(), request.target().size()))) {
+    if (name == "method") method = value;
+    else if (name == "path") explained_path = value;
+    else if (name == "header") {
+      auto colon = value.find(':');
+      if (colon == std::string::npos) co_return error_response(http::status::bad_request, "header must be Name:Value", version);
+      std::string header_value = value.substr(colon + 1);
+      while (!header_value.empty() && header_value.front() == ' ') header_value.erase(0, 1);
+      headers.emplace_back(value.substr(0, colon), header_value);
     }
   }
+  if (explained_path.empty() || explained_path.front() != '/') {
+    co_return error_response(http::status::bad_request, "path is required and must start with '/'", version);
+  }
+  co_return json_response(http::status::ok, explain_view(runtime_, method, explained_path, headers), version);
+}
 
-  if (path == "/healthz" && is_get) co_return json_response(http::status::ok, {{"status", "alive"}}, version);
-  if (path == "/readyz" && is_get) {
-    bool origin = co_await origin_reachable();
-    bool listening = runtime_.listening.load();
-    bool draining = runtime_.draining.load();
-    auto starting = runtime_.startup.pending();
-    bool ready = listening && origin && !draining && starting.empty();
-    json body = {{"ready", ready},
-                 {"config", runtime_.config.source_path},
-                 {"listener", listening ? "up" : "down"},
-                 {"origin", origin ? "reachable" : "unreachable"},
-                 {"draining", draining},
-                 {"starting", starting},
-                 {"redis", "not configured"}};
-    if (auto* redis = invalidator_.redis()) {
-      // Redis never makes cachecar unready: without it, memory and origin serve.
-      body["redis"] = co_await redis->ping() ? "ok" : "degraded";
-      body["bus"] = runtime_.gap.subscribed() ? "subscribed" : "down";
-    }
-    co_return json_response(ready ? http::status::ok : http::status::service_unavailable, body, version);
+asio::awaitable<AdminServer::Response> AdminServer::purge(const net::Request& request) {
+  const unsigned version = request.version();
+  json body = json::parse(request.body(), nullptr, false);
+  if (body.is_discarded()) co_return error_response(http::status::bad_request, "body is not valid JSON", version);
+  std::string error;
+  auto scope = parse_purge(body, runtime_.config.environment, error);
+  if (!scope) co_return error_response(http::status::bad_request, error, version);
+  auto applied = co_await invalidator_.apply(*scope);
+  json result = {{"purged", applied.memory}};
+  if (invalidator_.redis()) {
+    result["purged_redis"] = applied.redis;
+    // Peers hold memory copies of their own: an entity or tag purge is
+    // announced on the bus so that the fleet drops them too.
+    if (auto receivers = co_await announce_purge(body)) result["published"] = *receivers;
   }
-  if (path == "/admin/stats" && is_get) co_return json_response(http::status::ok, stats_view(runtime_), version);
-  if ((path == "/admin" || path == "/admin/") && is_get) {
-    http::response<http::string_body> response{http::status::ok, version};
-    response.set(http::field::content_type, "text/html; charset=utf-8");
-    response.set(http::field::cache_control, "no-store");
-    // Nothing on the page loads from elsewhere, and it runs no script.
-    response.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
-    response.body() = status_page_html(runtime_);
-    response.prepare_payload();
-    co_return response;
-  }
-  if (path == "/metrics" && is_get) {
-    http::response<http::string_body> response{http::status::ok, version};
-    response.set(http::field::content_type, kMetricsContentType);
-    response.body() = metrics_text(runtime_);
-    response.prepare_payload();
-    co_return response;
-  }
-  if (path.rfind("/admin/entries/", 0) == 0 && is_get) {
-    std::string key = url_decode(path.substr(std::string_view("/admin/entries/").size()), false);
-    if (key.empty()) co_return error_response(http::status::bad_request, "give the key: /admin/entries/{key}", version);
-    store::EntryPtr in_redis;
-    if (auto* redis = invalidator_.redis()) in_redis = co_await redis->get(key);
-    auto view = entry_view(key, runtime_.memory.peek(key), in_redis, store::Clock::now());
-    if (!view) co_return error_response(http::status::not_found, "no entry under key " + key, version);
-    co_return json_response(http::status::ok, *view, version);
-  }
-  if (path == "/admin/routes" && is_get) co_return json_response(http::status::ok, routes_view(runtime_), version);
-  if (path == "/admin/config" && is_get) co_return json_response(http::status::ok, config_view(runtime_), version);
-  if (path == "/admin/keys/explain" && is_get) {
-    std::string method = "GET", explained_path;
-    std::vector<std::pair<std::string, std::string>> headers;
-    for (auto& [name, value] : query_params(target)) {
-      if (name == "method") method = value;
-      else if (name == "path") explained_path = value;
-      else if (name == "header") {
-        auto colon = value.find(':');
-        if (colon == std::string::npos) {
-          co_return error_response(http::status::bad_request, "header must be Name:Value", version);
-        }
-        std::string header_value = value.substr(colon + 1);
-        while (!header_value.empty() && header_value.front() == ' ') header_value.erase(0, 1);
-        headers.emplace_back(value.substr(0, colon), header_value);
-      }
-    }
-    if (explained_path.empty() || explained_path.front() != '/') {
-      co_return error_response(http::status::bad_request, "path is required and must start with '/'", version);
-    }
-    co_return json_response(http::status::ok, explain_view(runtime_, method, explained_path, headers), version);
-  }
-  if (path == "/admin/purge" && is_post) {
-    json body = json::parse(request.body(), nullptr, false);
-    if (body.is_discarded()) co_return error_response(http::status::bad_request, "body is not valid JSON", version);
-    std::string error;
-    auto scope = parse_purge(body, runtime_.config.environment, error);
-    if (!scope) co_return error_response(http::status::bad_request, error, version);
-    auto applied = co_await invalidator_.apply(*scope);
-    json result = {{"purged", applied.memory}};
-    if (invalidator_.redis()) {
-      result["purged_redis"] = applied.redis;
-      // Peers hold memory copies of their own: an entity or tag purge is
-      // announced on the bus so that the fleet drops them too.
-      if (auto receivers = co_await announce_purge(body)) result["published"] = *receivers;
-    }
-    logging::event(spdlog::level::info, "purge", "admin purge", logging::Fields().add("scope", scope->describe())
-                                                                     .add("purged", applied.memory)
-                                                                     .add("purged_redis", applied.redis));
-    co_return json_response(http::status::ok, result, version);
-  }
-  if (path == "/admin/invalidate" && is_post) co_return co_await publish_event(request);
-  if (path == "/admin/warm" && is_post) co_return co_await warm(request);
-  if (path == "/admin/reload" && is_post) {
-    auto outcome = reloader_.reload("admin");
-    if (!outcome.ok) {
-      // The request was fine; the file is not: 422, with every problem.
-      co_return json_response(http::status::unprocessable_entity,
-                              {{"error", "the config file has problems; the running config stays: " +
-                                             outcome.errors.front()},
-                               {"errors", outcome.errors},
-                               {"generation", outcome.generation}},
-                              version);
-    }
-    co_return json_response(http::status::ok,
-                            {{"reloaded", true},
-                             {"generation", outcome.generation},
-                             {"routes", outcome.routes},
-                             {"restart_required", outcome.restart_required}},
+  logging::event(spdlog::level::info, "purge", "admin purge",
+                 logging::Fields().add("scope", scope->describe()).add("purged", applied.memory).add("purged_redis", applied.redis));
+  co_return json_response(http::status::ok, result, version);
+}
+
+asio::awaitable<AdminServer::Response> AdminServer::reload(const net::Request& request) {
+  const unsigned version = request.version();
+  auto outcome = reloader_.reload("admin");
+  if (!outcome.ok) {
+    // The request was fine; the file is not: 422, with every problem.
+    co_return json_response(http::status::unprocessable_entity,
+                            {{"error", "the config file has problems; the running config stays: " + outcome.errors.front()},
+                             {"errors", outcome.errors},
+                             {"generation", outcome.generation}},
                             version);
   }
-  const bool known = path == "/admin" || path == "/admin/" || path == "/healthz" || path == "/readyz" || path == "/admin/stats" || path == "/admin/routes" ||
-                     path == "/admin/keys/explain" || path == "/admin/purge" || path == "/admin/invalidate" ||
-                     path == "/admin/warm" || path == "/admin/reload" || path == "/metrics" || path == "/admin/config" || path.rfind("/admin/entries/", 0) == 0;
-  if (known) co_return error_response(http::status::method_not_allowed, "method not allowed on this path", version);
+  co_return json_response(http::status::ok,
+                          {{"reloaded", true},
+                           {"generation", outcome.generation},
+                           {"routes", outcome.routes},
+                           {"restart_required", outcome.restart_required}},
+                          version);
+}
+
+// Every endpoint (SPEC §7). `probe` ones are the probe listener's too and
+// never need the token; the rest name tenants, ids and keys or change
+// state, so they need it whenever one is configured.
+const std::vector<AdminServer::Endpoint>& AdminServer::endpoints() {
+  using V = http::verb;
+  static const std::vector<Endpoint> table = {
+      {"/healthz", false, V::get, true, &AdminServer::healthz},
+      {"/readyz", false, V::get, true, &AdminServer::readyz},
+      {"/metrics", false, V::get, true, &AdminServer::metrics},
+      {"/admin", false, V::get, false, &AdminServer::status_page},
+      {"/admin/", false, V::get, false, &AdminServer::status_page},
+      {"/admin/stats", false, V::get, false, &AdminServer::stats},
+      {"/admin/routes", false, V::get, false, &AdminServer::routes},
+      {"/admin/config", false, V::get, false, &AdminServer::effective_config},
+      {"/admin/entries/", true, V::get, false, &AdminServer::entry},
+      {"/admin/keys/explain", false, V::get, false, &AdminServer::explain},
+      {"/admin/purge", false, V::post, false, &AdminServer::purge},
+      {"/admin/invalidate", false, V::post, false, &AdminServer::publish_event},
+      {"/admin/warm", false, V::post, false, &AdminServer::warm},
+      {"/admin/reload", false, V::post, false, &AdminServer::reload},
+  };
+  return table;
+}
+
+bool AdminServer::authorized(const net::Request& request) const {
+  const std::string& token = runtime_.config.admin.token;
+  if (token.empty()) return true;
+  auto it = request.find(http::field::authorization);
+  return it != request.end() && constant_time_equals(net::sv(it->value()), "Bearer " + token);
+}
+
+asio::awaitable<AdminServer::Response> AdminServer::dispatch(const net::Request& request, Surface surface) {
+  const unsigned version = request.version();
+  std::string_view target(request.target().data(), request.target().size());
+  std::string_view path = target.substr(0, target.find('?'));
+  const Endpoint* same_path = nullptr;
+  for (const auto& endpoint : endpoints()) {
+    const bool matches = endpoint.prefix ? path.rfind(endpoint.path, 0) == 0 : path == endpoint.path;
+    if (!matches || (surface == Surface::probes && !endpoint.probe)) continue;
+    same_path = &endpoint;
+    if (endpoint.method != request.method()) continue;
+    if (!endpoint.probe && !authorized(request)) {
+      co_return error_response(http::status::unauthorized,
+                               "admin calls need the token: send Authorization: Bearer <token>", version);
+    }
+    co_return co_await (this->*endpoint.handler)(request);
+  }
+  if (same_path != nullptr) {
+    auto response = error_response(http::status::method_not_allowed, "method not allowed on this path", version);
+    response.set(http::field::allow, same_path->method == http::verb::get ? "GET" : "POST");
+    co_return response;
+  }
+  if (surface == Surface::probes) {
+    co_return error_response(http::status::not_found,
+                             "the probe listener serves only GET /healthz, /readyz and /metrics", version);
+  }
   co_return error_response(http::status::not_found, "no admin endpoint at " + std::string(path), version);
 }
 

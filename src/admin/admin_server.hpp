@@ -1,7 +1,8 @@
 // The operator's endpoint (SPEC §7), on its own listener and its own
 // thread so that it answers even when the workers are saturated. JSON in,
-// JSON out; errors are {"error": "..."} with a 4xx/5xx code; POSTs need
-// the bearer token when one is configured.
+// JSON out; errors are {"error": "..."} with a 4xx/5xx code; with a token
+// configured, every call but the three probes needs it. An optional second
+// listener serves only the probes, for kubelet and Prometheus.
 #pragma once
 
 #include "admin/admin_views.hpp"
@@ -14,6 +15,8 @@
 #include <nlohmann/json.hpp>
 
 #include <optional>
+#include <string_view>
+#include <vector>
 
 namespace cachecar::admin {
 
@@ -23,31 +26,58 @@ class AdminServer {
  public:
   // `invalidator` applies purges to both tiers and `warmer` fetches for
   // POST /admin/warm; both run on `context` too.
-  AdminServer(net::asio::io_context& context, proxy::Runtime& runtime, net::tcp::endpoint endpoint,
-              invalidation::Invalidator& invalidator, proxy::Warmer& warmer, Reloader& reloader);
+  AdminServer(net::asio::io_context& context, proxy::Runtime& runtime, invalidation::Invalidator& invalidator,
+              proxy::Warmer& warmer, Reloader& reloader);
 
-  // Binds and starts accepting; throws boost::system::system_error on failure.
-  void start();
+  // Binds the admin listener and, when given, the probe listener (GET
+  // /healthz, /readyz and /metrics only, never a token); throws
+  // boost::system::system_error when either cannot bind.
+  void start(const net::tcp::endpoint& admin, const std::optional<net::tcp::endpoint>& probes);
   void stop();
 
  private:
-  net::asio::awaitable<void> accept_loop();
-  net::asio::awaitable<void> run_session(net::tcp::socket socket);
-  net::asio::awaitable<http::response<http::string_body>> dispatch(const net::Request& request);
+  using Response = http::response<http::string_body>;
+  enum class Surface { admin, probes };
+  using Handler = net::asio::awaitable<Response> (AdminServer::*)(const net::Request&);
+  struct Endpoint {
+    std::string_view path;
+    bool prefix;  // the path starts with `path` (an id follows)
+    http::verb method;
+    bool probe;   // on the probe listener too, and never behind the token
+    Handler handler;
+  };
+  static const std::vector<Endpoint>& endpoints();
+
+  net::asio::awaitable<void> accept_loop(net::tcp::acceptor& acceptor, Surface surface);
+  net::asio::awaitable<void> run_session(net::tcp::socket socket, Surface surface);
+  net::asio::awaitable<Response> dispatch(const net::Request& request, Surface surface);
+  bool authorized(const net::Request& request) const;
   net::asio::awaitable<bool> origin_reachable();
-  net::asio::awaitable<http::response<http::string_body>> publish_event(const net::Request& request);
-  net::asio::awaitable<http::response<http::string_body>> warm(const net::Request& request);
+
+  net::asio::awaitable<Response> healthz(const net::Request& request);
+  net::asio::awaitable<Response> readyz(const net::Request& request);
+  net::asio::awaitable<Response> metrics(const net::Request& request);
+  net::asio::awaitable<Response> status_page(const net::Request& request);
+  net::asio::awaitable<Response> stats(const net::Request& request);
+  net::asio::awaitable<Response> routes(const net::Request& request);
+  net::asio::awaitable<Response> effective_config(const net::Request& request);
+  net::asio::awaitable<Response> entry(const net::Request& request);
+  net::asio::awaitable<Response> explain(const net::Request& request);
+  net::asio::awaitable<Response> purge(const net::Request& request);
+  net::asio::awaitable<Response> publish_event(const net::Request& request);
+  net::asio::awaitable<Response> warm(const net::Request& request);
+  net::asio::awaitable<Response> reload(const net::Request& request);
   // Publishes an entity or tag purge on the bus; the number of receivers
   // (-1: Redis unavailable), or nullopt for a purge the fleet need not hear.
   net::asio::awaitable<std::optional<long long>> announce_purge(const nlohmann::json& body);
 
   net::asio::io_context& context_;
   proxy::Runtime& runtime_;
-  net::tcp::endpoint endpoint_;
-  net::tcp::acceptor acceptor_;
   invalidation::Invalidator& invalidator_;
   proxy::Warmer& warmer_;
   Reloader& reloader_;
+  net::tcp::acceptor admin_acceptor_;
+  net::tcp::acceptor probe_acceptor_;
 };
 
 }  // namespace cachecar::admin

@@ -176,6 +176,7 @@ json config_view(const proxy::Runtime& runtime) {
                           {"token_env", c.admin.token_env},
                           {"token", c.admin.token.empty() ? "<unset>" : "<redacted>"},
                           {"disclose_keys", c.admin.disclose_keys}}},
+               {"health", {{"listen", c.health.listen ? c.health.listen->to_string() : "off"}}},
                {"store", {{"memory", {{"max_bytes", c.memory.max_bytes},
                                       {"max_entry_bytes", c.memory.max_entry_bytes}}}}},
                {"invalidation", {{"channel", c.invalidation.channel},

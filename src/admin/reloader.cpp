@@ -25,6 +25,8 @@ std::vector<std::string> settings_needing_restart(const config::Config& a, const
        "limits");
   note(a.admin.listen.to_string() != b.admin.listen.to_string(), "admin.listen");
   note(a.admin.token != b.admin.token, "admin.token");
+  auto health = [](const config::Config& c) { return c.health.listen ? c.health.listen->to_string() : "off"; };
+  note(health(a) != health(b), "health.listen");
   note(a.admin.disclose_keys != b.admin.disclose_keys, "admin.disclose_keys");
   note(a.memory.max_bytes != b.memory.max_bytes || a.memory.max_entry_bytes != b.memory.max_entry_bytes,
        "store.memory");

@@ -37,11 +37,14 @@ usage:
   cachecar [--config PATH]          run (default: config/cachecar.yaml; if that file
                                     does not exist, the embedded default config)
   cachecar --config PATH --check    validate the file; print every problem as
-                                    PATH:LINE:COL: message; exit 0 valid, 1 invalid
+                                    PATH:LINE:COL: message; exit 0 valid, 1 invalid.
+                                    Needs no secrets: it lists the environment
+                                    variables the run will read
   cachecar --version | --help
 
 environment overrides:
   CACHECAR_LISTEN, CACHECAR_ORIGIN, CACHECAR_REDIS_URL, CACHECAR_ADMIN_TOKEN,
+  CACHECAR_ADMIN_LISTEN, CACHECAR_HEALTH_LISTEN (host:port or off),
   CACHECAR_LOG_LEVEL
 
 signals:

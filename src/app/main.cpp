@@ -29,11 +29,12 @@ int main(int argc, char** argv) {
 
   config::LoadResult loaded;
   std::string source = options->config_path;
+  const auto purpose = options->check ? config::LoadPurpose::check : config::LoadPurpose::run;
   if (!options->config_given && !std::filesystem::exists(options->config_path)) {
     source = "<embedded default>";
-    loaded = config::load_config_text(config::embedded_default_config(), source, config::process_env);
+    loaded = config::load_config_text(config::embedded_default_config(), source, config::process_env, purpose);
   } else {
-    loaded = config::load_config_file(options->config_path, config::process_env);
+    loaded = config::load_config_file(options->config_path, config::process_env, purpose);
   }
   for (const auto& diagnostic : loaded.errors) std::cerr << config::format_diagnostic(source, diagnostic) << "\n";
   if (!loaded.config) {
@@ -42,6 +43,8 @@ int main(int argc, char** argv) {
   }
   if (options->check) {
     std::cout << source << ": ok (" << loaded.config->routes.size() << " routes)\n";
+    // Checked without the secrets: say which the run will read.
+    for (const auto& need : loaded.runtime_needs) std::cout << "  at run time, from the environment: " << need << "\n";
     return 0;
   }
   app::configure_logging(loaded.config->log);

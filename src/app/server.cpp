@@ -1,5 +1,7 @@
 #include "app/server.hpp"
 
+#include "app/cpu_quota.hpp"
+
 #include "admin/admin_server.hpp"
 #include "admin/config_watcher.hpp"
 #include "admin/reloader.hpp"
@@ -56,10 +58,19 @@ int run_server(config::Config config) {
   auto origin = resolve(main_context, config.origin.host, config.origin.port, "origin");
   auto listen = resolve(main_context, config.listen.host, config.listen.port, "listen");
   auto admin_listen = resolve(main_context, config.admin.listen.host, config.admin.listen.port, "admin.listen");
+  std::optional<tcp::endpoint> probe_listen;
+  if (config.health.listen) {
+    probe_listen = resolve(main_context, config.health.listen->host, config.health.listen->port, "health.listen");
+    if (!probe_listen) return 1;
+  }
   if (!origin || !listen || !admin_listen) return 1;
 
-  std::size_t worker_count = config.workers > 0 ? static_cast<std::size_t>(config.workers)
-                                                : std::max(1u, std::thread::hardware_concurrency());
+  std::size_t worker_count = static_cast<std::size_t>(config.workers);
+  if (worker_count == 0) {
+    auto automatic = automatic_worker_count();
+    worker_count = automatic.workers;
+    spdlog::info("workers: 0 means {} here: {}", worker_count, automatic.reason);
+  }
   proxy::Runtime runtime(std::move(config), worker_count, *origin);
   const auto& cfg = runtime.config;
 
@@ -90,7 +101,7 @@ int run_server(config::Config config) {
   invalidation::Invalidator invalidator(runtime.memory, control_redis.get(), runtime.invalidations, cfg.environment);
   proxy::Warmer warmer(runtime, admin_context.get_executor());
   admin::Reloader reloader(runtime, warmer);
-  admin::AdminServer admin_server(admin_context, runtime, *admin_listen, invalidator, warmer, reloader);
+  admin::AdminServer admin_server(admin_context, runtime, invalidator, warmer, reloader);
   std::unique_ptr<admin::ConfigWatcher> watcher;
   if (cfg.source_path != "<embedded default>") {
     watcher = std::make_unique<admin::ConfigWatcher>(admin_context, cfg.source_path, reloader);
@@ -113,16 +124,18 @@ int run_server(config::Config config) {
       spdlog::warn("invalidation.secret_env names {}, which is not set: events are accepted unsigned",
                    cfg.invalidation.secret_env);
     }
-    // With a stream, missed events are replayed: no gap to cover.
-    if (cfg.invalidation.stream.empty()) runtime.gap.enable(std::chrono::system_clock::now());
+    // With a stream, missed events are replayed: no gap to cover, but the
+    // subscription is still tracked (readyz, metrics).
+    runtime.gap.enable(std::chrono::system_clock::now(), /*apply_rule=*/cfg.invalidation.stream.empty());
     bus = std::make_unique<invalidation::Bus>(admin_context.get_executor(), options, invalidator, runtime.gap,
                                               runtime.bus);
     bus->start();
   }
   try {
-    admin_server.start();
+    admin_server.start(*admin_listen, probe_listen);
   } catch (const boost::system::system_error& e) {
-    spdlog::error("cannot listen on admin {}: {}", cfg.admin.listen.to_string(), e.code().message());
+    spdlog::error("cannot listen on admin {} or health {}: {}", cfg.admin.listen.to_string(),
+                  cfg.health.listen ? cfg.health.listen->to_string() : "off", e.code().message());
     return 1;
   }
   warmer.start();
@@ -141,8 +154,9 @@ int run_server(config::Config config) {
     });
   }
   runtime.listening = true;
-  spdlog::info("cachecar {} listening on {} (workers={}), origin {}, admin {}, config {}", CACHECAR_VERSION,
-               cfg.listen.to_string(), worker_count, cfg.origin.to_string(), cfg.admin.listen.to_string(),
+  spdlog::info("cachecar {} listening on {} (workers={}), origin {}, admin {}, probes {}, config {}",
+               CACHECAR_VERSION, cfg.listen.to_string(), worker_count, cfg.origin.to_string(),
+               cfg.admin.listen.to_string(), cfg.health.listen ? cfg.health.listen->to_string() : "off",
                cfg.source_path);
 
   asio::steady_timer drain_timer(main_context);

@@ -76,6 +76,13 @@ struct AdminConfig {
   bool disclose_keys = false;  // Cache-Status carries key="..." (RFC 9211): for debugging only
 };
 
+// The probe listener: GET /healthz, /readyz and /metrics only, read-only and
+// never behind the token, for kubelet and Prometheus, which connect to the
+// pod IP. nullopt: no probe listener (the admin listener serves them too).
+struct HealthConfig {
+  std::optional<HostPort> listen;
+};
+
 struct MemoryStoreConfig {
   std::uint64_t max_bytes = 256ull * 1024 * 1024;
   std::uint64_t max_entry_bytes = 1024 * 1024;
@@ -135,6 +142,7 @@ struct Config {
   Limits limits;
   ForwardingConfig forwarding;
   AdminConfig admin;
+  HealthConfig health;
   MemoryStoreConfig memory;
   std::optional<RedisStoreConfig> redis;
   InvalidationConfig invalidation;

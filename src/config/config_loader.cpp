@@ -1,5 +1,6 @@
 #include "config/config_loader.hpp"
 
+#include "config/config_keys.hpp"
 #include "config/route_loader.hpp"
 #include "config/yaml_reader.hpp"
 
@@ -14,7 +15,7 @@ namespace {
 
 void load_log(YamlReader& r, const YAML::Node& node, LogConfig& log) {
   if (!r.expect_map(node, "log")) return;
-  r.reject_unknown_keys(node, {"format", "level", "access_sample"}, "log");
+  r.reject_unknown_keys(node, keys_of("log"), "log");
   if (node["format"]) {
     if (auto v = r.choice<LogFormat>(node["format"], "log.format",
                                      {{"json", LogFormat::json}, {"text", LogFormat::text}}))
@@ -34,9 +35,7 @@ void load_log(YamlReader& r, const YAML::Node& node, LogConfig& log) {
 
 void load_limits(YamlReader& r, const YAML::Node& node, Limits& limits) {
   if (!r.expect_map(node, "limits")) return;
-  r.reject_unknown_keys(node,
-                        {"max_header_bytes", "max_body_bytes", "header_timeout", "origin_timeout", "origin_idle_timeout"},
-                        "limits");
+  r.reject_unknown_keys(node, keys_of("limits"), "limits");
   auto positive_size = [&](const char* key, std::uint64_t& out) {
     if (!node[key]) return;
     std::string name = std::string("limits.") + key;
@@ -60,15 +59,21 @@ void load_limits(YamlReader& r, const YAML::Node& node, Limits& limits) {
   positive_duration("origin_idle_timeout", limits.origin_idle_timeout);
 }
 
+// A listen address at `node`, or nullopt with the error reported there.
+std::optional<HostPort> read_host_port(YamlReader& r, const YAML::Node& node, const std::string& key) {
+  auto text = r.string(node, key);
+  if (!text) return std::nullopt;
+  std::string reason;
+  auto address = parse_host_port(*text, reason);
+  if (!address) r.error(node, key + ": " + reason);
+  return address;
+}
+
 void load_admin(YamlReader& r, const YAML::Node& node, AdminConfig& admin) {
   if (!r.expect_map(node, "admin")) return;
-  r.reject_unknown_keys(node, {"listen", "token_env", "disclose_keys"}, "admin");
+  r.reject_unknown_keys(node, keys_of("admin"), "admin");
   if (node["listen"]) {
-    if (auto text = r.string(node["listen"], "admin.listen")) {
-      std::string reason;
-      if (auto hp = parse_host_port(*text, reason)) admin.listen = *hp;
-      else r.error(node["listen"], "admin.listen: " + reason);
-    }
+    if (auto address = read_host_port(r, node["listen"], "admin.listen")) admin.listen = *address;
   }
   if (node["disclose_keys"]) {
     if (auto v = r.boolean(node["disclose_keys"], "admin.disclose_keys")) admin.disclose_keys = *v;
@@ -78,12 +83,18 @@ void load_admin(YamlReader& r, const YAML::Node& node, AdminConfig& admin) {
   }
 }
 
+void load_health(YamlReader& r, const YAML::Node& node, HealthConfig& health) {
+  if (!r.expect_map(node, "health")) return;
+  r.reject_unknown_keys(node, keys_of("health"), "health");
+  if (node["listen"]) health.listen = read_host_port(r, node["listen"], "health.listen");
+}
+
 void load_store(YamlReader& r, const YAML::Node& node, Config& config) {
   if (!r.expect_map(node, "store")) return;
-  r.reject_unknown_keys(node, {"memory", "redis"}, "store");
+  r.reject_unknown_keys(node, keys_of("store"), "store");
   if (const auto memory = node["memory"]) {
     if (r.expect_map(memory, "store.memory")) {
-      r.reject_unknown_keys(memory, {"max_bytes", "max_entry_bytes"}, "store.memory");
+      r.reject_unknown_keys(memory, keys_of("store.memory"), "store.memory");
       if (memory["max_bytes"]) {
         if (auto v = r.size(memory["max_bytes"], "store.memory.max_bytes")) config.memory.max_bytes = *v;
       }
@@ -101,8 +112,7 @@ void load_store(YamlReader& r, const YAML::Node& node, Config& config) {
   const auto redis = node["redis"];
   if (!redis || redis.IsNull()) return;
   if (!r.expect_map(redis, "store.redis")) return;
-  r.reject_unknown_keys(redis, {"url", "timeout", "pool", "compress", "tls_ca_file", "tls_verify", "lease_poll"},
-                        "store.redis");
+  r.reject_unknown_keys(redis, keys_of("store.redis"), "store.redis");
   RedisStoreConfig out;
   if (!redis["url"]) {
     r.error(redis, "store.redis.url is required when store.redis is set");
@@ -147,7 +157,7 @@ void load_store(YamlReader& r, const YAML::Node& node, Config& config) {
 
 void load_invalidation(YamlReader& r, const YAML::Node& node, InvalidationConfig& inv) {
   if (!r.expect_map(node, "invalidation")) return;
-  r.reject_unknown_keys(node, {"channel", "owners", "secret_env", "stream", "max_skew"}, "invalidation");
+  r.reject_unknown_keys(node, keys_of("invalidation"), "invalidation");
   if (node["channel"]) {
     if (auto v = r.string(node["channel"], "invalidation.channel")) inv.channel = *v;
   }
@@ -202,17 +212,9 @@ void load_forwarding(YamlReader& r, const YAML::Node& root, ForwardingConfig& fo
 }
 
 void load_top_level(YamlReader& r, const YAML::Node& root, Config& config) {
-  r.reject_unknown_keys(root,
-                        {"listen", "origin", "environment", "workers", "shutdown_grace", "drain_delay", "log",
-                         "limits", "admin", "store", "invalidation", "defaults", "routes", "trusted_proxies",
-                         "allowed_hosts"},
-                        "");
+  r.reject_unknown_keys(root, keys_of(""), "");
   if (root["listen"]) {
-    if (auto text = r.string(root["listen"], "listen")) {
-      std::string reason;
-      if (auto hp = parse_host_port(*text, reason)) config.listen = *hp;
-      else r.error(root["listen"], "listen: " + reason);
-    }
+    if (auto address = read_host_port(r, root["listen"], "listen")) config.listen = *address;
   }
   if (root["origin"]) {
     if (auto text = r.string(root["origin"], "origin")) {
@@ -239,6 +241,7 @@ void load_top_level(YamlReader& r, const YAML::Node& root, Config& config) {
   if (root["log"]) load_log(r, root["log"], config.log);
   if (root["limits"]) load_limits(r, root["limits"], config.limits);
   if (root["admin"]) load_admin(r, root["admin"], config.admin);
+  if (root["health"]) load_health(r, root["health"], config.health);
   load_forwarding(r, root, config.forwarding);
   if (root["store"]) load_store(r, root["store"], config);
   if (root["invalidation"]) load_invalidation(r, root["invalidation"], config.invalidation);
@@ -270,10 +273,89 @@ void apply_environment(Config& config, const EnvLookup& env, std::vector<Diagnos
       fail("CACHECAR_REDIS_URL", reason);
     }
   }
+  if (auto v = env("CACHECAR_ADMIN_LISTEN")) {
+    if (auto hp = parse_host_port(*v, reason)) config.admin.listen = *hp;
+    else fail("CACHECAR_ADMIN_LISTEN", reason);
+  }
+  if (auto v = env("CACHECAR_HEALTH_LISTEN")) {
+    if (*v == "off") config.health.listen.reset();
+    else if (auto hp = parse_host_port(*v, reason)) config.health.listen = *hp;
+    else fail("CACHECAR_HEALTH_LISTEN", reason + " (or 'off')");
+  }
   if (auto v = env("CACHECAR_LOG_LEVEL")) config.log.level = *v;
   if (auto v = env(config.admin.token_env)) config.admin.token = *v;
   if (!config.invalidation.secret_env.empty()) {
     if (auto v = env(config.invalidation.secret_env)) config.invalidation.secret = *v;
+  }
+}
+
+// The node an address came from, for the error's line:col; undefined when
+// it came from the environment or a default.
+YAML::Node node_at(const YAML::Node& root, const char* section, const char* key) {
+  if (!root.IsMap()) return YAML::Node();
+  if (section == nullptr) return root[key] ? root[key] : YAML::Node();
+  const YAML::Node parent = root[section];
+  return parent && parent.IsMap() && parent[key] ? parent[key] : YAML::Node();
+}
+
+bool wildcard_host(const std::string& host) { return host == "0.0.0.0" || host == "::" || host == "[::]"; }
+
+// Two listeners on one port collide when either takes every address or
+// both name the same one (a wildcard bind and a specific one on the same
+// port fail with "address in use" at start; say so at load instead).
+void check_listeners_apart(const Config& config, const YAML::Node& root, YamlReader& r,
+                           std::vector<Diagnostic>& errors) {
+  struct Listener {
+    const char* name;
+    const HostPort* address;
+    YAML::Node node;
+  };
+  std::vector<Listener> listeners = {{"listen", &config.listen, node_at(root, nullptr, "listen")},
+                                     {"admin.listen", &config.admin.listen, node_at(root, "admin", "listen")}};
+  if (config.health.listen) {
+    listeners.push_back({"health.listen", &*config.health.listen, node_at(root, "health", "listen")});
+  }
+  for (std::size_t i = 0; i < listeners.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      const HostPort& a = *listeners[i].address;
+      const HostPort& b = *listeners[j].address;
+      if (a.port != b.port) continue;
+      if (a.host != b.host && !wildcard_host(a.host) && !wildcard_host(b.host)) continue;
+      std::string message = std::string(listeners[i].name) + ": " + a.to_string() + " takes the port of " +
+                            listeners[j].name + " (" + b.to_string() + "); give each listener its own port";
+      if (listeners[i].node) r.error(listeners[i].node, message);
+      else errors.push_back({0, 0, message});
+    }
+  }
+}
+
+// Secrets come from the environment at run time; `--check` runs where they
+// are not set. What the file will need is listed either way, and missing
+// ones are errors only when the server is about to run.
+void check_secrets(const Config& config, const YAML::Node& root, LoadPurpose purpose, YamlReader& r,
+                   LoadResult& result) {
+  const bool admin_exposed = !is_loopback_host(config.admin.listen.host);
+  if (admin_exposed) {
+    result.runtime_needs.push_back(config.admin.token_env + " (the admin token: admin.listen " +
+                                   config.admin.listen.to_string() + " is not a loopback address)");
+  } else {
+    result.runtime_needs.push_back(config.admin.token_env +
+                                   " (optional: the admin token; without it admin calls are open to this host)");
+  }
+  if (!config.invalidation.secret_env.empty()) {
+    result.runtime_needs.push_back(config.invalidation.secret_env +
+                                   " (invalidation.secret_env: events are accepted unsigned without it)");
+  }
+  if (purpose == LoadPurpose::check) return;
+  // Without a token the admin endpoint (purge, invalidate, warm) is open to
+  // whoever reaches it: then only this host may.
+  if (config.admin.token.empty() && admin_exposed) {
+    const YAML::Node listen = node_at(root, "admin", "listen");
+    std::string message = "admin.listen: " + config.admin.listen.host + " is not a loopback address and " +
+                          config.admin.token_env + " is not set; set the token (admin.token_env) or listen on "
+                          "127.0.0.1";
+    if (listen) r.error(listen, message);
+    else result.errors.push_back({0, 0, message});
   }
 }
 
@@ -286,7 +368,8 @@ std::optional<std::string> process_env(const std::string& name) {
   return std::string(value);
 }
 
-LoadResult load_config_text(std::string_view yaml, const std::string& source_path, const EnvLookup& env) {
+LoadResult load_config_text(std::string_view yaml, const std::string& source_path, const EnvLookup& env,
+                            LoadPurpose purpose) {
   LoadResult result;
   YAML::Node root;
   try {
@@ -310,21 +393,13 @@ LoadResult load_config_text(std::string_view yaml, const std::string& source_pat
     }
   }
   apply_environment(config, env, result.errors);
-  // Without a token the admin endpoint (purge, invalidate, warm) is open to
-  // whoever reaches it: then only this host may.
-  if (config.admin.token.empty() && !is_loopback_host(config.admin.listen.host)) {
-    YAML::Node listen = root.IsMap() && root["admin"] && root["admin"].IsMap() ? root["admin"]["listen"] : YAML::Node();
-    std::string message = "admin.listen: " + config.admin.listen.host + " is not a loopback address and " +
-                          config.admin.token_env + " is not set; set the token (admin.token_env) or listen on "
-                          "127.0.0.1";
-    if (listen) reader.error(listen, message);
-    else result.errors.push_back({0, 0, message});
-  }
+  check_listeners_apart(config, root, reader, result.errors);
+  check_secrets(config, root, purpose, reader, result);
   if (result.errors.empty()) result.config = std::move(config);
   return result;
 }
 
-LoadResult load_config_file(const std::string& path, const EnvLookup& env) {
+LoadResult load_config_file(const std::string& path, const EnvLookup& env, LoadPurpose purpose) {
   std::ifstream file(path);
   if (!file) {
     LoadResult result;
@@ -333,7 +408,7 @@ LoadResult load_config_file(const std::string& path, const EnvLookup& env) {
   }
   std::stringstream text;
   text << file.rdbuf();
-  return load_config_text(text.str(), path, env);
+  return load_config_text(text.str(), path, env, purpose);
 }
 
 }  // namespace cachecar::config

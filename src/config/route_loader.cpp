@@ -1,16 +1,13 @@
 #include "config/route_loader.hpp"
 
+#include "config/config_keys.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <set>
 
 namespace cachecar::config {
 namespace {
-
-const std::vector<std::string_view> kPolicyKeys = {
-    "mode", "entity", "tenant", "version", "ttl", "origin_cache_control", "ttl_jitter",
-    "stale_while_revalidate", "stale_if_error", "max_stale", "query", "vary", "tags", "warm",
-    "rebuild_rate", "early_refresh", "coalesce", "refreshes", "refresh_from", "on_cache_error"};
 
 const std::set<std::string, std::less<>> kMethods = {"GET", "HEAD", "POST", "PUT", "PATCH",
                                                      "DELETE", "OPTIONS", "TRACE", "CONNECT"};
@@ -50,7 +47,7 @@ class MergedPolicy {
 void load_match(YamlReader& r, const YAML::Node& match, const std::string& where, RoutePolicy& route,
                 bool& ok) {
   if (!r.expect_map(match, where + ".match")) { ok = false; return; }
-  r.reject_unknown_keys(match, {"method", "path"}, where + ".match");
+  r.reject_unknown_keys(match, keys_of("routes[].match"), where + ".match");
   if (match["method"]) {
     if (auto methods = r.string_list(match["method"], where + ".match.method", true)) {
       for (auto& m : *methods) {
@@ -92,7 +89,7 @@ void load_policy(YamlReader& r, const MergedPolicy& p, const std::string& where,
   }
   if (auto n = p["tenant"]) {
     if (r.expect_map(n, key("tenant"))) {
-      r.reject_unknown_keys(n, {"header"}, key("tenant"));
+      r.reject_unknown_keys(n, keys_of("policy.tenant"), key("tenant"));
       if (!n["header"]) r.error(n, key("tenant") + ".header is required");
       else if (auto v = r.string(n["header"], key("tenant.header"))) route.tenant_header = *v;
     }
@@ -244,14 +241,13 @@ std::vector<RoutePolicy> load_routes(YamlReader& r, const YAML::Node& list, cons
     r.error(list, "routes: expected a list of routes");
     return routes;
   }
-  if (defaults && defaults.IsMap()) r.reject_unknown_keys(defaults, kPolicyKeys, "defaults");
+  if (defaults && defaults.IsMap()) r.reject_unknown_keys(defaults, keys_of("policy"), "defaults");
   for (std::size_t i = 0; i < list.size(); ++i) {
     const YAML::Node node = list[i];
     const std::string where = "routes[" + std::to_string(i) + "]";
     if (!r.expect_map(node, where)) continue;
-    std::vector<std::string_view> allowed(kPolicyKeys);
-    allowed.push_back("name");
-    allowed.push_back("match");
+    std::vector<std::string_view> allowed(keys_of("policy"));
+    allowed.insert(allowed.end(), keys_of("routes[]").begin(), keys_of("routes[]").end());
     r.reject_unknown_keys(node, allowed, where);
     RoutePolicy route;
     bool ok = true;

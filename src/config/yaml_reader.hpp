@@ -30,10 +30,6 @@ class YamlReader {
   // Reports every key of `map` that is not in `allowed`.
   void reject_unknown_keys(const YAML::Node& map, const std::vector<std::string_view>& allowed,
                            const std::string& where);
-  void reject_unknown_keys(const YAML::Node& map, std::initializer_list<std::string_view> allowed,
-                           const std::string& where) {
-    reject_unknown_keys(map, std::vector<std::string_view>(allowed), where);
-  }
 
   std::optional<std::string> string(const YAML::Node& node, const std::string& key);
   std::optional<Duration> duration(const YAML::Node& node, const std::string& key);

@@ -16,9 +16,12 @@ class GapState {
  public:
   using Clock = std::chrono::system_clock;
 
-  // Only a cachecar that runs the bus applies the rule.
-  void enable(Clock::time_point now) {
+  // A cachecar that runs the bus tracks its subscription from the start;
+  // `apply_rule` is false in stream mode, where missed events are replayed
+  // instead, so nothing is held back.
+  void enable(Clock::time_point now, bool apply_rule = true) {
     enabled_.store(true, std::memory_order_relaxed);
+    rule_.store(apply_rule, std::memory_order_relaxed);
     mark_down(now);  // not subscribed yet
   }
   void mark_down(Clock::time_point now) {
@@ -32,12 +35,13 @@ class GapState {
   }
 
   bool servable(Clock::time_point stored_at, Clock::time_point now, std::chrono::milliseconds max_stale) const {
-    if (!enabled_.load(std::memory_order_relaxed)) return true;
+    if (!rule_.load(std::memory_order_relaxed)) return true;
     if (to_ms(stored_at) < invalid_before_ms_.load(std::memory_order_acquire)) return false;
     std::int64_t down = down_since_ms_.load(std::memory_order_acquire);
     return down == 0 || to_ms(now) <= down + max_stale.count();
   }
   bool subscribed() const { return down_since_ms_.load(std::memory_order_acquire) == 0; }
+  // A bus runs (and subscribed() means something).
   bool enabled() const { return enabled_.load(std::memory_order_relaxed); }
 
  private:
@@ -45,6 +49,7 @@ class GapState {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
   }
   std::atomic<bool> enabled_{false};
+  std::atomic<bool> rule_{false};
   std::atomic<std::int64_t> down_since_ms_{0};
   std::atomic<std::int64_t> invalid_before_ms_{0};
 };

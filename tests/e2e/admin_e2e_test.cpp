@@ -34,9 +34,11 @@ routes:
 
 class AdminTest : public ::testing::Test {
  protected:
+  // With the token unless `headers` says otherwise: every admin call but
+  // the probes needs it here.
   json admin_json(const std::string& method, const std::string& target, const std::string& body = {},
                   int expected_status = 200, const Headers& headers = {}) {
-    auto r = cachecar_.admin(method, target, body, headers);
+    auto r = cachecar_.admin(method, target, body, headers.empty() ? auth_ : headers);
     EXPECT_EQ(r.status, expected_status) << method << " " << target << ": " << r.body;
     EXPECT_EQ(r.header("Content-Type"), "application/json");
     return json::parse(r.body);
@@ -131,7 +133,25 @@ TEST_F(AdminTest, MutatingCallsNeedTheToken) {
   EXPECT_THAT(no_token.body, HasSubstr("Bearer"));
   auto wrong = cachecar_.admin("POST", "/admin/purge", R"({"key": "x"})", {{"Authorization", "Bearer nope"}});
   EXPECT_EQ(wrong.status, 401);
-  EXPECT_EQ(cachecar_.admin("GET", "/admin/stats").status, 200);
+  EXPECT_EQ(cachecar_.admin("GET", "/admin/stats", {}, auth_).status, 200);
+}
+
+// Issue 11: the reads name tenants, ids and keys; only the probes are open.
+TEST_F(AdminTest, EveryCallButTheProbesNeedsTheToken) {
+  cachecar_.get("/products/1");
+  for (const char* target : {"/admin", "/admin/stats", "/admin/routes", "/admin/config",
+                             "/admin/entries/test%3A-%3Aproduct%3A1%3A-%3Av2",
+                             "/admin/keys/explain?path=/products/1"}) {
+    auto none = cachecar_.admin("GET", target);
+    EXPECT_EQ(none.status, 401) << target;
+    EXPECT_THAT(none.body, HasSubstr("Bearer")) << target;
+    EXPECT_THAT(none.body, ::testing::Not(HasSubstr("product"))) << target;
+    EXPECT_EQ(cachecar_.admin("GET", target, {}, {{"Authorization", "Bearer s3creT"}}).status, 401) << target;
+    EXPECT_EQ(cachecar_.admin("GET", target, {}, auth_).status, 200) << target;
+  }
+  for (const char* target : {"/healthz", "/readyz", "/metrics"}) {
+    EXPECT_EQ(cachecar_.admin("GET", target).status, 200) << target;
+  }
 }
 
 TEST_F(AdminTest, EveryMutatingCallRefusesWithoutTheTokenAndBadJsonGetsA400) {
@@ -269,7 +289,7 @@ TEST_F(AdminTest, ConfigShowsTheEffectiveConfigWithSecretsRedacted) {
   EXPECT_EQ(config["routes"][0]["name"], "product");
   EXPECT_EQ(config["routes"][0]["ttl"], "5m");
   EXPECT_EQ(config["routes"][1]["tenant_header"], "X-Tenant-Id");
-  EXPECT_EQ(cachecar_.admin("GET", "/admin/config").body.find("s3cret"), std::string::npos);
+  EXPECT_EQ(cachecar_.admin("GET", "/admin/config", {}, auth_).body.find("s3cret"), std::string::npos);
   EXPECT_EQ(cachecar_.admin("POST", "/admin/config", "{}", auth_).status, 405);
 }
 

@@ -235,6 +235,9 @@ TEST(BusStream, EventsFromTheStreamAreAppliedAndReplayedAfterAReconnect) {
   cachecar.get("/products/91");
   // The reader starts after the stream's current end; wait until it knows it.
   ASSERT_TRUE(eventually([&] { return stats(cachecar)["bus"]["stream_ready"] == true; }));
+  // Stream mode subscribes too, and says so (the alert on a lost bus reads this).
+  EXPECT_TRUE(eventually([&] { return cachecar.metric("cachecar_bus_subscribed") == 1; }));
+  EXPECT_EQ(stats(cachecar)["bus"]["subscribed"], true);
   redis.command({"XADD", "cachecar:invalidations", "*", "event",
                  R"({"type":"entity-updated","entity":"product","id":"90","source":"catalog-service"})"});
   ASSERT_TRUE(eventually([&] { return !in_memory(cachecar, "/products/90"); }));

@@ -44,6 +44,32 @@ TEST(Cli, RunRefusesABadConfigAndSaysWhy) {
   EXPECT_THAT(result.output, HasSubstr(path + ":1:9: listen: expected host:port"));
 }
 
+// Issue 11: a pipeline checks the file where the pod's secrets are not.
+TEST(Cli, CheckNeedsNoSecretsAndSaysWhichTheRunWillRead) {
+  TempDir dir;
+  std::string path = dir.write("pod.yaml",
+                               "admin: { listen: 0.0.0.0:9901, token_env: POD_ADMIN_TOKEN }\n"
+                               "health: { listen: 0.0.0.0:9902 }\n"
+                               "invalidation: { secret_env: POD_BUS_SECRET }\n");
+  auto check = run_command({CACHECAR_BINARY, "--config", path, "--check"}, seconds(10));
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+  EXPECT_THAT(check.output, HasSubstr(path + ": ok"));
+  EXPECT_THAT(check.output, HasSubstr("POD_ADMIN_TOKEN (the admin token: admin.listen 0.0.0.0:9901 is not a loopback"));
+  EXPECT_THAT(check.output, HasSubstr("POD_BUS_SECRET (invalidation.secret_env"));
+  // Running it without the token is still refused: the admin port would be open.
+  auto run = run_command({CACHECAR_BINARY, "--config", path}, seconds(10));
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr(path + ":1:18: admin.listen: 0.0.0.0 is not a loopback address and POD_ADMIN_TOKEN"));
+}
+
+TEST(Cli, CheckStillRejectsListenersThatShareAPort) {
+  TempDir dir;
+  std::string path = dir.write("clash.yaml", "listen: 127.0.0.1:8080\nhealth: { listen: 0.0.0.0:8080 }\n");
+  auto check = run_command({CACHECAR_BINARY, "--config", path, "--check"}, seconds(10));
+  EXPECT_EQ(check.exit_code, 1);
+  EXPECT_THAT(check.output, HasSubstr(path + ":2:19: health.listen: 0.0.0.0:8080 takes the port of listen"));
+}
+
 TEST(Cli, MissingConfigFileIsAnError) {
   auto result = run_command({CACHECAR_BINARY, "--config", "/nonexistent/cachecar.yaml", "--check"}, seconds(10));
   EXPECT_EQ(result.exit_code, 1);

@@ -35,7 +35,7 @@ const std::map<std::string, std::string> kTokenEnv{{"RELOAD_TEST_TOKEN", "reload
 const Headers kAuth{{"Authorization", "Bearer reload-s3cret"}};
 
 std::string route_mode(Cachecar& c) {
-  return json::parse(c.admin("GET", "/admin/routes").body)["routes"][0]["mode"].get<std::string>();
+  return json::parse(c.admin("GET", "/admin/routes", {}, kAuth).body)["routes"][0]["mode"].get<std::string>();
 }
 
 std::uint64_t reloads(Cachecar& c, const std::string& result) {
@@ -71,7 +71,7 @@ TEST(Reload, AConfigMapSymlinkSwapIsPickedUpAndABadFileChangesNothing) {
   cachecar.rewrite_config(kBypass);
   ASSERT_TRUE(eventually([&] { return route_mode(cachecar) == "bypass"; })) << cachecar.log();
   EXPECT_EQ(cachecar.get("/t/a").header("Cache-Status"), "cachecar; fwd=bypass");
-  EXPECT_EQ(json::parse(cachecar.admin("GET", "/admin/config").body)["routes_generation"], 2);
+  EXPECT_EQ(json::parse(cachecar.admin("GET", "/admin/config", {}, kAuth).body)["routes_generation"], 2);
 
   // Line 12 of the composed file (kTestBase, then the route) is the route's ttl.
   cachecar.rewrite_config(routes_config("    mode: cache-aside\n    ttl: 5 parsecs\n"));
@@ -108,14 +108,14 @@ TEST(Reload, AdminReloadNeedsTheTokenAndNamesSettingsThatNeedARestart) {
   EXPECT_EQ(body["reloaded"], true);
   EXPECT_EQ(body["routes"], 1);
   EXPECT_THAT(body["restart_required"], Contains("limits"));
-  EXPECT_EQ(json::parse(cachecar.admin("GET", "/admin/config").body)["limits"]["origin_timeout"], "5s")
+  EXPECT_EQ(json::parse(cachecar.admin("GET", "/admin/config", {}, kAuth).body)["limits"]["origin_timeout"], "5s")
       << "limits apply from the next start";
   // What is filled now says which route table it was filled under.
   cachecar.get("/t/after-reload");
-  auto key = json::parse(cachecar.admin("GET", "/admin/keys/explain?path=/t/after-reload").body)["key"];
+  auto key = json::parse(cachecar.admin("GET", "/admin/keys/explain?path=/t/after-reload", {}, kAuth).body)["key"];
   std::string encoded;
   for (char ch : key.get<std::string>()) encoded += ch == ':' ? std::string("%3A") : std::string(1, ch);
-  auto entry = json::parse(cachecar.admin("GET", "/admin/entries/" + encoded).body);
+  auto entry = json::parse(cachecar.admin("GET", "/admin/entries/" + encoded, {}, kAuth).body);
   EXPECT_EQ(entry["memory"]["generation"], body["generation"]) << entry.dump();
 }
 

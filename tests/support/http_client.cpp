@@ -38,12 +38,14 @@ bool HttpResponse::has_header(std::string_view name) const {
 }
 
 struct HttpClient::Impl {
-  Impl(std::uint16_t port_in, std::chrono::milliseconds timeout_in) : port(port_in), timeout(timeout_in) {}
+  Impl(std::uint16_t port_in, std::chrono::milliseconds timeout_in, const std::string& address_in)
+      : port(port_in), timeout(timeout_in), address(asio::ip::make_address(address_in)) {}
   asio::io_context context;
   std::optional<beast::tcp_stream> stream;
   beast::flat_buffer buffer;
   std::uint16_t port;
   std::chrono::milliseconds timeout;
+  asio::ip::address address;
 
   // Runs one asynchronous step to completion; the stream's deadline closes
   // the socket if the peer does not answer, which ends the step.
@@ -62,8 +64,7 @@ struct HttpClient::Impl {
     buffer.clear();
     beast::error_code result = asio::error::would_block;
     stream->expires_after(timeout);
-    stream->async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
-                          [&](beast::error_code ec) { result = ec; });
+    stream->async_connect(tcp::endpoint(address, port), [&](beast::error_code ec) { result = ec; });
     context.restart();
     context.run();
     return result;
@@ -91,8 +92,8 @@ struct HttpClient::Impl {
   }
 };
 
-HttpClient::HttpClient(std::uint16_t port, std::chrono::milliseconds timeout)
-    : impl_(std::make_unique<Impl>(port, timeout)) {}
+HttpClient::HttpClient(std::uint16_t port, std::chrono::milliseconds timeout, const std::string& address)
+    : impl_(std::make_unique<Impl>(port, timeout, address)) {}
 
 HttpClient::~HttpClient() = default;
 
@@ -104,7 +105,7 @@ HttpResponse HttpClient::request(const std::string& method, const std::string& t
   req.method_string(method);
   req.target(target);
   req.version(11);
-  req.set(http::field::host, "127.0.0.1:" + std::to_string(impl_->port));
+  req.set(http::field::host, impl_->address.to_string() + ":" + std::to_string(impl_->port));
   for (const auto& [name, value] : headers) req.insert(name, value);
   req.body() = body;
   if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") req.prepare_payload();

@@ -29,7 +29,9 @@ struct HttpResponse {
 
 class HttpClient {
  public:
-  explicit HttpClient(std::uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // Connects to `address` (a loopback address: tests never leave the host).
+  explicit HttpClient(std::uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                      const std::string& address = "127.0.0.1");
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;

@@ -38,7 +38,7 @@ TEST(ConfigLoader, ShippedConfigsAreValid) {
   for (const char* file : {"config/cachecar.yaml", "config/examples/full.yaml"}) {
     auto r = load_config_file(std::string(CACHECAR_SOURCE_DIR) + "/" + file,
                               [](const std::string&) { return std::nullopt; });
-    EXPECT_TRUE(r.config) << file << ": " << ::testing::PrintToString(errors_of({std::nullopt, r.errors}));
+    EXPECT_TRUE(r.config) << file << ": " << ::testing::PrintToString(errors_of(r));
   }
   auto embedded = load(std::string(embedded_default_config()));
   EXPECT_TRUE(embedded.config);
@@ -243,6 +243,53 @@ TEST(ConfigLoader, EnvironmentOverridesTheFile) {
   EXPECT_EQ(r.config->redis->url.port, 4);
   EXPECT_EQ(r.config->log.level, "debug");
   EXPECT_EQ(r.config->admin.token, "s3cret");
+}
+
+TEST(ConfigLoader, ProbeListenerIsOffUnlessSet) {
+  auto unset = load("");
+  ASSERT_TRUE(unset.config);
+  EXPECT_FALSE(unset.config->health.listen);
+  auto set = load("health: { listen: 0.0.0.0:9902 }\n");
+  ASSERT_TRUE(set.config) << ::testing::PrintToString(errors_of(set));
+  EXPECT_EQ(set.config->health.listen->to_string(), "0.0.0.0:9902");
+  auto bad = load("health: { listen: nowhere, port: 1 }\n");
+  EXPECT_THAT(errors_of(bad), ::testing::Contains(HasSubstr("1:19: health.listen: expected host:port")));
+  EXPECT_THAT(errors_of(bad), ::testing::Contains(HasSubstr("unknown key 'health.port'")));
+}
+
+TEST(ConfigLoader, ListenerAddressesComeFromTheEnvironmentToo) {
+  auto r = load("health: { listen: 0.0.0.0:9902 }\n",
+                {{"CACHECAR_ADMIN_LISTEN", "127.0.0.1:7001"}, {"CACHECAR_HEALTH_LISTEN", "0.0.0.0:7002"}});
+  ASSERT_TRUE(r.config) << ::testing::PrintToString(errors_of(r));
+  EXPECT_EQ(r.config->admin.listen.to_string(), "127.0.0.1:7001");
+  EXPECT_EQ(r.config->health.listen->to_string(), "0.0.0.0:7002");
+  auto off = load("health: { listen: 0.0.0.0:9902 }\n", {{"CACHECAR_HEALTH_LISTEN", "off"}});
+  ASSERT_TRUE(off.config);
+  EXPECT_FALSE(off.config->health.listen);
+  auto exposed = load("", {{"CACHECAR_ADMIN_LISTEN", "0.0.0.0:9901"}});
+  EXPECT_THAT(errors_of(exposed), ::testing::Contains(HasSubstr("admin.listen: 0.0.0.0 is not a loopback address")));
+  auto bad = load("", {{"CACHECAR_HEALTH_LISTEN", "everywhere"}});
+  EXPECT_THAT(errors_of(bad), ::testing::Contains(HasSubstr("CACHECAR_HEALTH_LISTEN: expected host:port")));
+}
+
+TEST(ConfigLoader, ListenersThatWouldShareAPortAreRejected) {
+  EXPECT_THAT(errors_of(load("listen: 0.0.0.0:9000\nadmin: { listen: 127.0.0.1:9000 }\n")),
+              ::testing::Contains(HasSubstr("2:18: admin.listen: 127.0.0.1:9000 takes the port of listen")));
+  EXPECT_THAT(errors_of(load("health: { listen: 127.0.0.1:9901 }\n")),
+              ::testing::Contains(HasSubstr("health.listen: 127.0.0.1:9901 takes the port of admin.listen")));
+  // Different addresses of loopback may share a port number.
+  EXPECT_TRUE(load("listen: 127.0.0.2:9901\n").config);
+}
+
+TEST(ConfigLoader, ACheckNeedsNoSecretsButListsThem) {
+  const std::string yaml = "admin: { listen: 0.0.0.0:9901 }\ninvalidation: { secret_env: BUS_SECRET }\n";
+  auto run = load(yaml);
+  EXPECT_FALSE(run.config);
+  auto check = load_config_text(yaml, "test.yaml", [](const std::string&) { return std::nullopt; },
+                                LoadPurpose::check);
+  ASSERT_TRUE(check.config) << ::testing::PrintToString(errors_of(check));
+  EXPECT_THAT(check.runtime_needs, ::testing::ElementsAre(HasSubstr("CACHECAR_ADMIN_TOKEN (the admin token"),
+                                                          HasSubstr("BUS_SECRET (invalidation.secret_env")));
 }
 
 TEST(ConfigLoader, BadEnvironmentOverrideIsAnError) {

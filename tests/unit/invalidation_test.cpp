@@ -293,6 +293,22 @@ TEST(GapState, EntriesFromBeforeADropExpireWithMaxStaleAndAreRefetchedAfter) {
   EXPECT_TRUE(gap.servable(t0 + seconds(81), t0 + seconds(82), seconds(0)));
 }
 
+TEST(GapState, StreamModeTracksTheSubscriptionButHoldsNothingBack) {
+  GapState gap;
+  auto t0 = Clock::now();
+  using std::chrono::seconds;
+  gap.enable(t0, /*apply_rule=*/false);
+  EXPECT_TRUE(gap.enabled());
+  EXPECT_FALSE(gap.subscribed()) << "down until the first subscription";
+  gap.mark_subscribed(t0, false);
+  EXPECT_TRUE(gap.subscribed());
+  gap.mark_down(t0 + seconds(10));
+  EXPECT_FALSE(gap.subscribed());
+  EXPECT_TRUE(gap.servable(t0, t0 + seconds(100), seconds(0))) << "the stream replays what was missed";
+  gap.mark_subscribed(t0 + seconds(80), true);
+  EXPECT_TRUE(gap.servable(t0, t0 + seconds(81), seconds(0)));
+}
+
 TEST(ImplicitTags, ComeFromTheKey) {
   EXPECT_EQ(cache::implicit_tags("prod:acme:product:42:ab:v2"),
             (std::vector<std::string>{"#prod:acme:product:42", "#prod:*:product:42"}));
