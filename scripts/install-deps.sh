@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages cachecar needs to build, test and demo.
-# Idempotent: when every package is already installed it returns at once.
+# Idempotent: what is installed already is not installed again.
+#   scripts/install-deps.sh [--bench] [--image]
 set -euo pipefail
 
 packages=(
@@ -10,9 +11,15 @@ packages=(
   redis-server openssl python3-prometheus-client wrk chromium
   clang-14 libclang-rt-14-dev
 )
-if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(nginx util-linux python3)
-fi
+for extra in "$@"; do
+  case "$extra" in
+    --bench) packages+=(nginx util-linux python3) ;;
+    # The image (docker/build-image.sh) and the checks of what ships beside
+    # the binary: the config schema and the Kubernetes manifests.
+    --image) packages+=(mmdebstrap podman runc binutils ca-certificates kubectl python3-jsonschema python3-yaml nodejs) ;;
+    *) echo "install-deps: unknown option $extra (--bench, --image)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
@@ -20,13 +27,19 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-if [[ ${#missing[@]} -eq 0 ]]; then
-  exit 0
+if [[ ${#missing[@]} -gt 0 ]]; then
+  echo "installing: ${missing[*]}"
+  sudo_cmd=()
+  if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -q
+  "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-echo "installing: ${missing[*]}"
-sudo_cmd=()
-if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -q
-"${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+# The manifest validator's npm packages, at the versions its lockfile pins.
+if [[ " $* " == *" --image "* ]]; then
+  validator="$(dirname "$0")/../deploy/kubernetes/validate"
+  if [[ ! "$validator/node_modules/.package-lock.json" -nt "$validator/package-lock.json" ]]; then
+    npm ci --prefix "$validator" --no-audit --no-fund --loglevel=error
+  fi
+fi
