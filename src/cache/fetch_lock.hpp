@@ -43,6 +43,10 @@ class Flight {
   std::vector<std::pair<std::uint64_t, std::function<void()>>> wakers_;  // id, wake
 };
 
+// How long a key whose response was uncacheable is passed straight to the
+// origin, in this process and (as the fleet lease's pass mark) in Redis.
+inline constexpr std::chrono::milliseconds kHitForPassWindow{5'000};
+
 class FetchLocks;
 
 class FetchPermit {
@@ -78,7 +82,7 @@ struct CoalescingStats {
 class FetchLocks {
  public:
   using Clock = std::chrono::steady_clock;
-  explicit FetchLocks(std::chrono::milliseconds remember_uncacheable = std::chrono::seconds(5));
+  explicit FetchLocks(std::chrono::milliseconds remember_uncacheable = kHitForPassWindow);
 
   struct Ticket {
     FetchPermit permit;              // set: fetch, then report through it

@@ -24,6 +24,10 @@ inline constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 using Request = http::request<http::string_body>;
 
+// HTTP versions as Beast numbers them (major * 10 + minor).
+inline constexpr unsigned kHttp10 = 10;
+inline constexpr unsigned kHttp11 = 11;
+
 // Beast's string_view as the standard one (the cache code speaks std).
 inline std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
 

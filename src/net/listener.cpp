@@ -54,7 +54,7 @@ asio::awaitable<void> Listener::accept_loop() {
 }
 
 asio::awaitable<void> Listener::reply_error(beast::tcp_stream& stream, http::status status, std::string_view reason) {
-  auto response = json_error(status, reason, 11, false, "cachecar; fwd=bypass; detail=bad-request");
+  auto response = json_error(status, reason, kHttp11, false, "cachecar; fwd=bypass; detail=bad-request");
   stream.expires_after(limits_.header_timeout);
   auto [write_error, written] = co_await http::async_write(stream, response, use_tuple);
   if (write_error) co_return;

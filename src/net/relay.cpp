@@ -15,15 +15,15 @@ asio::awaitable<RelayResult> relay_response(beast::tcp_stream& origin, beast::fl
   strip_hop_by_hop(message);
   message.set("Cache-Status", options.cache_status);
   if (message.find(http::field::age) == message.end()) message.set(http::field::age, "0");
-  message.version(11);
+  message.version(kHttp11);
   bool keep_alive = options.client_keep_alive;
   if (!length_known && !options.head_only) {
     // An HTTP/1.0 client cannot take chunked encoding: the end of the body
     // is then marked by closing the connection.
-    if (options.client_version >= 11) message.chunked(true);
+    if (options.client_version >= kHttp11) message.chunked(true);
     else keep_alive = false;
   }
-  if (options.client_version < 11 && keep_alive) message.set(http::field::connection, "keep-alive");
+  if (options.client_version < kHttp11 && keep_alive) message.set(http::field::connection, "keep-alive");
   else if (!keep_alive) message.set(http::field::connection, "close");
   result.client_keep_alive = keep_alive;
 

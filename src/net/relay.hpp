@@ -18,7 +18,7 @@ struct RelayOptions {
   std::string_view already_read;   // body bytes read before streaming began
   bool head_only = false;          // the client asked with HEAD: send the header only
   bool client_keep_alive = true;
-  unsigned client_version = 11;
+  unsigned client_version = kHttp11;
   std::chrono::milliseconds origin_idle_timeout{60000};  // longest silence inside the body
   std::chrono::milliseconds client_timeout{10000};
 };

@@ -15,12 +15,12 @@ std::optional<std::string_view> framing_problem(const http::request_header<>& he
     has_transfer_encoding = true;
     for (auto coding : http::token_list(it->value())) last_coding = std::string_view(coding.data(), coding.size());
   }
-  if (has_transfer_encoding && header.version() < 11) return "Transfer-Encoding in an HTTP/1.0 request";
+  if (has_transfer_encoding && header.version() < kHttp11) return "Transfer-Encoding in an HTTP/1.0 request";
   if (has_transfer_encoding && !beast::iequals(last_coding, "chunked")) {
     return "the last Transfer-Encoding coding must be chunked";
   }
   // RFC 9112 §3.2: an HTTP/1.1 request carries exactly one Host field.
-  if (header.version() >= 11) {
+  if (header.version() >= kHttp11) {
     auto hosts = header.count(http::field::host);
     if (hosts == 0) return "an HTTP/1.1 request needs a Host field";
     if (hosts > 1) return "more than one Host field";

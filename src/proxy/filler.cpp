@@ -33,7 +33,7 @@ const char* to_string(RefreshOutcome outcome) {
 }
 
 net::Request fill_request(const net::Request& client, std::string_view target) {
-  net::Request request{http::verb::get, target, 11};
+  net::Request request{http::verb::get, target, net::kHttp11};
   for (const auto& field : client) {
     switch (field.name()) {
       case http::field::if_none_match: case http::field::if_modified_since: case http::field::if_match:
@@ -182,7 +182,7 @@ asio::awaitable<RefreshOutcome> Filler::refresh_once(const FillTarget& target, n
   }
   const std::uint64_t fill_sequence = runtime_.invalidations.begin_fill();
   const bool conditional = current && make_conditional(request, *current);
-  request.version(11);
+  request.version(net::kHttp11);
   request.keep_alive(true);
   request.prepare_payload();
   const auto started = std::chrono::steady_clock::now();
@@ -235,7 +235,8 @@ asio::awaitable<RefreshOutcome> Filler::refresh_once(const FillTarget& target, n
     }
   }
   if (!token.empty()) {
-    co_await redis_->release_lease(target.key, token, permit.outcome() == cache::FlightOutcome::uncacheable);
+    const bool pass = permit.outcome() == cache::FlightOutcome::uncacheable;
+    co_await redis_->release_lease(target.key, token, pass ? cache::kHitForPassWindow : std::chrono::milliseconds(0));
   }
   co_return outcome;
 }

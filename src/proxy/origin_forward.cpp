@@ -62,7 +62,6 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
     bool keep_alive = true;
     if (!co_await within_rebuild_budget(client, plan, keep_alive)) co_return keep_alive;
   }
-  runtime_.stats.count(worker_, plan.slot, plan.status);
   // Noted before the origin is asked: an invalidation recorded after this
   // point keeps this fill out of the cache ("no stale set").
   const std::uint64_t fill_sequence = runtime_.invalidations.begin_fill();
@@ -219,7 +218,7 @@ asio::awaitable<bool> RequestHandler::relay_rest(beast::tcp_stream& client, Orig
   // Targeted at cachecar (RFC 9213): obeyed here, not passed on.
   exchange.parser->get().erase("Cachecar-Cache-Control");
   exchange.parser->get().erase("CDN-Cache-Control");
-  plan.response_status = exchange.parser->get().result_int();
+  answering(plan, exchange.parser->get().result_int());
   auto result = co_await net::relay_response(connection->stream, connection->buffer, *exchange.parser, client, options);
   if (result.origin_complete && origin_keep_alive) filler_.pool().release(std::move(connection));
   co_return result.client_ok && result.client_keep_alive;
@@ -260,7 +259,6 @@ asio::awaitable<bool> RequestHandler::within_rebuild_budget(beast::tcp_stream& c
   // Over budget. A stale copy answers at once, if the entry allows it.
   if (plan.stale && !plan.stale->must_revalidate) {
     RefreshCounters::bump(runtime_.refreshes.rebuild_stale);
-    runtime_.stats.count(worker_, plan.slot, plan.status);
     keep_alive = co_await serve_stale(client, plan, "rebuild-rate");
     co_return false;
   }
@@ -274,15 +272,14 @@ asio::awaitable<bool> RequestHandler::within_rebuild_budget(beast::tcp_stream& c
     co_return true;
   }
   RefreshCounters::bump(runtime_.refreshes.rebuild_rejected);
-  runtime_.stats.count(worker_, plan.slot, plan.status);
   auto seconds = std::chrono::ceil<std::chrono::seconds>(retry_after).count();
   std::string reason = "route " + plan.route->name + " is over its rebuild_rate; retry in " +
                        std::to_string(seconds) + " s";
   cache::CacheStatusText cache_status(plan.status, 0, false, "rebuild-rate");
-  auto response = net::json_error(http::status::service_unavailable, reason, 11, plan.keep_alive, cache_status.view());
+  auto response = net::json_error(http::status::service_unavailable, reason, plan.version, plan.keep_alive, cache_status.view());
   response.set(http::field::retry_after, std::to_string(std::max<long long>(1, seconds)));
   client.expires_after(limits.header_timeout);
-  plan.response_status = response.result_int();
+  answering(plan, response.result_int());
   auto [write_error, written] = co_await http::async_write(client, response, net::use_tuple);
   keep_alive = !write_error && plan.keep_alive;
   co_return false;
@@ -296,7 +293,7 @@ void RequestHandler::prepare_origin_request(net::Request& request, const Plan& p
   // A HEAD for a stored entry goes on as a HEAD: its answer updates the
   // entry's fields without the body crossing the wire (RFC 9111 §4.3.5).
   if (plan.store && plan.head_only && !plan.revalidate) request.method(http::verb::get);
-  request.version(11);
+  request.version(net::kHttp11);
   request.keep_alive(true);
   request.prepare_payload();
 }
@@ -345,9 +342,9 @@ asio::awaitable<bool> RequestHandler::reply_origin_failure(beast::tcp_stream& cl
   logging::event(spdlog::level::warn, "origin-failure", reason, fields);
   cache::CacheStatusText cache_status(plan.status, 0, false,
                                       failure == OriginFailure::timeout ? "origin-timeout" : "origin-unreachable");
-  auto response = net::json_error(status, reason, 11, plan.keep_alive, cache_status.view());
+  auto response = net::json_error(status, reason, plan.version, plan.keep_alive, cache_status.view());
   client.expires_after(config.limits.header_timeout);
-  plan.response_status = response.result_int();
+  answering(plan, response.result_int());
   auto [write_error, written] = co_await http::async_write(client, response, net::use_tuple);
   co_return !write_error && plan.keep_alive;
 }

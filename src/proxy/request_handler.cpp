@@ -99,6 +99,11 @@ class RequestHandler::RequestEnd {
   std::chrono::steady_clock::time_point started_;
 };
 
+void RequestHandler::answering(const Plan& plan, unsigned http_status) {
+  plan.response_status = http_status;
+  runtime_.stats.count(worker_, plan.slot, plan.status);
+}
+
 void RequestHandler::finished(const net::Request& request, const net::tcp::endpoint& peer, const Plan& plan,
                               std::chrono::steady_clock::duration elapsed) {
   if (plan.response_status == 0) return;  // nothing was answered (the client went away)
@@ -197,12 +202,10 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
         refresh_in_background(request, plan, entry);
       }
       plan.status = CacheStatus::hit;
-      runtime_.stats.count(worker_, plan.slot, plan.status);
       co_return co_await serve_hit(request, client, *entry, plan, from_redis ? "redis" : "", now);
     }
     if (reuse == cache::Reuse::stale_accepted) {
       plan.status = CacheStatus::hit;  // the client's max-stale accepts it
-      runtime_.stats.count(worker_, plan.slot, plan.status);
       co_return co_await serve_hit(request, client, *entry, plan, "max-stale", now);
     }
     if (reuse == cache::Reuse::expired && trusted && now < entry->revalidate_until()) {
@@ -210,7 +213,6 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
       refresh_in_background(request, plan, entry);
       RefreshCounters::bump(runtime_.refreshes.stale_while_revalidate);
       plan.status = CacheStatus::hit;
-      runtime_.stats.count(worker_, plan.slot, plan.status);
       co_return co_await serve_hit(request, client, *entry, plan, "stale-while-revalidate", now);
     }
     // Expired, refused by the request's directives, or in doubt after a
@@ -402,7 +404,8 @@ asio::awaitable<store::EntryPtr> RequestHandler::await_fleet(const Plan& plan, s
 asio::awaitable<void> RequestHandler::release_fleet_lease(Plan& plan) {
   if (plan.lease_token.empty()) co_return;
   const bool pass = plan.permit && plan.permit->outcome() == cache::FlightOutcome::uncacheable;
-  co_await filler_.redis()->release_lease(plan.key->key, std::exchange(plan.lease_token, {}), pass);
+  co_await filler_.redis()->release_lease(plan.key->key, std::exchange(plan.lease_token, {}),
+                                          pass ? cache::kHitForPassWindow : std::chrono::milliseconds(0));
 }
 
 asio::awaitable<bool> RequestHandler::serve_hit(const net::Request& request, beast::tcp_stream& client,
@@ -448,20 +451,19 @@ asio::awaitable<bool> RequestHandler::serve_not_modified(beast::tcp_stream& clie
   if (!plan.keep_alive) head += "Connection: close\r\n";
   head += "\r\n";
   client.expires_after(runtime_.config.limits.header_timeout);
-  plan.response_status = 304;
+  answering(plan, 304);
   auto [ec, written] = co_await asio::async_write(client, asio::buffer(head), net::use_tuple);
   co_return !ec && plan.keep_alive;
 }
 
 asio::awaitable<bool> RequestHandler::reply_not_cached(beast::tcp_stream& client, Plan& plan) {
   // RFC 9111 §5.2.1.7: only-if-cached and nothing usable stored: 504.
-  runtime_.stats.count(worker_, plan.slot, plan.status);
   cache::CacheStatusText status(plan.status, 0, false, "only-if-cached");
   auto response = net::json_error(http::status::gateway_timeout,
                                   "only-if-cached: no stored response can answer this request", plan.version,
                                   plan.keep_alive, status.view());
   client.expires_after(runtime_.config.limits.header_timeout);
-  plan.response_status = response.result_int();
+  answering(plan, response.result_int());
   auto [ec, written] = co_await http::async_write(client, response, net::use_tuple);
   co_return !ec && plan.keep_alive;
 }
@@ -469,7 +471,6 @@ asio::awaitable<bool> RequestHandler::reply_not_cached(beast::tcp_stream& client
 asio::awaitable<bool> RequestHandler::serve_collapsed(beast::tcp_stream& client, const store::Entry& entry, Plan& plan,
                                                       std::string_view detail) {
   runtime_.fetch_locks.count_collapsed();
-  runtime_.stats.count(worker_, plan.slot, plan.status);
   plan.collapsed = true;
   co_return co_await serve_entry(client, entry, plan, false, detail, Clock::now());
 }
@@ -492,7 +493,7 @@ asio::awaitable<bool> RequestHandler::write_entry(beast::tcp_stream& client, con
   long long resident =
       std::max<long long>(0, std::chrono::duration_cast<std::chrono::seconds>(now - entry.stored_at).count());
   const char* connection = !plan.keep_alive      ? "Connection: close\r\n"
-                           : plan.version < 11 ? "Connection: keep-alive\r\n"
+                           : plan.version < net::kHttp11 ? "Connection: keep-alive\r\n"
                                                : "";
   std::array<char, 320> tail;
   std::string disclosed;  // only with admin.disclose_keys: the key makes the tail long
@@ -514,7 +515,7 @@ asio::awaitable<bool> RequestHandler::write_entry(beast::tcp_stream& client, con
   std::array<asio::const_buffer, 3> buffers{asio::buffer(entry.head), tail_buffer,
                                             plan.head_only ? asio::const_buffer{} : asio::buffer(entry.body)};
   client.expires_after(runtime_.config.limits.header_timeout);
-  plan.response_status = entry.status;
+  answering(plan, entry.status);
   auto [ec, written] = co_await asio::async_write(client, buffers, net::use_tuple);
   co_return !ec && plan.keep_alive;
 }

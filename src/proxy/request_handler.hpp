@@ -11,7 +11,8 @@
 // request_handler.cpp holds the lookup and coalescing, origin_forward.cpp
 // the exchange with the origin.
 // Each decision is recorded as one CacheStatus, which becomes the
-// Cache-Status header and the stats. One handler per worker; it runs only
+// Cache-Status header, the stats (counted once, in answering()) and the
+// access line. One handler per worker; it runs only
 // on that worker's thread, and many requests interleave on it, so nothing
 // request-specific lives in members except the per-worker pools.
 #pragma once
@@ -142,6 +143,10 @@ class RequestHandler final : public net::RequestSink {
   // The route table new requests use: this worker's copy, replaced when
   // the runtime's generation moves (a reload).
   const RouteSetPtr& current_routes();
+  // Where each answer is written, just before: its HTTP status is final,
+  // and the request is counted under plan.status, the value its
+  // Cache-Status and access line carry (so the three cannot disagree).
+  void answering(const Plan& plan, unsigned http_status);
   // At the end of every request: the latency histogram, and the access
   // line when log.access_sample picks it.
   class RequestEnd;

@@ -25,12 +25,12 @@ struct RequestHandler::Plan {
   store::EntryPtr revalidate;  // expired or in doubt: its validators make the fetch conditional
   bool collapsed = false;                       // served by another request's fetch
   // The status the client was sent (0: none), for the latency histogram;
-  // set where the answer is written, which sees the plan as const.
+  // set by answering() where the answer is written, which sees the plan as const.
   mutable unsigned response_status = 0;
   cache::RequestFacts request_facts;
   bool head_only = false;
   bool keep_alive = true;
-  unsigned version = 11;
+  unsigned version = net::kHttp11;  // the client's
   net::tcp::endpoint peer;
   bool trusted_peer = false;  // the peer is in trusted_proxies: its X-Forwarded-* are believed
 };

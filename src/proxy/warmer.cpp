@@ -89,7 +89,7 @@ std::optional<Warmer::Job> Warmer::job_for(const std::string& target,
     why = "no caching route takes GET " + std::string(path);
     return std::nullopt;
   }
-  job.request = net::Request{http::verb::get, target, 11};
+  job.request = net::Request{http::verb::get, target, net::kHttp11};
   job.request.set(http::field::host, warm_host());
   for (const auto& [name, value] : headers) job.request.set(name, value);
   // Keyed and sent exactly as a client's request for the same path.

@@ -139,7 +139,6 @@ asio::awaitable<RequestHandler::FleetDrop> RequestHandler::drop_across_fleet(con
 asio::awaitable<bool> RequestHandler::write_through(net::Request& request, beast::tcp_stream& client, Plan& plan,
                                                     const config::RouteValues& values) {
   plan.status = CacheStatus::method;
-  runtime_.stats.count(worker_, plan.slot, plan.status);
   const bool deletes = request.method() == http::verb::delete_;
   auto view = written_view(request, plan, values);
   // The read request for a refetch, made before the write is sent on.

@@ -39,13 +39,14 @@ end
 return 1
 )lua";
 
-// KEYS[1] a lease; ARGV[1] the holder's token; ARGV[2] "pass" or ""; ARGV[3]
-// the fills channel, ARGV[4] the key. Only the holder ends it: deleted, or
-// turned into a 5 s pass mark; either way the fleet's waiters are told.
+// KEYS[1] a lease; ARGV[1] the holder's token; ARGV[2] a pass mark's
+// lifetime in ms, or "" for none; ARGV[3] the fills channel, ARGV[4] the
+// key. Only the holder ends it: deleted, or turned into a pass mark; either
+// way the fleet's waiters are told.
 constexpr std::string_view kReleaseScript = R"lua(
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-if ARGV[2] == 'pass' then
-  redis.call('SET', KEYS[1], 'pass', 'PX', 5000)
+if ARGV[2] ~= '' then
+  redis.call('SET', KEYS[1], 'pass', 'PX', ARGV[2])
 else
   redis.call('DEL', KEYS[1])
 end
@@ -213,9 +214,11 @@ asio::awaitable<RedisTier::Lease> RedisTier::try_lease(std::string key, std::str
   co_return reply->is_nil() ? Lease::lost : Lease::won;
 }
 
-asio::awaitable<void> RedisTier::release_lease(std::string key, std::string token, bool pass) {
+asio::awaitable<void> RedisTier::release_lease(std::string key, std::string token,
+                                               std::chrono::milliseconds pass_for) {
   std::string full = lease_prefix_ + key;
-  const std::vector<std::string_view> command{"EVAL", kReleaseScript, "1", full, token, pass ? "pass" : "",
+  const std::string pass_ms = pass_for.count() > 0 ? std::to_string(pass_for.count()) : std::string();
+  const std::vector<std::string_view> command{"EVAL", kReleaseScript, "1", full, token, pass_ms,
                                               fills_channel_, key};
   co_await client_.command(command);
 }

@@ -45,11 +45,12 @@ class RedisTier final : public Store {
   // Fleet coalescing: one fetcher per key across every cachecar.
   enum class Lease { won, lost, unavailable };
   boost::asio::awaitable<Lease> try_lease(std::string key, std::string token, std::chrono::milliseconds ttl);
-  // Ends the lease if `token` still holds it. `pass`: the answer could not
-  // be stored, so the lease becomes a short "pass" mark telling waiters to
-  // fetch for themselves instead of electing fetchers one after another.
-  // Either way the key is published on fills_channel().
-  boost::asio::awaitable<void> release_lease(std::string key, std::string token, bool pass);
+  // Ends the lease if `token` still holds it. A `pass_for` above zero: the
+  // answer could not be stored, so the lease becomes a "pass" mark for that
+  // long, telling waiters to fetch for themselves instead of electing
+  // fetchers one after another. Either way the key is published on
+  // fills_channel().
+  boost::asio::awaitable<void> release_lease(std::string key, std::string token, std::chrono::milliseconds pass_for);
   enum class LeaseState { none, held, pass, unknown };
   boost::asio::awaitable<LeaseState> lease_state(std::string key);
 

@@ -155,5 +155,17 @@ TEST(OriginDownTest, RefusedConnectionGets502WithAReason) {
   }
 }
 
+// Issue 12: errors cachecar writes itself answer in the client's version
+// (a 502 went out as HTTP/1.1 to an HTTP/1.0 client).
+TEST(OriginDownTest, AnHttp10ClientGetsItsErrorInHttp10) {
+  Cachecar cachecar(free_port(), std::string(kTestBase) + "routes:\n  - { name: p, match: { path: \"/p/{id}\" }, ttl: 1m }\n");
+  for (const char* target : {"/p/1", "/unrouted"}) {
+    HttpClient client(cachecar.port());
+    auto r = client.raw(std::string("GET ") + target + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+    EXPECT_EQ(r.status, 502) << target;
+    EXPECT_EQ(r.version, 10u) << target;
+  }
+}
+
 }  // namespace
 }  // namespace cachecar::testing

@@ -56,6 +56,28 @@ TEST(StaleIfError, AnOrigin5xxIsAnsweredWithTheStaleEntry) {
   EXPECT_EQ(stale.body, fresh.body);
 }
 
+// Issue 12: the stats count what was sent. A stale-if-error answer goes out
+// as a hit; it used to be counted as the stale fetch it began as.
+TEST(StaleIfError, IsCountedAsTheHitItWasSentAs) {
+  Origin origin;
+  Cachecar cachecar(origin.port(), kConfig);
+  const std::string hits = R"(cachecar_requests_total{route="long-window",cache_status="hit"})";
+  const std::string stale = R"(cachecar_requests_total{route="long-window",cache_status="stale"})";
+  cachecar.get("/t/sie/count");
+  auto first = first_answer_after_expiry(cachecar, "/t/sie/count", {{"X-Knob-Status", "500"}});
+  ASSERT_THAT(first.header("Cache-Status"), HasSubstr("detail=stale-if-error"));
+  const auto hits_before = cachecar.metric(hits);
+  for (int i = 0; i < 3; ++i) {
+    auto again = cachecar.get("/t/sie/count", {{"X-Knob-Status", "500"}});
+    EXPECT_THAT(again.header("Cache-Status"), StartsWith("cachecar; hit; ttl=-"));
+    EXPECT_THAT(again.header("Cache-Status"), HasSubstr("detail=stale-if-error"));
+  }
+  EXPECT_EQ(cachecar.metric(hits), hits_before + 3);
+  EXPECT_EQ(cachecar.metric(stale), 0u);
+  auto stats = nlohmann::json::parse(cachecar.admin("GET", "/admin/stats").body);
+  EXPECT_EQ(stats["routes"]["long-window"]["stale"], 0);
+}
+
 TEST(StaleIfError, AStoppedOriginIsCoveredInsideTheWindowAndNotAfter) {
   Origin origin;
   Cachecar cachecar(origin.port(), kConfig);

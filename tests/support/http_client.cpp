@@ -84,6 +84,7 @@ struct HttpClient::Impl {
     }
     auto& message = parser.get();
     out.status = message.result_int();
+    out.version = message.version();
     for (const auto& field : message) out.headers.emplace_back(field.name_string(), field.value());
     out.body = message.body();
     out.chunked = parser.chunked();

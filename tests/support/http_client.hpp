@@ -17,6 +17,7 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpResponse {
   int status = 0;  // 0: no response (connection failed or closed)
+  unsigned version = 0;  // 11 for HTTP/1.1, 10 for HTTP/1.0
   Headers headers;
   std::string body;
   bool chunked = false;
