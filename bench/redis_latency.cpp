@@ -5,12 +5,12 @@
 //   - PUBLISH -> the entry gone from a cachecar's memory (polled through
 //     its admin endpoint, so the figure includes one admin round trip).
 // Usage: redis_latency [keys=2000] [events=200]
-#include "support/fixture.hpp"
-#include "support/redis_server.hpp"
-
 #include <algorithm>
 #include <cstdio>
 #include <vector>
+
+#include "support/fixture.hpp"
+#include "support/redis_server.hpp"
 
 using namespace cachecar::testing;
 using Steady = std::chrono::steady_clock;
@@ -23,8 +23,8 @@ double percentile(std::vector<double> values, double p) {
 }
 
 void report(const char* name, const std::vector<double>& us) {
-  std::printf("%-34s n=%-5zu median %8.1f us   p99 %8.1f us\n", name, us.size(), percentile(us, 0.5),
-              percentile(us, 0.99));
+  std::printf("%-34s n=%-5zu median %8.1f us   p99 %8.1f us\n", name, us.size(),
+              percentile(us, 0.5), percentile(us, 0.99));
 }
 
 double micros_since(Steady::time_point start) {
@@ -38,11 +38,12 @@ int main(int argc, char** argv) {
   int events = argc > 2 ? std::atoi(argv[2]) : 200;
   RedisServer redis;
   Origin origin;
-  std::string config = std::string(kTestBase) + "store:\n  redis: { url: \"" + redis.url() +
-                       "\", timeout: 50ms, pool: 2 }\n"
-                       "invalidation:\n  owners: { product: catalog-service }\n"
-                       "routes:\n  - { name: product, match: { method: GET, path: \"/products/{id:int}\" },"
-                       " entity: product, ttl: 5m }\n";
+  std::string config =
+      std::string(kTestBase) + "store:\n  redis: { url: \"" + redis.url() +
+      "\", timeout: 50ms, pool: 2 }\n"
+      "invalidation:\n  owners: { product: catalog-service }\n"
+      "routes:\n  - { name: product, match: { method: GET, path: \"/products/{id:int}\" },"
+      " entity: product, ttl: 5m }\n";
   Cachecar a(origin.port(), config);
   Cachecar b(origin.port(), config);
   HttpClient fill(a.port());
@@ -82,8 +83,9 @@ int main(int argc, char** argv) {
     client.get("/products/5?m=" + std::to_string(i));
     if (!in_memory(path)) continue;
     auto start = Steady::now();
-    redis.command({"PUBLISH", "cachecar:invalidate",
-                   R"({"type":"entity-updated","entity":"product","id":"5","source":"catalog-service"})"});
+    redis.command(
+        {"PUBLISH", "cachecar:invalidate",
+         R"({"type":"entity-updated","entity":"product","id":"5","source":"catalog-service"})"});
     while (in_memory(path) && micros_since(start) < 2e6) {
     }
     applied.push_back(micros_since(start));

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The README's second command: install what is missing, build, run every
+# The README's second command: install what is missing, check the C++
+# files are clang-formatted, build, run every
 # test; build the runtime image from the binary just tested and smoke-test
 # it and the local fleet under podman; a short run of every fuzz target (libFuzzer, from its
 # seed corpus); then the same suite again under AddressSanitizer + UBSan.
@@ -8,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --image
+scripts/format.sh --check
 scripts/build.sh dev
 ctest --preset dev -j 2 --timeout 300
 if [[ "${1:-}" != "--quick" ]]; then

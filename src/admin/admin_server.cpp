@@ -1,14 +1,15 @@
 #include "admin/admin_server.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
 #include "admin/admin_views.hpp"
 #include "admin/metrics.hpp"
 #include "admin/status_page.hpp"
 #include "logging/event_log.hpp"
 #include "net/accept_pacer.hpp"
 #include "net/http_util.hpp"
-
-#include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 namespace cachecar::admin {
 
@@ -22,7 +23,8 @@ namespace {
 constexpr std::chrono::seconds kAdminIoTimeout{10};
 constexpr std::uint64_t kAdminBodyLimit = 1024 * 1024;
 
-http::response<http::string_body> json_response(http::status status, const json& body, unsigned version) {
+http::response<http::string_body> json_response(http::status status, const json& body,
+                                                unsigned version) {
   http::response<http::string_body> res{status, version};
   res.set(http::field::content_type, "application/json");
   res.set(http::field::cache_control, "no-store");
@@ -41,7 +43,8 @@ bool constant_time_equals(std::string_view given, std::string_view expected) {
   return difference == 0;
 }
 
-http::response<http::string_body> error_response(http::status status, std::string_view reason, unsigned version) {
+http::response<http::string_body> error_response(http::status status, std::string_view reason,
+                                                 unsigned version) {
   return json_response(status, json{{"error", reason}}, version);
 }
 
@@ -56,16 +59,18 @@ std::vector<std::pair<std::string, std::string>> query_params(std::string_view t
     std::string_view pair = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
     auto eq = pair.find('=');
-    params.emplace_back(url_decode(pair.substr(0, eq)),
-                        eq == std::string_view::npos ? std::string() : url_decode(pair.substr(eq + 1)));
+    params.emplace_back(url_decode(pair.substr(0, eq)), eq == std::string_view::npos
+                                                            ? std::string()
+                                                            : url_decode(pair.substr(eq + 1)));
   }
   return params;
 }
 
 }  // namespace
 
-AdminServer::AdminServer(asio::io_context& context, proxy::Runtime& runtime, invalidation::Invalidator& invalidator,
-                         proxy::Warmer& warmer, Reloader& reloader)
+AdminServer::AdminServer(asio::io_context& context, proxy::Runtime& runtime,
+                         invalidation::Invalidator& invalidator, proxy::Warmer& warmer,
+                         Reloader& reloader)
     : context_(context),
       runtime_(runtime),
       invalidator_(invalidator),
@@ -74,8 +79,10 @@ AdminServer::AdminServer(asio::io_context& context, proxy::Runtime& runtime, inv
       admin_acceptor_(context),
       probe_acceptor_(context) {}
 
-void AdminServer::start(const net::tcp::endpoint& admin, const std::optional<net::tcp::endpoint>& probes) {
-  auto open = [this](net::tcp::acceptor& acceptor, const net::tcp::endpoint& endpoint, Surface surface) {
+void AdminServer::start(const net::tcp::endpoint& admin,
+                        const std::optional<net::tcp::endpoint>& probes) {
+  auto open = [this](net::tcp::acceptor& acceptor, const net::tcp::endpoint& endpoint,
+                     Surface surface) {
     acceptor.open(endpoint.protocol());
     acceptor.set_option(net::tcp::acceptor::reuse_address(true));
     acceptor.bind(endpoint);
@@ -138,28 +145,35 @@ asio::awaitable<AdminServer::Response> AdminServer::warm(const net::Request& req
   constexpr std::size_t kMaxPaths = 100;
   const unsigned version = request.version();
   json body = json::parse(request.body(), nullptr, false);
-  if (body.is_discarded()) co_return error_response(http::status::bad_request, "body is not valid JSON", version);
-  if (!body.is_object() || !body.contains("paths") || !body["paths"].is_array() || body["paths"].empty()) {
-    co_return error_response(http::status::bad_request, "body must be {\"paths\": [\"/path\", ...]}", version);
+  if (body.is_discarded())
+    co_return error_response(http::status::bad_request, "body is not valid JSON", version);
+  if (!body.is_object() || !body.contains("paths") || !body["paths"].is_array() ||
+      body["paths"].empty()) {
+    co_return error_response(http::status::bad_request,
+                             "body must be {\"paths\": [\"/path\", ...]}", version);
   }
   if (body["paths"].size() > kMaxPaths) {
     co_return error_response(http::status::bad_request,
                              "at most " + std::to_string(kMaxPaths) + " paths per call", version);
   }
   for (const auto& path : body["paths"]) {
-    if (!path.is_string() || path.get<std::string>().empty() || path.get<std::string>().front() != '/') {
-      co_return error_response(http::status::bad_request, "every path must be a string starting with '/'", version);
+    if (!path.is_string() || path.get<std::string>().empty() ||
+        path.get<std::string>().front() != '/') {
+      co_return error_response(http::status::bad_request,
+                               "every path must be a string starting with '/'", version);
     }
   }
   // Optional request headers for every path (a tenant-scoped route needs its tenant header).
   std::vector<std::pair<std::string, std::string>> headers;
   if (body.contains("headers")) {
     if (!body["headers"].is_object()) {
-      co_return error_response(http::status::bad_request, "headers must be an object of strings", version);
+      co_return error_response(http::status::bad_request, "headers must be an object of strings",
+                               version);
     }
     for (const auto& [name, value] : body["headers"].items()) {
       if (!value.is_string() || name.empty()) {
-        co_return error_response(http::status::bad_request, "headers must be an object of strings", version);
+        co_return error_response(http::status::bad_request, "headers must be an object of strings",
+                                 version);
       }
       headers.emplace_back(name, value.get<std::string>());
     }
@@ -186,8 +200,8 @@ asio::awaitable<AdminServer::Response> AdminServer::publish_event(const net::Req
   auto verdict = invalidation::validate_event(request.body(), unsigned_policy, now);
   if (!verdict.event) {
     co_return error_response(http::status::bad_request,
-                             std::string("event rejected (") + invalidation::to_string(verdict.reason) +
-                                 "): " + verdict.detail,
+                             std::string("event rejected (") +
+                                 invalidation::to_string(verdict.reason) + "): " + verdict.detail,
                              version);
   }
   invalidation::Event event = *verdict.event;
@@ -200,31 +214,36 @@ asio::awaitable<AdminServer::Response> AdminServer::publish_event(const net::Req
   if (auto* redis = invalidator_.redis()) {
     long long receivers = co_await redis->publish(inv.channel, payload);
     if (receivers < 0) {
-      co_return error_response(http::status::service_unavailable, "redis is unavailable: the event was not published",
-                               version);
+      co_return error_response(http::status::service_unavailable,
+                               "redis is unavailable: the event was not published", version);
     }
-    co_return json_response(http::status::ok, {{"published", receivers}, {"channel", inv.channel}}, version);
+    co_return json_response(http::status::ok, {{"published", receivers}, {"channel", inv.channel}},
+                            version);
   }
   // No bus without Redis: apply it here, the only cachecar that can hear it.
-  auto applied = co_await invalidator_.apply(invalidation::scope_of(event, runtime_.config.environment));
-  co_return json_response(http::status::ok, {{"published", 0}, {"applied_locally", applied.memory}}, version);
+  auto applied =
+      co_await invalidator_.apply(invalidation::scope_of(event, runtime_.config.environment));
+  co_return json_response(http::status::ok, {{"published", 0}, {"applied_locally", applied.memory}},
+                          version);
 }
 
 asio::awaitable<std::optional<long long>> AdminServer::announce_purge(const json& body) {
   const auto& inv = runtime_.config.invalidation;
   invalidation::Event event;
   if (body.contains("entity")) {
-    event = invalidation::fleet_event(invalidation::EventType::entity_updated, body["entity"].get<std::string>(),
-                                      inv.owners);
+    event = invalidation::fleet_event(invalidation::EventType::entity_updated,
+                                      body["entity"].get<std::string>(), inv.owners);
     if (body.contains("id") && body["id"].is_string()) event.id = body["id"].get<std::string>();
-    if (body.contains("tenant") && body["tenant"].is_string()) event.tenant = body["tenant"].get<std::string>();
+    if (body.contains("tenant") && body["tenant"].is_string())
+      event.tenant = body["tenant"].get<std::string>();
   } else if (body.contains("tag")) {
     event = invalidation::fleet_event(invalidation::EventType::tag_purged, {}, inv.owners);
     event.tags.push_back(body["tag"].get<std::string>());
   } else {
     co_return std::nullopt;  // keys and prefixes are this process' and the shared tier's
   }
-  co_return co_await invalidator_.redis()->publish(inv.channel, invalidation::to_json(event, inv.secret));
+  co_return co_await invalidator_.redis()->publish(inv.channel,
+                                                   invalidation::to_json(event, inv.secret));
 }
 
 asio::awaitable<bool> AdminServer::origin_reachable() {
@@ -256,7 +275,8 @@ asio::awaitable<AdminServer::Response> AdminServer::readyz(const net::Request& r
     body["redis"] = co_await redis->ping() ? "ok" : "degraded";
     body["bus"] = runtime_.gap.subscribed() ? "subscribed" : "down";
   }
-  co_return json_response(ready ? http::status::ok : http::status::service_unavailable, body, request.version());
+  co_return json_response(ready ? http::status::ok : http::status::service_unavailable, body,
+                          request.version());
 }
 
 asio::awaitable<AdminServer::Response> AdminServer::metrics(const net::Request& request) {
@@ -295,11 +315,14 @@ asio::awaitable<AdminServer::Response> AdminServer::entry(const net::Request& re
   std::string_view target(request.target().data(), request.target().size());
   std::string_view path = target.substr(0, target.find('?'));
   std::string key = url_decode(path.substr(std::string_view("/admin/entries/").size()), false);
-  if (key.empty()) co_return error_response(http::status::bad_request, "give the key: /admin/entries/{key}", version);
+  if (key.empty())
+    co_return error_response(http::status::bad_request, "give the key: /admin/entries/{key}",
+                             version);
   store::EntryPtr in_redis;
   if (auto* redis = invalidator_.redis()) in_redis = co_await redis->get(key);
   auto view = entry_view(key, runtime_.memory.peek(key), in_redis, store::Clock::now());
-  if (!view) co_return error_response(http::status::not_found, "no entry under key " + key, version);
+  if (!view)
+    co_return error_response(http::status::not_found, "no entry under key " + key, version);
   co_return json_response(http::status::ok, *view, version);
 }
 
@@ -307,27 +330,34 @@ asio::awaitable<AdminServer::Response> AdminServer::explain(const net::Request& 
   const unsigned version = request.version();
   std::string method = "GET", explained_path;
   std::vector<std::pair<std::string, std::string>> headers;
-  for (auto& [name, value] : query_params(std::string_view(request.target().data(), request.target().size()))) {
-    if (name == "method") method = value;
-    else if (name == "path") explained_path = value;
+  for (auto& [name, value] :
+       query_params(std::string_view(request.target().data(), request.target().size()))) {
+    if (name == "method")
+      method = value;
+    else if (name == "path")
+      explained_path = value;
     else if (name == "header") {
       auto colon = value.find(':');
-      if (colon == std::string::npos) co_return error_response(http::status::bad_request, "header must be Name:Value", version);
+      if (colon == std::string::npos)
+        co_return error_response(http::status::bad_request, "header must be Name:Value", version);
       std::string header_value = value.substr(colon + 1);
       while (!header_value.empty() && header_value.front() == ' ') header_value.erase(0, 1);
       headers.emplace_back(value.substr(0, colon), header_value);
     }
   }
   if (explained_path.empty() || explained_path.front() != '/') {
-    co_return error_response(http::status::bad_request, "path is required and must start with '/'", version);
+    co_return error_response(http::status::bad_request, "path is required and must start with '/'",
+                             version);
   }
-  co_return json_response(http::status::ok, explain_view(runtime_, method, explained_path, headers), version);
+  co_return json_response(http::status::ok, explain_view(runtime_, method, explained_path, headers),
+                          version);
 }
 
 asio::awaitable<AdminServer::Response> AdminServer::purge(const net::Request& request) {
   const unsigned version = request.version();
   json body = json::parse(request.body(), nullptr, false);
-  if (body.is_discarded()) co_return error_response(http::status::bad_request, "body is not valid JSON", version);
+  if (body.is_discarded())
+    co_return error_response(http::status::bad_request, "body is not valid JSON", version);
   std::string error;
   auto scope = parse_purge(body, runtime_.config.environment, error);
   if (!scope) co_return error_response(http::status::bad_request, error, version);
@@ -340,7 +370,10 @@ asio::awaitable<AdminServer::Response> AdminServer::purge(const net::Request& re
     if (auto receivers = co_await announce_purge(body)) result["published"] = *receivers;
   }
   logging::event(spdlog::level::info, "purge", "admin purge",
-                 logging::Fields().add("scope", scope->describe()).add("purged", applied.memory).add("purged_redis", applied.redis));
+                 logging::Fields()
+                     .add("scope", scope->describe())
+                     .add("purged", applied.memory)
+                     .add("purged_redis", applied.redis));
   co_return json_response(http::status::ok, result, version);
 }
 
@@ -350,7 +383,8 @@ asio::awaitable<AdminServer::Response> AdminServer::reload(const net::Request& r
   if (!outcome.ok) {
     // The request was fine; the file is not: 422, with every problem.
     co_return json_response(http::status::unprocessable_entity,
-                            {{"error", "the config file has problems; the running config stays: " + outcome.errors.front()},
+                            {{"error", "the config file has problems; the running config stays: " +
+                                           outcome.errors.front()},
                              {"errors", outcome.errors},
                              {"generation", outcome.generation}},
                             version);
@@ -394,32 +428,38 @@ bool AdminServer::authorized(const net::Request& request) const {
   return it != request.end() && constant_time_equals(net::sv(it->value()), "Bearer " + token);
 }
 
-asio::awaitable<AdminServer::Response> AdminServer::dispatch(const net::Request& request, Surface surface) {
+asio::awaitable<AdminServer::Response> AdminServer::dispatch(const net::Request& request,
+                                                             Surface surface) {
   const unsigned version = request.version();
   std::string_view target(request.target().data(), request.target().size());
   std::string_view path = target.substr(0, target.find('?'));
   const Endpoint* same_path = nullptr;
   for (const auto& endpoint : endpoints()) {
-    const bool matches = endpoint.prefix ? path.rfind(endpoint.path, 0) == 0 : path == endpoint.path;
+    const bool matches =
+        endpoint.prefix ? path.rfind(endpoint.path, 0) == 0 : path == endpoint.path;
     if (!matches || (surface == Surface::probes && !endpoint.probe)) continue;
     same_path = &endpoint;
     if (endpoint.method != request.method()) continue;
     if (!endpoint.probe && !authorized(request)) {
       co_return error_response(http::status::unauthorized,
-                               "admin calls need the token: send Authorization: Bearer <token>", version);
+                               "admin calls need the token: send Authorization: Bearer <token>",
+                               version);
     }
     co_return co_await (this->*endpoint.handler)(request);
   }
   if (same_path != nullptr) {
-    auto response = error_response(http::status::method_not_allowed, "method not allowed on this path", version);
+    auto response = error_response(http::status::method_not_allowed,
+                                   "method not allowed on this path", version);
     response.set(http::field::allow, same_path->method == http::verb::get ? "GET" : "POST");
     co_return response;
   }
   if (surface == Surface::probes) {
     co_return error_response(http::status::not_found,
-                             "the probe listener serves only GET /healthz, /readyz and /metrics", version);
+                             "the probe listener serves only GET /healthz, /readyz and /metrics",
+                             version);
   }
-  co_return error_response(http::status::not_found, "no admin endpoint at " + std::string(path), version);
+  co_return error_response(http::status::not_found, "no admin endpoint at " + std::string(path),
+                           version);
 }
 
 }  // namespace cachecar::admin

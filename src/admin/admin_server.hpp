@@ -5,18 +5,17 @@
 // listener serves only the probes, for kubelet and Prometheus.
 #pragma once
 
-#include "admin/admin_views.hpp"
-#include "admin/reloader.hpp"
-#include "net/beast.hpp"
-#include "proxy/runtime.hpp"
-#include "proxy/warmer.hpp"
-#include "invalidation/invalidator.hpp"
-
 #include <nlohmann/json.hpp>
-
 #include <optional>
 #include <string_view>
 #include <vector>
+
+#include "admin/admin_views.hpp"
+#include "admin/reloader.hpp"
+#include "invalidation/invalidator.hpp"
+#include "net/beast.hpp"
+#include "proxy/runtime.hpp"
+#include "proxy/warmer.hpp"
 
 namespace cachecar::admin {
 
@@ -26,8 +25,8 @@ class AdminServer {
  public:
   // `invalidator` applies purges to both tiers and `warmer` fetches for
   // POST /admin/warm; both run on `context` too.
-  AdminServer(net::asio::io_context& context, proxy::Runtime& runtime, invalidation::Invalidator& invalidator,
-              proxy::Warmer& warmer, Reloader& reloader);
+  AdminServer(net::asio::io_context& context, proxy::Runtime& runtime,
+              invalidation::Invalidator& invalidator, proxy::Warmer& warmer, Reloader& reloader);
 
   // Binds the admin listener and, when given, the probe listener (GET
   // /healthz, /readyz and /metrics only, never a token); throws
@@ -43,7 +42,7 @@ class AdminServer {
     std::string_view path;
     bool prefix;  // the path starts with `path` (an id follows)
     http::verb method;
-    bool probe;   // on the probe listener too, and never behind the token
+    bool probe;  // on the probe listener too, and never behind the token
     Handler handler;
   };
   static const std::vector<Endpoint>& endpoints();

@@ -1,13 +1,13 @@
 #include "admin/admin_views.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 #include "cache/canonical_form.hpp"
 #include "cache/field_lines.hpp"
 #include "cache/key_builder.hpp"
-#include "invalidation/event.hpp"
 #include "config/units.hpp"
-
-#include <algorithm>
-#include <cctype>
+#include "invalidation/event.hpp"
 
 namespace cachecar::admin {
 
@@ -16,8 +16,9 @@ using nlohmann::json;
 namespace {
 
 json store_stats(const store::StoreStats& s) {
-  return {{"entries", s.entries}, {"bytes", s.bytes},   {"hits", s.hits},
-          {"misses", s.misses},   {"stores", s.stores}, {"evictions", s.evictions},
+  return {{"entries", s.entries}, {"bytes", s.bytes},
+          {"hits", s.hits},       {"misses", s.misses},
+          {"stores", s.stores},   {"evictions", s.evictions},
           {"errors", s.errors},   {"rejected_too_large", s.rejected_too_large}};
 }
 
@@ -30,7 +31,6 @@ json status_counts(const proxy::Stats& stats, std::size_t slot) {
   return counts;
 }
 
-
 }  // namespace
 
 std::string url_decode(std::string_view text, bool plus_is_space) {
@@ -40,7 +40,8 @@ std::string url_decode(std::string_view text, bool plus_is_space) {
     char c = text[i];
     if (c == '+' && plus_is_space) {
       out += ' ';
-    } else if (c == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+    } else if (c == '%' && i + 2 < text.size() &&
+               std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
                std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
       out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
       i += 2;
@@ -63,7 +64,8 @@ json stats_view(const proxy::Runtime& runtime) {
     auto failure = static_cast<proxy::OriginFailure>(i);
     origin_failures[proxy::to_string(failure)] = stats.origin_failures(failure);
   }
-  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - runtime.started);
+  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                                 runtime.started);
   json tiers = {{"memory", store_stats(runtime.memory.stats())}};
   if (!runtime.redis_tiers.empty()) {
     bool degraded = false;
@@ -71,12 +73,16 @@ json stats_view(const proxy::Runtime& runtime) {
     tiers["redis"]["degraded"] = degraded;
   }
   auto c = runtime.fetch_locks.stats();
-  json coalescing = {{"fetches", c.fetches}, {"collapsed", c.collapsed}, {"abandoned", c.abandoned},
-                     {"passes", c.passes}, {"fleet_signals", runtime.fleet_fills.woken()}};
+  json coalescing = {{"fetches", c.fetches},
+                     {"collapsed", c.collapsed},
+                     {"abandoned", c.abandoned},
+                     {"passes", c.passes},
+                     {"fleet_signals", runtime.fleet_fills.woken()}};
   const auto& f = runtime.refreshes;
   json refresh_outcomes = json::object();
   for (std::size_t i = 0; i < proxy::kRefreshOutcomeCount; ++i) {
-    refresh_outcomes[proxy::to_string(static_cast<proxy::RefreshOutcome>(i))] = f.outcomes[i].load();
+    refresh_outcomes[proxy::to_string(static_cast<proxy::RefreshOutcome>(i))] =
+        f.outcomes[i].load();
   }
   json refreshes = {{"background", f.background.load()},
                     {"outcomes", refresh_outcomes},
@@ -91,7 +97,8 @@ json stats_view(const proxy::Runtime& runtime) {
   const auto& b = runtime.bus;
   json rejected = json::object();
   for (std::size_t i = 0; i < invalidation::kRejectionCount; ++i) {
-    rejected[invalidation::to_string(static_cast<invalidation::Rejection>(i))] = b.rejected[i].load();
+    rejected[invalidation::to_string(static_cast<invalidation::Rejection>(i))] =
+        b.rejected[i].load();
   }
   json bus = {{"enabled", runtime.gap.enabled()},
               {"subscribed", runtime.gap.enabled() && runtime.gap.subscribed()},
@@ -119,31 +126,35 @@ json routes_view(const proxy::Runtime& runtime) {
   json list = json::array();
   auto current = runtime.routes();
   for (const auto& r : current->routes()) {
-    json route = {{"name", r.name},
-                  {"methods", r.methods.empty() ? json("*") : json(r.methods)},
-                  {"path", r.path.text()},
-                  {"mode", config::to_string(r.mode)},
-                  {"entity", r.key_entity()},
-                  {"version", r.version},
-                  {"ttl", r.ttl ? json(config::format_duration(*r.ttl)) : json(nullptr)},
-                  {"origin_cache_control",
-                   r.origin_cache_control == config::OriginCacheControl::respect ? "respect" : "ignore"},
-                  {"ttl_jitter", r.ttl_jitter},
-                  {"coalesce", r.coalesce},
-                  {"vary", r.vary},
-                  {"tags", r.tags}};
+    json route = {
+        {"name", r.name},
+        {"methods", r.methods.empty() ? json("*") : json(r.methods)},
+        {"path", r.path.text()},
+        {"mode", config::to_string(r.mode)},
+        {"entity", r.key_entity()},
+        {"version", r.version},
+        {"ttl", r.ttl ? json(config::format_duration(*r.ttl)) : json(nullptr)},
+        {"origin_cache_control",
+         r.origin_cache_control == config::OriginCacheControl::respect ? "respect" : "ignore"},
+        {"ttl_jitter", r.ttl_jitter},
+        {"coalesce", r.coalesce},
+        {"vary", r.vary},
+        {"tags", r.tags}};
     route["query"] = r.query ? json(*r.query) : json("*");
     route["stale_while_revalidate"] = config::format_duration(r.stale_while_revalidate);
     route["stale_if_error"] = config::format_duration(r.stale_if_error);
     route["max_stale"] = r.max_stale ? json(config::format_duration(*r.max_stale)) : json(nullptr);
-    route["early_refresh"] = r.early_refresh == config::EarlyRefresh::probabilistic ? "probabilistic" : "off";
+    route["early_refresh"] =
+        r.early_refresh == config::EarlyRefresh::probabilistic ? "probabilistic" : "off";
     route["rebuild_rate_per_second"] = r.rebuild_rate ? json(*r.rebuild_rate) : json(nullptr);
     route["warm"] = r.warm;
     if (!r.tenant_header.empty()) route["tenant_header"] = r.tenant_header;
     if (!r.refreshes.empty()) {
       route["refreshes"] = r.refreshes;
-      route["refresh_from"] = r.refresh_from == config::RefreshFrom::refetch ? "refetch" : "response";
-      route["on_cache_error"] = r.on_cache_error == config::OnCacheError::invalidate ? "invalidate" : "ignore";
+      route["refresh_from"] =
+          r.refresh_from == config::RefreshFrom::refetch ? "refetch" : "response";
+      route["on_cache_error"] =
+          r.on_cache_error == config::OnCacheError::invalidate ? "invalidate" : "ignore";
     }
     list.push_back(route);
   }
@@ -155,41 +166,47 @@ json config_view(const proxy::Runtime& runtime) {
   auto current = runtime.routes();
   const auto& log = current->config->log;  // reloadable, like the routes
   auto duration = [](config::Duration d) { return config::format_duration(d); };
-  json view = {{"source", c.source_path},
-               {"routes_generation", current->generation},
-               {"listen", c.listen.to_string()},
-               {"origin", c.origin.to_string()},
-               {"environment", c.environment},
-               {"workers", runtime.workers},
-               {"shutdown_grace", duration(c.shutdown_grace)},
-               {"drain_delay", duration(c.drain_delay)},
-               {"log", {{"format", c.log.format == config::LogFormat::json ? "json" : "text"},
-                        {"level", log.level},
-                        {"access_sample", log.access_sample}}},
-               {"limits", {{"max_header_bytes", c.limits.max_header_bytes},
-                           {"max_body_bytes", c.limits.max_body_bytes},
-                           {"header_timeout", duration(c.limits.header_timeout)},
-                           {"origin_timeout", duration(c.limits.origin_timeout)},
-                           {"origin_idle_timeout", duration(c.limits.origin_idle_timeout)}}},
-               // Secrets appear only as whether they are set.
-               {"admin", {{"listen", c.admin.listen.to_string()},
-                          {"token_env", c.admin.token_env},
-                          {"token", c.admin.token.empty() ? "<unset>" : "<redacted>"},
-                          {"disclose_keys", c.admin.disclose_keys}}},
-               {"health", {{"listen", c.health.listen ? c.health.listen->to_string() : "off"}}},
-               {"store", {{"memory", {{"max_bytes", c.memory.max_bytes},
-                                      {"max_entry_bytes", c.memory.max_entry_bytes}}}}},
-               {"invalidation", {{"channel", c.invalidation.channel},
-                                 {"owners", c.invalidation.owners},
-                                 {"secret_env", c.invalidation.secret_env},
-                                 {"secret", c.invalidation.secret.empty() ? "<unset>" : "<redacted>"},
-                                 {"stream", c.invalidation.stream},
-                                 {"max_skew", duration(c.invalidation.max_skew)}}},
-               {"routes", routes_view(runtime)["routes"]}};
+  json view = {
+      {"source", c.source_path},
+      {"routes_generation", current->generation},
+      {"listen", c.listen.to_string()},
+      {"origin", c.origin.to_string()},
+      {"environment", c.environment},
+      {"workers", runtime.workers},
+      {"shutdown_grace", duration(c.shutdown_grace)},
+      {"drain_delay", duration(c.drain_delay)},
+      {"log",
+       {{"format", c.log.format == config::LogFormat::json ? "json" : "text"},
+        {"level", log.level},
+        {"access_sample", log.access_sample}}},
+      {"limits",
+       {{"max_header_bytes", c.limits.max_header_bytes},
+        {"max_body_bytes", c.limits.max_body_bytes},
+        {"header_timeout", duration(c.limits.header_timeout)},
+        {"origin_timeout", duration(c.limits.origin_timeout)},
+        {"origin_idle_timeout", duration(c.limits.origin_idle_timeout)}}},
+      // Secrets appear only as whether they are set.
+      {"admin",
+       {{"listen", c.admin.listen.to_string()},
+        {"token_env", c.admin.token_env},
+        {"token", c.admin.token.empty() ? "<unset>" : "<redacted>"},
+        {"disclose_keys", c.admin.disclose_keys}}},
+      {"health", {{"listen", c.health.listen ? c.health.listen->to_string() : "off"}}},
+      {"store",
+       {{"memory",
+         {{"max_bytes", c.memory.max_bytes}, {"max_entry_bytes", c.memory.max_entry_bytes}}}}},
+      {"invalidation",
+       {{"channel", c.invalidation.channel},
+        {"owners", c.invalidation.owners},
+        {"secret_env", c.invalidation.secret_env},
+        {"secret", c.invalidation.secret.empty() ? "<unset>" : "<redacted>"},
+        {"stream", c.invalidation.stream},
+        {"max_skew", duration(c.invalidation.max_skew)}}},
+      {"routes", routes_view(runtime)["routes"]}};
   if (c.redis) {
     const char* compress = c.redis->compress == config::Compression::zstd  ? "zstd"
                            : c.redis->compress == config::Compression::lz4 ? "lz4"
-                                                                            : "none";
+                                                                           : "none";
     view["store"]["redis"] = {{"url", c.redis->url.redacted()},
                               {"timeout", duration(c.redis->timeout)},
                               {"pool", c.redis->pool},
@@ -204,7 +221,8 @@ json config_view(const proxy::Runtime& runtime) {
 json explain_view(const proxy::Runtime& runtime, std::string_view method, std::string_view target,
                   const std::vector<std::pair<std::string, std::string>>& headers) {
   std::string_view path = target.substr(0, target.find('?'));
-  std::string_view query = path.size() < target.size() ? target.substr(path.size() + 1) : std::string_view{};
+  std::string_view query =
+      path.size() < target.size() ? target.substr(path.size() + 1) : std::string_view{};
   config::RouteValues values;
   auto routes = runtime.routes();
   const config::RoutePolicy* route = routes->table.match(method, path, values);
@@ -219,7 +237,8 @@ json explain_view(const proxy::Runtime& runtime, std::string_view method, std::s
   out["mode"] = config::to_string(route->mode);
   if (route->mode == config::RouteMode::bypass || route->mode == config::RouteMode::write_through) {
     out["cached"] = false;
-    out["reason"] = std::string("route mode ") + config::to_string(route->mode) + " does not serve from cache";
+    out["reason"] =
+        std::string("route mode ") + config::to_string(route->mode) + " does not serve from cache";
     return out;
   }
   if (method != "GET" && method != "HEAD") {
@@ -230,32 +249,35 @@ json explain_view(const proxy::Runtime& runtime, std::string_view method, std::s
   cache::FieldLines source(headers);
   cache::KeyScratch scratch;
   std::vector<cache::KeySegmentOrigin> segments;
-  const auto refusal =
-      cache::key_canonical_request(*route, runtime.config.environment, routes->config->forwarding, values, query,
-                                   source, cache::forwarded_authority(source, false), scratch, &segments);
+  const auto refusal = cache::key_canonical_request(
+      *route, runtime.config.environment, routes->config->forwarding, values, query, source,
+      cache::forwarded_authority(source, false), scratch, &segments);
   if (refusal == cache::Refusal::missing_tenant) {
     out["cached"] = false;
-    out["reason"] = "the route is tenant-scoped and the request has no " + route->tenant_header + " header";
+    out["reason"] =
+        "the route is tenant-scoped and the request has no " + route->tenant_header + " header";
     return out;
   }
   if (refusal != cache::Refusal::none) {
     out["cached"] = false;
-    out["reason"] = std::string("the request cannot be put in canonical form (") + cache::to_string(refusal) +
-                    "): it is forwarded as sent and not cached";
+    out["reason"] = std::string("the request cannot be put in canonical form (") +
+                    cache::to_string(refusal) + "): it is forwarded as sent and not cached";
     return out;
   }
   out["forwarded_target"] = scratch.target;
   out["cached"] = true;
   out["key"] = scratch.key;
   json parts = json::array();
-  for (const auto& s : segments) parts.push_back({{"segment", s.name}, {"value", s.value}, {"origin", s.origin}});
+  for (const auto& s : segments)
+    parts.push_back({{"segment", s.name}, {"value", s.value}, {"origin", s.origin}});
   out["segments"] = parts;
   auto entry = runtime.memory.peek(scratch.key);
   out["in_memory"] = entry != nullptr && entry->fingerprint == scratch.fingerprint;
   return out;
 }
 
-std::optional<invalidation::Scope> parse_purge(const json& body, std::string_view environment, std::string& error) {
+std::optional<invalidation::Scope> parse_purge(const json& body, std::string_view environment,
+                                               std::string& error) {
   auto text = [&](const char* name) -> std::optional<std::string> {
     if (!body.contains(name) || !body[name].is_string()) return std::nullopt;
     return body[name].get<std::string>();
@@ -280,9 +302,12 @@ std::optional<invalidation::Scope> parse_purge(const json& body, std::string_vie
     // whole entity: a number is taken as its decimal text, anything else refused.
     auto id_or_tenant = [&](const char* name, std::optional<std::string>& out) {
       if (!body.contains(name) || body[name].is_null()) return true;
-      if (body[name].is_string()) out = body[name].get<std::string>();
-      else if (body[name].is_number_integer()) out = std::to_string(body[name].get<long long>());
-      else error = std::string("\"") + name + "\" must be a string or an integer";
+      if (body[name].is_string())
+        out = body[name].get<std::string>();
+      else if (body[name].is_number_integer())
+        out = std::to_string(body[name].get<long long>());
+      else
+        error = std::string("\"") + name + "\" must be a string or an integer";
       return error.empty();
     };
     std::optional<std::string> id, tenant;

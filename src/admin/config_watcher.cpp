@@ -24,7 +24,8 @@ std::string file_content(const std::string& path) {
 
 }  // namespace
 
-ConfigWatcher::ConfigWatcher(net::asio::io_context& context, std::string config_path, Reloader& reloader)
+ConfigWatcher::ConfigWatcher(net::asio::io_context& context, std::string config_path,
+                             Reloader& reloader)
     : path_(std::move(config_path)), reloader_(reloader), events_(context), debounce_(context) {}
 
 ConfigWatcher::~ConfigWatcher() { stop(); }
@@ -37,10 +38,11 @@ bool ConfigWatcher::start() {
                  std::strerror(errno));
     return false;
   }
-  constexpr std::uint32_t kMask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_ATTRIB;
+  constexpr std::uint32_t kMask =
+      IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_ATTRIB;
   if (inotify_add_watch(fd, directory.c_str(), kMask) < 0) {
-    spdlog::warn("config watch: cannot watch {} ({}); reload with SIGHUP or POST /admin/reload", directory.string(),
-                 std::strerror(errno));
+    spdlog::warn("config watch: cannot watch {} ({}); reload with SIGHUP or POST /admin/reload",
+                 directory.string(), std::strerror(errno));
     ::close(fd);
     return false;
   }
@@ -57,16 +59,17 @@ void ConfigWatcher::stop() {
 }
 
 void ConfigWatcher::read_events() {
-  events_.async_read_some(net::asio::buffer(buffer_), [this](const boost::system::error_code& ec, std::size_t) {
-    if (ec) return;  // closed
-    // What changed does not matter (an editor's rename, the ConfigMap's
-    // symlink swap, a write): wait for the burst to settle, then look.
-    debounce_.expires_after(kDebounce);
-    debounce_.async_wait([this](const boost::system::error_code& timer_ec) {
-      if (!timer_ec) on_change();
-    });
-    read_events();
-  });
+  events_.async_read_some(net::asio::buffer(buffer_),
+                          [this](const boost::system::error_code& ec, std::size_t) {
+                            if (ec) return;  // closed
+                            // What changed does not matter (an editor's rename, the ConfigMap's
+                            // symlink swap, a write): wait for the burst to settle, then look.
+                            debounce_.expires_after(kDebounce);
+                            debounce_.async_wait([this](const boost::system::error_code& timer_ec) {
+                              if (!timer_ec) on_change();
+                            });
+                            read_events();
+                          });
 }
 
 void ConfigWatcher::on_change() {

@@ -6,14 +6,13 @@
 // costs one read and at most one reload. Control thread only.
 #pragma once
 
-#include "admin/reloader.hpp"
-#include "net/beast.hpp"
-
+#include <array>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
-
-#include <array>
 #include <string>
+
+#include "admin/reloader.hpp"
+#include "net/beast.hpp"
 
 namespace cachecar::admin {
 

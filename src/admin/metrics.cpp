@@ -1,13 +1,13 @@
 #include "admin/metrics.hpp"
 
-#include "net/accept_pacer.hpp"
-
 #include <chrono>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <initializer_list>
 #include <string_view>
 #include <utility>
+
+#include "net/accept_pacer.hpp"
 
 namespace cachecar::admin {
 namespace {
@@ -48,7 +48,8 @@ class Exposition {
   }
   // The family's _bucket (cumulative, with le), _sum and _count samples;
   // `label` (optional) goes on each.
-  void histogram(const metrics::LatencySnapshot& s, std::string_view label = {}, std::string_view value = {}) {
+  void histogram(const metrics::LatencySnapshot& s, std::string_view label = {},
+                 std::string_view value = {}) {
     const std::string base = name_;
     std::string extra;
     if (!label.empty()) extra = std::string(label) + "=\"" + std::string(value) + "\",";
@@ -74,10 +75,14 @@ class Exposition {
  private:
   void escape(std::string_view value) {
     for (char c : value) {
-      if (c == '\\') out_ += "\\\\";
-      else if (c == '"') out_ += "\\\"";
-      else if (c == '\n') out_ += "\\n";
-      else out_ += c;
+      if (c == '\\')
+        out_ += "\\\\";
+      else if (c == '"')
+        out_ += "\\\"";
+      else if (c == '\n')
+        out_ += "\\n";
+      else
+        out_ += c;
     }
   }
 
@@ -89,14 +94,16 @@ void store_families(Exposition& m, std::string_view tier, const store::StoreStat
   const std::string prefix(tier);
   m.family(prefix + "_entries", "gauge", "Entries held in the " + prefix + " tier.");
   m.sample(s.entries);
-  m.family(prefix + "_bytes", "gauge", "Bytes held in the " + prefix + " tier (payload and overhead).");
+  m.family(prefix + "_bytes", "gauge",
+           "Bytes held in the " + prefix + " tier (payload and overhead).");
   m.sample(s.bytes);
   m.family(prefix + "_lookups_total", "counter", "Lookups in the " + prefix + " tier by result.");
   m.sample(s.hits, {{"result", "hit"}});
   m.sample(s.misses, {{"result", "miss"}});
   m.family(prefix + "_stores_total", "counter", "Entries written to the " + prefix + " tier.");
   m.sample(s.stores);
-  m.family(prefix + "_evictions_total", "counter", "Entries the " + prefix + " tier evicted for room.");
+  m.family(prefix + "_evictions_total", "counter",
+           "Entries the " + prefix + " tier evicted for room.");
   m.sample(s.evictions);
   m.family(prefix + "_rejected_total", "counter", "Entries too large for the " + prefix + " tier.");
   m.sample(s.rejected_too_large);
@@ -111,19 +118,23 @@ std::string metrics_text(const proxy::Runtime& runtime) {
   m.family("build_info", "gauge", "Always 1; the version is a label.");
   m.sample("1", {{"version", CACHECAR_VERSION}});
   m.family("uptime_seconds", "gauge", "Seconds since start.");
-  m.sample(static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - runtime.started).count()));
+  m.sample(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                          std::chrono::steady_clock::now() - runtime.started)
+                                          .count()));
 
   const auto& stats = runtime.stats;
-  m.family("requests_total", "counter", "Requests by route and cache status (RFC 9211 hit or fwd reason).");
+  m.family("requests_total", "counter",
+           "Requests by route and cache status (RFC 9211 hit or fwd reason).");
   auto by_route = [&](std::string_view route, std::size_t slot) {
     for (std::size_t i = 0; i < cache::kCacheStatusCount; ++i) {
       auto status = static_cast<cache::CacheStatus>(i);
-      m.sample(stats.by_route(slot, status), {{"route", route}, {"cache_status", cache::to_string(status)}});
+      m.sample(stats.by_route(slot, status),
+               {{"route", route}, {"cache_status", cache::to_string(status)}});
     }
   };
   auto current = runtime.routes();
-  for (std::size_t i = 0; i < current->routes().size(); ++i) by_route(current->routes()[i].name, current->stats_slots[i]);
+  for (std::size_t i = 0; i < current->routes().size(); ++i)
+    by_route(current->routes()[i].name, current->stats_slots[i]);
   by_route("(unmatched)", stats.unmatched_slot());
   m.family("responses_stored_total", "counter", "Origin responses stored.");
   m.sample(stats.stored());
@@ -134,7 +145,8 @@ std::string metrics_text(const proxy::Runtime& runtime) {
   }
 
   m.family("accept_failures_total", "counter",
-           "Connections the listeners could not accept (out of descriptors or memory); each pauses accepts.");
+           "Connections the listeners could not accept (out of descriptors or memory); each pauses "
+           "accepts.");
   m.sample(net::AcceptPacer::failures());
 
   store_families(m, "memory", runtime.memory.stats());
@@ -153,27 +165,33 @@ std::string metrics_text(const proxy::Runtime& runtime) {
   m.sample(b.applied.load(), {{"outcome", "applied"}});
   m.family("bus_events_rejected_total", "counter", "Invalidation events rejected, by reason.");
   for (std::size_t i = 0; i < invalidation::kRejectionCount; ++i) {
-    m.sample(b.rejected[i].load(), {{"reason", invalidation::to_string(static_cast<invalidation::Rejection>(i))}});
+    m.sample(b.rejected[i].load(),
+             {{"reason", invalidation::to_string(static_cast<invalidation::Rejection>(i))}});
   }
   m.family("bus_drops_total", "counter", "Times the bus subscription was lost.");
   m.sample(b.drops.load());
 
   auto c = runtime.fetch_locks.stats();
-  m.family("origin_fetches_total", "counter", "Fetch permits handed out (one origin fetch per key at a time).");
+  m.family("origin_fetches_total", "counter",
+           "Fetch permits handed out (one origin fetch per key at a time).");
   m.sample(c.fetches);
   m.family("coalesced_requests_total", "counter", "Requests served by another request's fetch.");
   m.sample(c.collapsed);
-  m.family("fetches_abandoned_total", "counter", "Fetches that ended without a result; their waiters re-elected.");
+  m.family("fetches_abandoned_total", "counter",
+           "Fetches that ended without a result; their waiters re-elected.");
   m.sample(c.abandoned);
-  m.family("fetch_passes_total", "counter", "Requests that skipped the queue for a key recently uncacheable.");
+  m.family("fetch_passes_total", "counter",
+           "Requests that skipped the queue for a key recently uncacheable.");
   m.sample(c.passes);
-  m.family("fleet_signals_total", "counter", "Lease losers woken by the holder's release announcement.");
+  m.family("fleet_signals_total", "counter",
+           "Lease losers woken by the holder's release announcement.");
   m.sample(runtime.fleet_fills.woken());
 
   const auto& f = runtime.refreshes;
   m.family("background_refreshes_total", "counter", "Background refreshes, by outcome.");
   for (std::size_t i = 0; i < proxy::kRefreshOutcomeCount; ++i) {
-    m.sample(f.outcomes[i].load(), {{"outcome", proxy::to_string(static_cast<proxy::RefreshOutcome>(i))}});
+    m.sample(f.outcomes[i].load(),
+             {{"outcome", proxy::to_string(static_cast<proxy::RefreshOutcome>(i))}});
   }
   m.family("early_refreshes_total", "counter", "Refreshes begun early by XFetch.");
   m.sample(f.early.load());
@@ -184,10 +202,12 @@ std::string metrics_text(const proxy::Runtime& runtime) {
            "Conditional fetches of stored entries: 304 renewed the entry, 200 replaced it.");
   m.sample(f.revalidated.load(), {{"result", "304"}});
   m.sample(f.revalidation_replaced.load(), {{"result", "200"}});
-  m.family("fleet_leases_total", "counter", "Fleet fetch leases (one origin fetch per key across cachecars).");
+  m.family("fleet_leases_total", "counter",
+           "Fleet fetch leases (one origin fetch per key across cachecars).");
   m.sample(f.leases_won.load(), {{"result", "won"}});
   m.sample(f.leases_lost.load(), {{"result", "lost"}});
-  m.family("rebuild_rate_total", "counter", "rebuild_rate decisions other than an immediate token.");
+  m.family("rebuild_rate_total", "counter",
+           "rebuild_rate decisions other than an immediate token.");
   m.sample(f.rebuild_waits.load(), {{"decision", "waited"}});
   m.sample(f.rebuild_rejected.load(), {{"decision", "rejected"}});
   m.family("write_through_total", "counter", "Write-throughs by result.");
@@ -199,18 +219,22 @@ std::string metrics_text(const proxy::Runtime& runtime) {
     const std::string status_class = std::to_string(i + 1) + "xx";
     m.histogram(runtime.latencies.client_snapshot(i), "status", status_class);
   }
-  m.family("origin_duration_seconds", "histogram", "Time from a request sent to the origin to its response head.");
+  m.family("origin_duration_seconds", "histogram",
+           "Time from a request sent to the origin to its response head.");
   m.histogram(runtime.latencies.origin_snapshot());
   if (!runtime.redis_tiers.empty()) {
     metrics::LatencySnapshot redis;
     for (const auto* tier : runtime.redis_tiers) redis.add(tier->command_latency());
-    m.family("redis_command_duration_seconds", "histogram", "Round trip of Redis commands that got a reply.");
+    m.family("redis_command_duration_seconds", "histogram",
+             "Round trip of Redis commands that got a reply.");
     m.histogram(redis);
   }
-  m.family("config_reloads_total", "counter", "Config reloads, by result (a failed one changed nothing).");
+  m.family("config_reloads_total", "counter",
+           "Config reloads, by result (a failed one changed nothing).");
   m.sample(runtime.reloads_ok.load(), {{"result", "ok"}});
   m.sample(runtime.reloads_failed.load(), {{"result", "failed"}});
-  m.family("config_generation", "gauge", "Generation of the route table in force (1 at start, +1 per reload).");
+  m.family("config_generation", "gauge",
+           "Generation of the route table in force (1 at start, +1 per reload).");
   m.sample(current->generation);
   return m.take();
 }

@@ -3,9 +3,9 @@
 // per-worker slabs and atomics at scrape time: nothing on the hot path.
 #pragma once
 
-#include "proxy/runtime.hpp"
-
 #include <string>
+
+#include "proxy/runtime.hpp"
 
 namespace cachecar::admin {
 

@@ -7,13 +7,13 @@
 // restart rather than half-applied. Control thread only.
 #pragma once
 
-#include "proxy/runtime.hpp"
-#include "proxy/warmer.hpp"
-
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "proxy/runtime.hpp"
+#include "proxy/warmer.hpp"
 
 namespace cachecar::admin {
 
@@ -39,6 +39,7 @@ class Reloader {
 
 // The process-wide settings that differ between `running` and `next`, by
 // their config names.
-std::vector<std::string> settings_needing_restart(const config::Config& running, const config::Config& next);
+std::vector<std::string> settings_needing_restart(const config::Config& running,
+                                                  const config::Config& next);
 
 }  // namespace cachecar::admin

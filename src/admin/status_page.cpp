@@ -1,11 +1,10 @@
 #include "admin/status_page.hpp"
 
-#include "admin/admin_views.hpp"
-#include "invalidation/event.hpp"
-
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include <cstdio>
+#include "admin/admin_views.hpp"
+#include "invalidation/event.hpp"
 
 namespace cachecar::admin {
 namespace {
@@ -16,9 +15,11 @@ constexpr const char* kStyle =
     "body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1d2430;background:#f6f7f9}"
     "h1{font-size:20px;margin:0 0 4px}h2{font-size:15px;margin:24px 0 8px}"
     ".muted{color:#667085}.cards{display:flex;gap:12px;flex-wrap:wrap}"
-    ".card{background:#fff;border:1px solid #d8dde6;border-radius:6px;padding:10px 14px;min-width:150px}"
+    ".card{background:#fff;border:1px solid #d8dde6;border-radius:6px;padding:10px "
+    "14px;min-width:150px}"
     ".big{font-size:22px;font-weight:600}table{border-collapse:collapse;background:#fff}"
-    "th,td{border:1px solid #d8dde6;padding:4px 10px;text-align:right}th:first-child,td:first-child{text-align:left}"
+    "th,td{border:1px solid #d8dde6;padding:4px "
+    "10px;text-align:right}th:first-child,td:first-child{text-align:left}"
     "th{background:#eef1f5}.text td,.text th{text-align:left}.bad{color:#b42318}";
 
 std::string number(const json& value) { return value.is_number() ? value.dump() : "0"; }
@@ -31,8 +32,8 @@ std::string percent(double part, double whole) {
 }
 
 std::string card(std::string_view label, std::string_view value, std::string_view note = {}) {
-  std::string out = "<div class=\"card\"><div class=\"muted\">" + html_escape(label) + "</div><div class=\"big\">" +
-                    html_escape(value) + "</div>";
+  std::string out = "<div class=\"card\"><div class=\"muted\">" + html_escape(label) +
+                    "</div><div class=\"big\">" + html_escape(value) + "</div>";
   if (!note.empty()) out += "<div class=\"muted\">" + html_escape(note) + "</div>";
   return out + "</div>";
 }
@@ -44,12 +45,23 @@ std::string html_escape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -79,16 +91,19 @@ std::string status_page_html(const proxy::Runtime& runtime) {
 
   const json& memory = stats["tiers"]["memory"];
   const json& bus = stats["bus"];
-  std::string html = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-                     "<meta http-equiv=\"refresh\" content=\"5\"><title>cachecar status</title><style>";
+  std::string html =
+      "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta http-equiv=\"refresh\" content=\"5\"><title>cachecar status</title><style>";
   html += kStyle;
-  html += "</style></head><body><h1>cachecar " + html_escape(CACHECAR_VERSION) + "</h1><div class=\"muted\">up " +
-          number(stats["uptime_seconds"]) + " s · " + number(stats["workers"]) + " worker(s) · config " +
-          html_escape(runtime.config.source_path) + " (generation " + std::to_string(runtime.routes()->generation) +
-          ") · refreshes every 5 s</div>";
+  html += "</style></head><body><h1>cachecar " + html_escape(CACHECAR_VERSION) +
+          "</h1><div class=\"muted\">up " + number(stats["uptime_seconds"]) + " s · " +
+          number(stats["workers"]) + " worker(s) · config " +
+          html_escape(runtime.config.source_path) + " (generation " +
+          std::to_string(runtime.routes()->generation) + ") · refreshes every 5 s</div>";
 
   html += "<h2>Overview</h2><div class=\"cards\">";
-  html += card("hit ratio", percent(hits, total), std::to_string(static_cast<long long>(total)) + " requests");
+  html += card("hit ratio", percent(hits, total),
+               std::to_string(static_cast<long long>(total)) + " requests");
   html += card("memory tier", number(memory["entries"]) + " entries",
                number(memory["bytes"]) + " bytes · " + number(memory["evictions"]) + " evictions");
   if (stats["tiers"].contains("redis")) {
@@ -98,11 +113,14 @@ std::string status_page_html(const proxy::Runtime& runtime) {
   } else {
     html += card("redis tier", "not configured");
   }
-  std::string bus_state = !bus.value("enabled", false) ? "off" : bus.value("subscribed", false) ? "subscribed" : "down";
+  std::string bus_state = !bus.value("enabled", false)     ? "off"
+                          : bus.value("subscribed", false) ? "subscribed"
+                                                           : "down";
   html += card("invalidation bus", bus_state,
                number(bus["received"]) + " received · " + number(bus["applied"]) + " applied");
   html += card("origin failures",
-               std::to_string(stats["origin_failures"].value("refused", 0) + stats["origin_failures"].value("timeout", 0) +
+               std::to_string(stats["origin_failures"].value("refused", 0) +
+                              stats["origin_failures"].value("timeout", 0) +
                               stats["origin_failures"].value("broken", 0)),
                "stored " + number(stats["stored"]));
   html += "</div>";
@@ -118,13 +136,15 @@ std::string status_page_html(const proxy::Runtime& runtime) {
   } else {
     html += "<table class=\"text\"><tr><th>when</th><th>reason</th><th>detail</th></tr>";
     for (const auto& r : recent) {
-      html += "<tr><td>" + html_escape(invalidation::format_rfc3339(r.at)) + "</td><td class=\"bad\">" +
-              html_escape(r.reason) + "</td><td>" + html_escape(r.detail) + "</td></tr>";
+      html += "<tr><td>" + html_escape(invalidation::format_rfc3339(r.at)) +
+              "</td><td class=\"bad\">" + html_escape(r.reason) + "</td><td>" +
+              html_escape(r.detail) + "</td></tr>";
     }
     html += "</table>";
   }
-  html += "<p class=\"muted\">JSON: <a href=\"/admin/stats\">/admin/stats</a> · Prometheus: "
-          "<a href=\"/metrics\">/metrics</a></p></body></html>\n";
+  html +=
+      "<p class=\"muted\">JSON: <a href=\"/admin/stats\">/admin/stats</a> · Prometheus: "
+      "<a href=\"/metrics\">/metrics</a></p></body></html>\n";
   return html;
 }
 

@@ -6,10 +6,10 @@
 // HTML-escaped.
 #pragma once
 
-#include "proxy/runtime.hpp"
-
 #include <string>
 #include <string_view>
+
+#include "proxy/runtime.hpp"
 
 namespace cachecar::admin {
 

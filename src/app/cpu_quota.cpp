@@ -37,7 +37,8 @@ std::vector<fs::path> up_from(const fs::path& mount, const std::string& relative
   // mount itself is this process' cgroup.
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return {mount};
-  for (; dir != mount && !parts.empty(); parts.pop_back(), dir = dir.parent_path()) dirs.push_back(dir);
+  for (; dir != mount && !parts.empty(); parts.pop_back(), dir = dir.parent_path())
+    dirs.push_back(dir);
   dirs.push_back(mount);
   return dirs;
 }
@@ -52,7 +53,8 @@ struct Quota {
 void keep_tightest(std::optional<Quota>& best, Quota candidate) {
   if (candidate.quota <= 0 || candidate.period <= 0) return;
   const double cpus = static_cast<double>(candidate.quota) / static_cast<double>(candidate.period);
-  if (!best || cpus < static_cast<double>(best->quota) / static_cast<double>(best->period)) best = std::move(candidate);
+  if (!best || cpus < static_cast<double>(best->quota) / static_cast<double>(best->period))
+    best = std::move(candidate);
 }
 
 // cgroup v2: "max 100000" (no limit) or "150000 100000".
@@ -108,7 +110,8 @@ std::size_t schedulable_cpus() {
 
 }  // namespace
 
-std::optional<CpuQuota> cgroup_cpu_quota(const fs::path& cgroup_root, const std::string& self_cgroup) {
+std::optional<CpuQuota> cgroup_cpu_quota(const fs::path& cgroup_root,
+                                         const std::string& self_cgroup) {
   // /proc/self/cgroup: "0::/path" for the v2 hierarchy, "N:cpu,cpuacct:/path" for v1.
   std::optional<std::string> v2_path, v1_path;
   std::istringstream lines(self_cgroup);

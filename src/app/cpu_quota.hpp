@@ -19,7 +19,8 @@ struct CpuQuota {
 // root: cgroup v2 `cpu.max`, else v1 `cpu.cfs_quota_us` / `cpu.cfs_period_us`.
 // `cgroup_root` is where cgroupfs is mounted (/sys/fs/cgroup) and
 // `self_cgroup` the text of /proc/self/cgroup. nullopt: no quota set.
-std::optional<CpuQuota> cgroup_cpu_quota(const std::filesystem::path& cgroup_root, const std::string& self_cgroup);
+std::optional<CpuQuota> cgroup_cpu_quota(const std::filesystem::path& cgroup_root,
+                                         const std::string& self_cgroup);
 
 struct WorkerCount {
   std::size_t workers = 1;
@@ -28,7 +29,8 @@ struct WorkerCount {
 
 // The number of workers `workers: 0` means: the quota rounded up, no more
 // than the CPUs this process may be scheduled on, at least 1.
-WorkerCount automatic_worker_count(const std::filesystem::path& cgroup_root = "/sys/fs/cgroup",
-                                   const std::filesystem::path& self_cgroup_file = "/proc/self/cgroup");
+WorkerCount automatic_worker_count(
+    const std::filesystem::path& cgroup_root = "/sys/fs/cgroup",
+    const std::filesystem::path& self_cgroup_file = "/proc/self/cgroup");
 
 }  // namespace cachecar::app

@@ -1,25 +1,31 @@
 #include "app/logging.hpp"
 
-#include "logging/event_log.hpp"
-
-#include <nlohmann/json.hpp>
 #include <spdlog/formatter.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <nlohmann/json.hpp>
+
+#include "logging/event_log.hpp"
+
 namespace cachecar::app {
 namespace {
 
-std::string_view payload_of(const spdlog::details::log_msg& msg) { return {msg.payload.data(), msg.payload.size()}; }
+std::string_view payload_of(const spdlog::details::log_msg& msg) {
+  return {msg.payload.data(), msg.payload.size()};
+}
 
-bool has_fields(std::string_view payload) { return !payload.empty() && payload.front() == logging::kFieldsMarker; }
+bool has_fields(std::string_view payload) {
+  return !payload.empty() && payload.front() == logging::kFieldsMarker;
+}
 
 // JSON lines: a plain message becomes "msg":"...", escaped so that every
 // line stays parseable; an event's fields are spliced in beside ts/level.
 class JsonBodyFlag final : public spdlog::custom_flag_formatter {
  public:
-  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
     std::string_view payload = payload_of(msg);
     if (has_fields(payload)) {
       // "{...}" without its braces.
@@ -27,18 +33,21 @@ class JsonBodyFlag final : public spdlog::custom_flag_formatter {
       if (object.size() >= 2) dest.append(object.substr(1, object.size() - 2));
       return;
     }
-    std::string quoted = nlohmann::json(std::string(payload)).dump(-1, ' ', false,
-                                                                   nlohmann::json::error_handler_t::replace);
+    std::string quoted = nlohmann::json(std::string(payload))
+                             .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     dest.append(std::string_view("\"msg\":"));
     dest.append(quoted);
   }
-  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonBodyFlag>(); }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JsonBodyFlag>();
+  }
 };
 
 // Text lines: the message, then an event's fields as name=value.
 class TextBodyFlag final : public spdlog::custom_flag_formatter {
  public:
-  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
     std::string_view payload = payload_of(msg);
     if (!has_fields(payload)) {
       dest.append(payload);
@@ -54,13 +63,16 @@ class TextBodyFlag final : public spdlog::custom_flag_formatter {
     }
     dest.append(line);
   }
-  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<TextBodyFlag>(); }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<TextBodyFlag>();
+  }
 };
 
 std::unique_ptr<spdlog::formatter> formatter_for(config::LogFormat format) {
   auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
   if (format == config::LogFormat::json) {
-    formatter->add_flag<JsonBodyFlag>('*').set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%*})");
+    formatter->add_flag<JsonBodyFlag>('*').set_pattern(
+        R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%*})");
   } else {
     formatter->add_flag<TextBodyFlag>('*').set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %*");
   }

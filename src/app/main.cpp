@@ -1,13 +1,13 @@
 // cachecar's entry point: arguments, config, then the server (SPEC §2).
-#include "app/cli.hpp"
-#include "app/logging.hpp"
-#include "app/server.hpp"
-#include "config/config_loader.hpp"
-
 #include <sys/resource.h>
 
 #include <filesystem>
 #include <iostream>
+
+#include "app/cli.hpp"
+#include "app/logging.hpp"
+#include "app/server.hpp"
+#include "config/config_loader.hpp"
 
 using namespace cachecar;
 
@@ -32,19 +32,23 @@ int main(int argc, char** argv) {
   const auto purpose = options->check ? config::LoadPurpose::check : config::LoadPurpose::run;
   if (!options->config_given && !std::filesystem::exists(options->config_path)) {
     source = "<embedded default>";
-    loaded = config::load_config_text(config::embedded_default_config(), source, config::process_env, purpose);
+    loaded = config::load_config_text(config::embedded_default_config(), source,
+                                      config::process_env, purpose);
   } else {
     loaded = config::load_config_file(options->config_path, config::process_env, purpose);
   }
-  for (const auto& diagnostic : loaded.errors) std::cerr << config::format_diagnostic(source, diagnostic) << "\n";
+  for (const auto& diagnostic : loaded.errors)
+    std::cerr << config::format_diagnostic(source, diagnostic) << "\n";
   if (!loaded.config) {
-    if (!options->check) std::cerr << "cachecar: " << loaded.errors.size() << " problem(s) in " << source << "\n";
+    if (!options->check)
+      std::cerr << "cachecar: " << loaded.errors.size() << " problem(s) in " << source << "\n";
     return 1;
   }
   if (options->check) {
     std::cout << source << ": ok (" << loaded.config->routes.size() << " routes)\n";
     // Checked without the secrets: say which the run will read.
-    for (const auto& need : loaded.runtime_needs) std::cout << "  at run time, from the environment: " << need << "\n";
+    for (const auto& need : loaded.runtime_needs)
+      std::cout << "  at run time, from the environment: " << need << "\n";
     return 0;
   }
   app::configure_logging(loaded.config->log);

@@ -1,26 +1,25 @@
 #include "app/server.hpp"
 
-#include "app/cpu_quota.hpp"
-
-#include "admin/admin_server.hpp"
-#include "admin/config_watcher.hpp"
-#include "admin/reloader.hpp"
-#include "invalidation/bus.hpp"
-#include "invalidation/invalidator.hpp"
-#include "store/redis_tier.hpp"
-#include "net/listener.hpp"
-#include "proxy/request_handler.hpp"
-#include "proxy/runtime.hpp"
-#include "proxy/warmer.hpp"
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <spdlog/spdlog.h>
-
 #include <csignal>
 #include <memory>
 #include <thread>
 #include <vector>
+
+#include "admin/admin_server.hpp"
+#include "admin/config_watcher.hpp"
+#include "admin/reloader.hpp"
+#include "app/cpu_quota.hpp"
+#include "invalidation/bus.hpp"
+#include "invalidation/invalidator.hpp"
+#include "net/listener.hpp"
+#include "proxy/request_handler.hpp"
+#include "proxy/runtime.hpp"
+#include "proxy/warmer.hpp"
+#include "store/redis_tier.hpp"
 
 namespace cachecar::app {
 
@@ -29,13 +28,14 @@ using net::tcp;
 
 namespace {
 
-std::optional<tcp::endpoint> resolve(asio::io_context& context, const std::string& host, std::uint16_t port,
-                                     const char* what) {
+std::optional<tcp::endpoint> resolve(asio::io_context& context, const std::string& host,
+                                     std::uint16_t port, const char* what) {
   boost::system::error_code ec;
   tcp::resolver resolver(context);
   auto results = resolver.resolve(host, std::to_string(port), tcp::resolver::numeric_service, ec);
   if (ec || results.empty()) {
-    spdlog::error("cannot resolve {} address {}:{}: {}", what, host, port, ec ? ec.message() : "no address");
+    spdlog::error("cannot resolve {} address {}:{}: {}", what, host, port,
+                  ec ? ec.message() : "no address");
     return std::nullopt;
   }
   return results.begin()->endpoint();
@@ -57,10 +57,12 @@ int run_server(config::Config config) {
   asio::signal_set signals(main_context, SIGINT, SIGTERM, SIGHUP);
   auto origin = resolve(main_context, config.origin.host, config.origin.port, "origin");
   auto listen = resolve(main_context, config.listen.host, config.listen.port, "listen");
-  auto admin_listen = resolve(main_context, config.admin.listen.host, config.admin.listen.port, "admin.listen");
+  auto admin_listen =
+      resolve(main_context, config.admin.listen.host, config.admin.listen.port, "admin.listen");
   std::optional<tcp::endpoint> probe_listen;
   if (config.health.listen) {
-    probe_listen = resolve(main_context, config.health.listen->host, config.health.listen->port, "health.listen");
+    probe_listen = resolve(main_context, config.health.listen->host, config.health.listen->port,
+                           "health.listen");
     if (!probe_listen) return 1;
   }
   if (!origin || !listen || !admin_listen) return 1;
@@ -75,12 +77,15 @@ int run_server(config::Config config) {
   const auto& cfg = runtime.config;
 
   std::vector<std::unique_ptr<Worker>> workers;
-  net::SessionLimits limits{cfg.limits.max_header_bytes, cfg.limits.max_body_bytes, cfg.limits.header_timeout};
+  net::SessionLimits limits{cfg.limits.max_header_bytes, cfg.limits.max_body_bytes,
+                            cfg.limits.header_timeout};
   try {
     for (std::size_t i = 0; i < worker_count; ++i) {
       auto worker = std::make_unique<Worker>();
-      worker->handler = std::make_unique<proxy::RequestHandler>(runtime, i, worker->context.get_executor());
-      worker->listener = std::make_unique<net::Listener>(worker->context, *listen, limits, *worker->handler);
+      worker->handler =
+          std::make_unique<proxy::RequestHandler>(runtime, i, worker->context.get_executor());
+      worker->listener =
+          std::make_unique<net::Listener>(worker->context, *listen, limits, *worker->handler);
       worker->listener->start();
       if (auto* tier = worker->handler->redis_tier()) runtime.redis_tiers.push_back(tier);
       workers.push_back(std::move(worker));
@@ -98,7 +103,8 @@ int run_server(config::Config config) {
     control_redis = std::make_unique<store::RedisTier>(admin_context.get_executor(), *cfg.redis,
                                                        cfg.memory.max_entry_bytes);
   }
-  invalidation::Invalidator invalidator(runtime.memory, control_redis.get(), runtime.invalidations, cfg.environment);
+  invalidation::Invalidator invalidator(runtime.memory, control_redis.get(), runtime.invalidations,
+                                        cfg.environment);
   proxy::Warmer warmer(runtime, admin_context.get_executor());
   admin::Reloader reloader(runtime, warmer);
   admin::AdminServer admin_server(admin_context, runtime, invalidator, warmer, reloader);
@@ -115,20 +121,23 @@ int run_server(config::Config config) {
     options.stream = cfg.invalidation.stream;
     options.policy = {cfg.invalidation.owners, cfg.invalidation.secret, cfg.invalidation.max_skew};
     runtime.startup.add("bus");
-    options.side_channels.push_back(
-        {store::fills_channel(), [&runtime](std::string_view key) { runtime.fleet_fills.notify(key); }});
+    options.side_channels.push_back({store::fills_channel(), [&runtime](std::string_view key) {
+                                       runtime.fleet_fills.notify(key);
+                                     }});
     options.side_channels.push_back(
         {runtime.acks.channel(), [&runtime](std::string_view id) { runtime.acks.deliver(id); }});
     options.on_first_attempt = [&runtime] { runtime.startup.done("bus"); };
     if (!cfg.invalidation.secret_env.empty() && cfg.invalidation.secret.empty()) {
-      spdlog::warn("invalidation.secret_env names {}, which is not set: events are accepted unsigned",
-                   cfg.invalidation.secret_env);
+      spdlog::warn(
+          "invalidation.secret_env names {}, which is not set: events are accepted unsigned",
+          cfg.invalidation.secret_env);
     }
     // With a stream, missed events are replayed: no gap to cover, but the
     // subscription is still tracked (readyz, metrics).
-    runtime.gap.enable(std::chrono::system_clock::now(), /*apply_rule=*/cfg.invalidation.stream.empty());
-    bus = std::make_unique<invalidation::Bus>(admin_context.get_executor(), options, invalidator, runtime.gap,
-                                              runtime.bus);
+    runtime.gap.enable(std::chrono::system_clock::now(),
+                       /*apply_rule=*/cfg.invalidation.stream.empty());
+    bus = std::make_unique<invalidation::Bus>(admin_context.get_executor(), options, invalidator,
+                                              runtime.gap, runtime.bus);
     bus->start();
   }
   try {
@@ -154,10 +163,11 @@ int run_server(config::Config config) {
     });
   }
   runtime.listening = true;
-  spdlog::info("cachecar {} listening on {} (workers={}), origin {}, admin {}, probes {}, config {}",
-               CACHECAR_VERSION, cfg.listen.to_string(), worker_count, cfg.origin.to_string(),
-               cfg.admin.listen.to_string(), cfg.health.listen ? cfg.health.listen->to_string() : "off",
-               cfg.source_path);
+  spdlog::info(
+      "cachecar {} listening on {} (workers={}), origin {}, admin {}, probes {}, config {}",
+      CACHECAR_VERSION, cfg.listen.to_string(), worker_count, cfg.origin.to_string(),
+      cfg.admin.listen.to_string(), cfg.health.listen ? cfg.health.listen->to_string() : "off",
+      cfg.source_path);
 
   asio::steady_timer drain_timer(main_context);
   asio::steady_timer grace_timer(main_context);

@@ -12,17 +12,20 @@ std::string_view trim(std::string_view s) { return trim_ows(s); }
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
          });
 }
 
 // RFC 9111 §1.2.2: delta-seconds; too large saturates, anything invalid is 0.
 std::chrono::seconds delta_seconds(std::string_view text) {
-  if (text.size() >= 2 && text.front() == '"' && text.back() == '"') text = text.substr(1, text.size() - 2);
+  if (text.size() >= 2 && text.front() == '"' && text.back() == '"')
+    text = text.substr(1, text.size() - 2);
   std::int64_t value = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec == std::errc::result_out_of_range) return std::chrono::seconds(2147483648LL);
-  if (ec != std::errc{} || ptr != text.data() + text.size() || value < 0) return std::chrono::seconds(0);
+  if (ec != std::errc{} || ptr != text.data() + text.size() || value < 0)
+    return std::chrono::seconds(0);
   return std::chrono::seconds(std::min<std::int64_t>(value, 2147483648LL));
 }
 
@@ -80,25 +83,36 @@ void parse_cache_control(std::string_view value, CacheDirectives& d) {
       name = item.substr(0, eq);
       argument = item.substr(eq + 1);
     }
-    if (iequals(name, "no-store")) d.no_store = true;
+    if (iequals(name, "no-store"))
+      d.no_store = true;
     else if (iequals(name, "no-cache")) {
       if (argument.empty() || !field_names(argument, d.no_cache_fields)) d.no_cache = true;
     } else if (iequals(name, "private")) {
       if (argument.empty() || !field_names(argument, d.private_fields)) d.is_private = true;
-    }
-    else if (iequals(name, "public")) d.is_public = true;
-    else if (iequals(name, "must-revalidate")) d.must_revalidate = true;
-    else if (iequals(name, "proxy-revalidate")) d.proxy_revalidate = true;
-    else if (iequals(name, "only-if-cached")) d.only_if_cached = true;
+    } else if (iequals(name, "public"))
+      d.is_public = true;
+    else if (iequals(name, "must-revalidate"))
+      d.must_revalidate = true;
+    else if (iequals(name, "proxy-revalidate"))
+      d.proxy_revalidate = true;
+    else if (iequals(name, "only-if-cached"))
+      d.only_if_cached = true;
     // A directive given twice: the first occurrence counts (RFC 9111 §4.2.1).
-    else if (iequals(name, "max-age")) d.max_age = d.max_age.value_or(delta_seconds(argument));
-    else if (iequals(name, "s-maxage")) d.s_maxage = d.s_maxage.value_or(delta_seconds(argument));
-    else if (iequals(name, "stale-while-revalidate")) d.stale_while_revalidate = delta_seconds(argument);
-    else if (iequals(name, "stale-if-error")) d.stale_if_error = delta_seconds(argument);
-    else if (iequals(name, "min-fresh")) d.min_fresh = delta_seconds(argument);
+    else if (iequals(name, "max-age"))
+      d.max_age = d.max_age.value_or(delta_seconds(argument));
+    else if (iequals(name, "s-maxage"))
+      d.s_maxage = d.s_maxage.value_or(delta_seconds(argument));
+    else if (iequals(name, "stale-while-revalidate"))
+      d.stale_while_revalidate = delta_seconds(argument);
+    else if (iequals(name, "stale-if-error"))
+      d.stale_if_error = delta_seconds(argument);
+    else if (iequals(name, "min-fresh"))
+      d.min_fresh = delta_seconds(argument);
     else if (iequals(name, "max-stale")) {
-      if (argument.empty()) d.max_stale_any = true;
-      else d.max_stale = delta_seconds(argument);
+      if (argument.empty())
+        d.max_stale_any = true;
+      else
+        d.max_stale = delta_seconds(argument);
     }
   });
 }

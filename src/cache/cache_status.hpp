@@ -9,12 +9,12 @@
 namespace cachecar::cache {
 
 enum class CacheStatus : unsigned char {
-  hit,      // served from cache, fresh
-  miss,     // looked up, absent: forwarded
-  stale,    // looked up, expired: forwarded and replaced
-  bypass,   // not a caching route, or a tenant route without the tenant
-  method,   // the method is never served from cache
-  request,  // the request's own directives forced a forward
+  hit,        // served from cache, fresh
+  miss,       // looked up, absent: forwarded
+  stale,      // looked up, expired: forwarded and replaced
+  bypass,     // not a caching route, or a tenant route without the tenant
+  method,     // the method is never served from cache
+  request,    // the request's own directives forced a forward
   vary_miss,  // stored for other values of the response's Vary headers
 };
 inline constexpr std::size_t kCacheStatusCount = 7;

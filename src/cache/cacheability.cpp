@@ -4,29 +4,48 @@
 
 namespace cachecar::cache {
 
-using std::chrono::milliseconds;
 using std::chrono::duration_cast;
+using std::chrono::milliseconds;
 
 const char* to_string(StoreVerdict verdict) {
   switch (verdict) {
-    case StoreVerdict::store: return "stored";
-    case StoreVerdict::no_store: return "no-store";
-    case StoreVerdict::is_private: return "private";
-    case StoreVerdict::set_cookie: return "set-cookie";
-    case StoreVerdict::authorization: return "authorization";
-    case StoreVerdict::no_cache: return "no-cache";
-    case StoreVerdict::status: return "status";
-    case StoreVerdict::vary: return "vary";
-    case StoreVerdict::no_freshness: return "no-freshness";
-    case StoreVerdict::expired: return "expired";
+    case StoreVerdict::store:
+      return "stored";
+    case StoreVerdict::no_store:
+      return "no-store";
+    case StoreVerdict::is_private:
+      return "private";
+    case StoreVerdict::set_cookie:
+      return "set-cookie";
+    case StoreVerdict::authorization:
+      return "authorization";
+    case StoreVerdict::no_cache:
+      return "no-cache";
+    case StoreVerdict::status:
+      return "status";
+    case StoreVerdict::vary:
+      return "vary";
+    case StoreVerdict::no_freshness:
+      return "no-freshness";
+    case StoreVerdict::expired:
+      return "expired";
   }
   return "?";
 }
 
 bool is_heuristically_cacheable(unsigned status) {
   switch (status) {
-    case 200: case 203: case 204: case 300: case 301: case 308:
-    case 404: case 405: case 410: case 414: case 501:
+    case 200:
+    case 203:
+    case 204:
+    case 300:
+    case 301:
+    case 308:
+    case 404:
+    case 405:
+    case 410:
+    case 414:
+    case 501:
       return true;
     default:
       return false;
@@ -51,7 +70,8 @@ std::optional<milliseconds> origin_lifetime(const ResponseFacts& r, Clock::time_
 }  // namespace
 
 StorageDecision decide_storage(const RequestFacts& request, const ResponseFacts& response,
-                               const config::RoutePolicy& policy, Clock::time_point now, double jitter_draw) {
+                               const config::RoutePolicy& policy, Clock::time_point now,
+                               double jitter_draw) {
   StorageDecision d;
   const CacheDirectives& cc = response.cache_control;
   if (request.cache_control.no_store || cc.no_store) {
@@ -64,13 +84,14 @@ StorageDecision decide_storage(const RequestFacts& request, const ResponseFacts&
   }
   for (const auto* names : {&cc.no_cache_fields, &cc.private_fields}) {
     for (const auto& name : *names) {
-      if (std::find(d.omitted_fields.begin(), d.omitted_fields.end(), name) == d.omitted_fields.end()) {
+      if (std::find(d.omitted_fields.begin(), d.omitted_fields.end(), name) ==
+          d.omitted_fields.end()) {
         d.omitted_fields.push_back(name);
       }
     }
   }
-  const bool cookie_omitted =
-      std::find(d.omitted_fields.begin(), d.omitted_fields.end(), "set-cookie") != d.omitted_fields.end();
+  const bool cookie_omitted = std::find(d.omitted_fields.begin(), d.omitted_fields.end(),
+                                        "set-cookie") != d.omitted_fields.end();
   if (response.has_set_cookie && !cookie_omitted) {
     d.verdict = StoreVerdict::set_cookie;
     return d;
@@ -106,12 +127,14 @@ StorageDecision decide_storage(const RequestFacts& request, const ResponseFacts&
     // capped at a day, when neither the origin nor the route gives one.
     auto since = response.date.value_or(now) - *response.last_modified;
     if (since.count() > 0) {
-      lifetime = std::min<milliseconds>(duration_cast<milliseconds>(since) / 10, std::chrono::hours(24));
+      lifetime =
+          std::min<milliseconds>(duration_cast<milliseconds>(since) / 10, std::chrono::hours(24));
       heuristic = true;
     }
   }
   if (!lifetime) {
-    d.verdict = is_heuristically_cacheable(response.status) ? StoreVerdict::no_freshness : StoreVerdict::status;
+    d.verdict = is_heuristically_cacheable(response.status) ? StoreVerdict::no_freshness
+                                                            : StoreVerdict::status;
     return d;
   }
   if (response.status == 206 || response.status < 200) {
@@ -119,11 +142,14 @@ StorageDecision decide_storage(const RequestFacts& request, const ResponseFacts&
     return d;
   }
   double kept = 1.0 - policy.ttl_jitter * jitter_draw;
-  auto jittered = milliseconds(static_cast<milliseconds::rep>(static_cast<double>(lifetime->count()) * kept));
+  auto jittered =
+      milliseconds(static_cast<milliseconds::rep>(static_cast<double>(lifetime->count()) * kept));
   // An origin-given lifetime is measured from the response's creation, so
   // the time it already spent elsewhere (Age) is used up.
-  bool origin_counted = heuristic || (from_origin && !(policy.origin_cache_control ==
-                                                          config::OriginCacheControl::ignore && policy.ttl));
+  bool origin_counted =
+      heuristic ||
+      (from_origin &&
+       !(policy.origin_cache_control == config::OriginCacheControl::ignore && policy.ttl));
   d.time_to_live = origin_counted ? jittered - duration_cast<milliseconds>(response.age) : jittered;
   d.verdict = d.time_to_live.count() > 0 ? StoreVerdict::store : StoreVerdict::expired;
   bool revalidate = cc.must_revalidate || cc.proxy_revalidate;

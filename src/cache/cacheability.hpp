@@ -3,13 +3,13 @@
 // facts read from the headers, the clock reading and the jitter draw.
 #pragma once
 
-#include "cache/cache_control.hpp"
-#include "config/config.hpp"
-
 #include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "cache/cache_control.hpp"
+#include "config/config.hpp"
 
 namespace cachecar::cache {
 
@@ -40,15 +40,15 @@ struct ResponseFacts {
 
 enum class StoreVerdict {
   store,
-  no_store,         // no-store from the request or the response
+  no_store,  // no-store from the request or the response
   is_private,
   set_cookie,
   authorization,
-  no_cache,         // must be revalidated on every use
-  status,           // status code not cacheable without explicit freshness
-  vary,             // Vary: * or a header outside the route's key
-  no_freshness,     // neither the origin nor the route gives a lifetime
-  expired,          // the lifetime is already used up on arrival
+  no_cache,      // must be revalidated on every use
+  status,        // status code not cacheable without explicit freshness
+  vary,          // Vary: * or a header outside the route's key
+  no_freshness,  // neither the origin nor the route gives a lifetime
+  expired,       // the lifetime is already used up on arrival
 };
 const char* to_string(StoreVerdict verdict);
 
@@ -74,7 +74,8 @@ struct StorageDecision {
 // is shortened by up to `policy.ttl_jitter` of itself so that entries
 // filled together do not expire together.
 StorageDecision decide_storage(const RequestFacts& request, const ResponseFacts& response,
-                               const config::RoutePolicy& policy, Clock::time_point now, double jitter_draw);
+                               const config::RoutePolicy& policy, Clock::time_point now,
+                               double jitter_draw);
 
 bool is_heuristically_cacheable(unsigned status);
 

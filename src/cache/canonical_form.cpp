@@ -1,9 +1,8 @@
 #include "cache/canonical_form.hpp"
 
-#include <boost/container/small_vector.hpp>
-
 #include <algorithm>
 #include <array>
+#include <boost/container/small_vector.hpp>
 #include <cctype>
 #include <optional>
 
@@ -12,7 +11,8 @@ namespace {
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
          });
 }
 
@@ -80,19 +80,26 @@ std::string_view host_without_port(std::string_view host) {
 
 const char* to_string(Refusal refusal) {
   switch (refusal) {
-    case Refusal::none: return "";
-    case Refusal::duplicate_keyed_header: return "duplicate-keyed-header";
-    case Refusal::keyed_header_hop_by_hop: return "keyed-header-hop-by-hop";
-    case Refusal::ambiguous_query: return "ambiguous-query";
-    case Refusal::host_not_allowed: return "host-not-allowed";
-    case Refusal::bad_forwarded_header: return "bad-forwarded-header";
-    case Refusal::missing_tenant: return "no-tenant";
+    case Refusal::none:
+      return "";
+    case Refusal::duplicate_keyed_header:
+      return "duplicate-keyed-header";
+    case Refusal::keyed_header_hop_by_hop:
+      return "keyed-header-hop-by-hop";
+    case Refusal::ambiguous_query:
+      return "ambiguous-query";
+    case Refusal::host_not_allowed:
+      return "host-not-allowed";
+    case Refusal::bad_forwarded_header:
+      return "bad-forwarded-header";
+    case Refusal::missing_tenant:
+      return "no-tenant";
   }
   return "?";
 }
 
-Refusal canonical_target(const config::RoutePolicy& route, const config::RouteValues& values, std::string_view query,
-                         std::string& out) {
+Refusal canonical_target(const config::RoutePolicy& route, const config::RouteValues& values,
+                         std::string_view query, std::string& out) {
   out.clear();
   route.path.append_canonical_path(values, out);
   if (!route.query) {
@@ -114,14 +121,16 @@ Refusal canonical_target(const config::RoutePolicy& route, const config::RouteVa
     if (pair.empty()) continue;
     auto equals = pair.find('=');
     std::string_view name = pair.substr(0, equals);
-    std::string_view value = equals == std::string_view::npos ? std::string_view{} : pair.substr(equals);
+    std::string_view value =
+        equals == std::string_view::npos ? std::string_view{} : pair.substr(equals);
     if (!decode_name(name, decoded)) return Refusal::ambiguous_query;
     auto allowed = std::find_if(route.query->begin(), route.query->end(),
                                 [&](const std::string& keyed) { return iequals(keyed, decoded); });
     if (allowed != route.query->end()) params.push_back({*allowed, value});
   }
   // Sorted by name; repeated names keep their order, which may carry meaning.
-  std::stable_sort(params.begin(), params.end(), [](const Param& a, const Param& b) { return a.name < b.name; });
+  std::stable_sort(params.begin(), params.end(),
+                   [](const Param& a, const Param& b) { return a.name < b.name; });
   for (std::size_t i = 0; i < params.size(); ++i) {
     out += i == 0 ? '?' : '&';
     out += params[i].name;
@@ -134,13 +143,16 @@ ForwardedAuthority forwarded_authority(const HeaderSource& headers, bool trusted
   ForwardedAuthority authority;
   authority.host = headers.header("Host").value_or(std::string_view{});
   if (!trusted_peer) return authority;
-  if (auto host = last_value(headers, "X-Forwarded-Host"); host && !host->empty()) authority.host = *host;
-  if (auto scheme = last_value(headers, "X-Forwarded-Proto"); scheme && !scheme->empty()) authority.scheme = *scheme;
+  if (auto host = last_value(headers, "X-Forwarded-Host"); host && !host->empty())
+    authority.host = *host;
+  if (auto scheme = last_value(headers, "X-Forwarded-Proto"); scheme && !scheme->empty())
+    authority.scheme = *scheme;
   return authority;
 }
 
-Refusal check_keyed_fields(const config::RoutePolicy& route, const config::ForwardingConfig& forwarding,
-                           const HeaderSource& headers, const ForwardedAuthority& authority, std::string& host_key) {
+Refusal check_keyed_fields(const config::RoutePolicy& route,
+                           const config::ForwardingConfig& forwarding, const HeaderSource& headers,
+                           const ForwardedAuthority& authority, std::string& host_key) {
   FieldValues lines;
   auto sent_more_than_once = [&](std::string_view name) {
     lines.clear();
@@ -168,25 +180,30 @@ Refusal check_keyed_fields(const config::RoutePolicy& route, const config::Forwa
       if (!token.empty() && keyed) return Refusal::keyed_header_hop_by_hop;
     }
   }
-  if (authority.scheme != "http" && authority.scheme != "https") return Refusal::bad_forwarded_header;
+  if (authority.scheme != "http" && authority.scheme != "https")
+    return Refusal::bad_forwarded_header;
   if (!forwarding.allows_host(host_without_port(authority.host))) return Refusal::host_not_allowed;
   host_key.clear();
   if (!forwarding.allowed_hosts) {
     // Into a buffer the caller reuses: no allocation per request once warm.
-    for (char c : authority.host) host_key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char c : authority.host)
+      host_key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   return Refusal::none;
 }
 
 Refusal key_canonical_request(const config::RoutePolicy& route, std::string_view environment,
-                              const config::ForwardingConfig& forwarding, config::RouteValues& values,
-                              std::string_view query, const HeaderSource& headers,
-                              const ForwardedAuthority& authority, KeyScratch& scratch,
-                              std::vector<KeySegmentOrigin>* explain) {
-  if (auto refusal = check_keyed_fields(route, forwarding, headers, authority, scratch.host); refusal != Refusal::none) {
+                              const config::ForwardingConfig& forwarding,
+                              config::RouteValues& values, std::string_view query,
+                              const HeaderSource& headers, const ForwardedAuthority& authority,
+                              KeyScratch& scratch, std::vector<KeySegmentOrigin>* explain) {
+  if (auto refusal = check_keyed_fields(route, forwarding, headers, authority, scratch.host);
+      refusal != Refusal::none) {
     return refusal;
   }
-  if (auto refusal = canonical_target(route, values, query, scratch.target); refusal != Refusal::none) return refusal;
+  if (auto refusal = canonical_target(route, values, query, scratch.target);
+      refusal != Refusal::none)
+    return refusal;
   std::string_view canonical = scratch.target;
   auto question = canonical.find('?');
   std::string_view canonical_query =

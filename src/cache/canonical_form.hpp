@@ -8,12 +8,12 @@
 // cache. Pure functions: no I/O, no clock.
 #pragma once
 
-#include "cache/key_builder.hpp"
-#include "config/config.hpp"
-
 #include <span>
 #include <string>
 #include <string_view>
+
+#include "cache/key_builder.hpp"
+#include "config/config.hpp"
 
 namespace cachecar::cache {
 
@@ -25,7 +25,7 @@ enum class Refusal {
   ambiguous_query,          // a query parameter name with a broken %-escape
   host_not_allowed,         // allowed_hosts is set and does not name this host
   bad_forwarded_header,     // a trusted proxy's X-Forwarded-Proto is neither http nor https
-  missing_tenant,           // a tenant-scoped route, and no tenant: must not see or fill tenant data
+  missing_tenant,  // a tenant-scoped route, and no tenant: must not see or fill tenant data
 };
 const char* to_string(Refusal refusal);
 
@@ -37,8 +37,8 @@ const char* to_string(Refusal refusal);
 //    case-insensitively, is on the list, each renamed to the list's
 //    spelling, stably sorted by name. (ASP.NET Core binds `Currency` and
 //    `curr%65ncy` to `currency`: they must not slip past the key.)
-Refusal canonical_target(const config::RoutePolicy& route, const config::RouteValues& values, std::string_view query,
-                         std::string& out);
+Refusal canonical_target(const config::RoutePolicy& route, const config::RouteValues& values,
+                         std::string_view query, std::string& out);
 
 // What the request says about the host and scheme, believed from a trusted
 // proxy's X-Forwarded-Host/-Proto (the last member of each), else Host.
@@ -52,8 +52,9 @@ ForwardedAuthority forwarded_authority(const HeaderSource& headers, bool trusted
 // them (nor Host) named in Connection, the host allowed, the scheme known.
 // On success `host_key` receives the host as it enters the key (lower case;
 // empty when allowed_hosts is set, since the allowed hosts share entries).
-Refusal check_keyed_fields(const config::RoutePolicy& route, const config::ForwardingConfig& forwarding,
-                           const HeaderSource& headers, const ForwardedAuthority& authority, std::string& host_key);
+Refusal check_keyed_fields(const config::RoutePolicy& route,
+                           const config::ForwardingConfig& forwarding, const HeaderSource& headers,
+                           const ForwardedAuthority& authority, std::string& host_key);
 
 // All of the above for a request that matched `route` on its path
 // (`values`, viewing that path): the canonical target into scratch.target,
@@ -61,9 +62,10 @@ Refusal check_keyed_fields(const config::RoutePolicy& route, const config::Forwa
 // the canonical request into scratch.key / scratch.fingerprint. `authority`
 // must already be the one the origin will be sent. Refusal::none: keyed.
 Refusal key_canonical_request(const config::RoutePolicy& route, std::string_view environment,
-                              const config::ForwardingConfig& forwarding, config::RouteValues& values,
-                              std::string_view query, const HeaderSource& headers,
-                              const ForwardedAuthority& authority, KeyScratch& scratch,
+                              const config::ForwardingConfig& forwarding,
+                              config::RouteValues& values, std::string_view query,
+                              const HeaderSource& headers, const ForwardedAuthority& authority,
+                              KeyScratch& scratch,
                               std::vector<KeySegmentOrigin>* explain = nullptr);
 
 // The header fields that rewrite a request's target or method in common

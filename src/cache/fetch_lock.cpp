@@ -1,11 +1,12 @@
 #include "cache/fetch_lock.hpp"
 
+#include <xxhash.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <xxhash.h>
 
 namespace cachecar::cache {
 
@@ -17,15 +18,20 @@ constexpr std::size_t kMaxUncacheablePerShard = 4096;
 
 const char* to_string(FlightOutcome outcome) {
   switch (outcome) {
-    case FlightOutcome::pending: return "pending";
-    case FlightOutcome::filled: return "filled";
-    case FlightOutcome::uncacheable: return "uncacheable";
-    case FlightOutcome::abandoned: return "abandoned";
+    case FlightOutcome::pending:
+      return "pending";
+    case FlightOutcome::filled:
+      return "filled";
+    case FlightOutcome::uncacheable:
+      return "uncacheable";
+    case FlightOutcome::abandoned:
+      return "abandoned";
   }
   return "?";
 }
 
-asio::awaitable<std::pair<FlightOutcome, store::EntryPtr>> Flight::wait(std::chrono::milliseconds limit) {
+asio::awaitable<std::pair<FlightOutcome, store::EntryPtr>> Flight::wait(
+    std::chrono::milliseconds limit) {
   auto executor = co_await asio::this_coro::executor;
   auto timer = std::make_shared<asio::steady_timer>(executor, limit);
   std::uint64_t id = 0;
@@ -119,17 +125,20 @@ FetchLocks::Ticket FetchLocks::acquire(std::string_view key, Clock::time_point n
   return ticket;
 }
 
-void FetchLocks::release(const std::string& key, const std::shared_ptr<Flight>& flight, FlightOutcome outcome) {
+void FetchLocks::release(const std::string& key, const std::shared_ptr<Flight>& flight,
+                         FlightOutcome outcome) {
   Shard& shard = shard_for(key);
   std::lock_guard lock(shard.mutex);
-  if (auto it = shard.flights.find(key); it != shard.flights.end() && it->second == flight) shard.flights.erase(it);
+  if (auto it = shard.flights.find(key); it != shard.flights.end() && it->second == flight)
+    shard.flights.erase(it);
   if (outcome == FlightOutcome::uncacheable) {
     auto now = Clock::now();
     // Bounded: sweep the expired marks when there are many; forgetting one
     // only costs a request that queues once more.
     if (shard.uncacheable_until.size() >= kMaxUncacheablePerShard) {
       std::erase_if(shard.uncacheable_until, [&](const auto& mark) { return mark.second <= now; });
-      if (shard.uncacheable_until.size() >= kMaxUncacheablePerShard) shard.uncacheable_until.clear();
+      if (shard.uncacheable_until.size() >= kMaxUncacheablePerShard)
+        shard.uncacheable_until.clear();
     }
     shard.uncacheable_until[key] = now + remember_uncacheable_;
   }

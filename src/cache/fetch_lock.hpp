@@ -8,11 +8,8 @@
 // Thread-safe: workers share one FetchLocks.
 #pragma once
 
-#include "store/entry.hpp"
-
-#include <boost/asio/awaitable.hpp>
-
 #include <atomic>
+#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -23,6 +20,8 @@
 #include <utility>
 #include <vector>
 
+#include "store/entry.hpp"
+
 namespace cachecar::cache {
 
 enum class FlightOutcome { pending, filled, uncacheable, abandoned };
@@ -32,7 +31,8 @@ class Flight {
  public:
   // Waits on the caller's executor until the fetch ends or `limit` passes
   // (then the outcome is still `pending`).
-  boost::asio::awaitable<std::pair<FlightOutcome, store::EntryPtr>> wait(std::chrono::milliseconds limit);
+  boost::asio::awaitable<std::pair<FlightOutcome, store::EntryPtr>> wait(
+      std::chrono::milliseconds limit);
   void finish(FlightOutcome outcome, store::EntryPtr entry);
 
  private:
@@ -96,7 +96,8 @@ class FetchLocks {
 
  private:
   friend class FetchPermit;
-  void release(const std::string& key, const std::shared_ptr<Flight>& flight, FlightOutcome outcome);
+  void release(const std::string& key, const std::shared_ptr<Flight>& flight,
+               FlightOutcome outcome);
 
   struct Shard {
     std::mutex mutex;

@@ -3,13 +3,13 @@
 // tests, fuzz targets). It views the lines; they must outlive it.
 #pragma once
 
-#include "cache/key_builder.hpp"
-
 #include <algorithm>
 #include <cctype>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "cache/key_builder.hpp"
 
 namespace cachecar::cache {
 
@@ -34,7 +34,8 @@ class FieldLines final : public HeaderSource {
  private:
   static bool same_name(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-             return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+             return std::tolower(static_cast<unsigned char>(x)) ==
+                    std::tolower(static_cast<unsigned char>(y));
            });
   }
   const Lines& lines_;

@@ -18,9 +18,14 @@ void append_encoded(std::string& out, std::string_view value) {
   }
   for (char c : value) {
     switch (c) {
-      case ':': out += "%3A"; break;
-      case '%': out += "%25"; break;
-      default: out += c;
+      case ':':
+        out += "%3A";
+        break;
+      case '%':
+        out += "%25";
+        break;
+      default:
+        out += c;
     }
   }
 }
@@ -34,8 +39,10 @@ void append_hex64(std::string& out, std::uint64_t value) {
 // Appends one key segment, hashed when its encoded form is too long.
 void append_segment(std::string& key, std::string& fingerprint, std::string_view raw, bool encode) {
   std::size_t start = key.size();
-  if (encode) append_encoded(key, raw);
-  else key += raw;
+  if (encode)
+    append_encoded(key, raw);
+  else
+    key += raw;
   if (key.size() - start <= kMaxSegmentBytes) return;
   std::string_view long_form(key.data() + start, key.size() - start);
   std::uint64_t hash = XXH64(long_form.data(), long_form.size(), 0);
@@ -52,7 +59,8 @@ struct QueryParam {
 };
 using QueryParams = boost::container::small_vector<QueryParam, 8>;
 
-QueryParams select_query(std::string_view query, const std::optional<std::vector<std::string>>& allowed) {
+QueryParams select_query(std::string_view query,
+                         const std::optional<std::vector<std::string>>& allowed) {
   QueryParams params;
   while (!query.empty()) {
     auto amp = query.find('&');
@@ -64,17 +72,17 @@ QueryParams select_query(std::string_view query, const std::optional<std::vector
     params.push_back({name, pair});
   }
   // Sorted by name; repeated names keep their order, which may carry meaning.
-  std::stable_sort(params.begin(), params.end(), [](const QueryParam& a, const QueryParam& b) {
-    return a.name < b.name;
-  });
+  std::stable_sort(params.begin(), params.end(),
+                   [](const QueryParam& a, const QueryParam& b) { return a.name < b.name; });
   return params;
 }
 
 }  // namespace
 
 KeyOutcome build_key(const config::RoutePolicy& route, std::string_view environment,
-                     const config::RouteValues& values, std::string_view query, const HeaderSource& headers,
-                     KeyScratch& out, std::vector<KeySegmentOrigin>* explain, Authority authority) {
+                     const config::RouteValues& values, std::string_view query,
+                     const HeaderSource& headers, KeyScratch& out,
+                     std::vector<KeySegmentOrigin>* explain, Authority authority) {
   std::string& key = out.key;
   std::string& fingerprint = out.fingerprint;
   key.clear();
@@ -141,8 +149,10 @@ KeyOutcome build_key(const config::RoutePolicy& route, std::string_view environm
     fingerprint += 'h';
     fingerprint += name;
     fingerprint += ':';
-    if (auto value = headers.header(name)) fingerprint += *value;
-    else fingerprint += '\x01';  // absent differs from empty
+    if (auto value = headers.header(name))
+      fingerprint += *value;
+    else
+      fingerprint += '\x01';  // absent differs from empty
     fingerprint += '\0';
   }
   if (!authority.host.empty()) {
@@ -151,7 +161,8 @@ KeyOutcome build_key(const config::RoutePolicy& route, std::string_view environm
     fingerprint += '\0';
   }
   if (authority.https) fingerprint += "S\0";
-  std::string_view canonical(fingerprint.data() + canonical_start, fingerprint.size() - canonical_start);
+  std::string_view canonical(fingerprint.data() + canonical_start,
+                             fingerprint.size() - canonical_start);
   if (canonical.empty()) {
     key += '-';
   } else {
@@ -159,12 +170,14 @@ KeyOutcome build_key(const config::RoutePolicy& route, std::string_view environm
   }
   if (explain) {
     std::string origin = canonical.empty() ? "no query parameters or vary headers" : "xxh64 of";
-    for (const QueryParam& p : select_query(query, route.query)) origin += " query " + std::string(p.pair) + ";";
+    for (const QueryParam& p : select_query(query, route.query))
+      origin += " query " + std::string(p.pair) + ";";
     for (const std::string& name : route.vary) {
       auto value = headers.header(name);
       origin += " header " + name + "=" + (value ? std::string(*value) : "(absent)") + ";";
     }
-    if (!authority.host.empty()) origin += " host " + std::string(authority.host) + " (allowed_hosts is not set);";
+    if (!authority.host.empty())
+      origin += " host " + std::string(authority.host) + " (allowed_hosts is not set);";
     if (authority.https) origin += " scheme https (from a trusted proxy);";
     if (!route.query) origin += " (route has no 'query:' list, so every parameter counts)";
     note("projection", from, origin);
@@ -194,7 +207,8 @@ std::vector<std::string> implicit_tags(std::string_view key) {
   return {own, any};
 }
 
-std::vector<std::string> identity_tags(std::string_view environment, std::string_view entity, std::string_view id,
+std::vector<std::string> identity_tags(std::string_view environment, std::string_view entity,
+                                       std::string_view id,
                                        const std::optional<std::string>& tenant) {
   std::string env = encode_key_segment(environment);
   std::string tail = ":" + encode_key_segment(entity) + ":" + encode_key_segment(id);

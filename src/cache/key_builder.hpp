@@ -7,15 +7,14 @@
 // wrong body.
 #pragma once
 
-#include "config/config.hpp"
-#include "config/route_template.hpp"
-
 #include <boost/container/small_vector.hpp>
-
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "config/config.hpp"
+#include "config/route_template.hpp"
 
 namespace cachecar::cache {
 
@@ -62,8 +61,9 @@ enum class KeyOutcome { built, missing_tenant };
 // Builds the key of a request on `route`; `values` are the route's matched
 // path variables. `explain`, when given, receives each segment's origin.
 KeyOutcome build_key(const config::RoutePolicy& route, std::string_view environment,
-                     const config::RouteValues& values, std::string_view query, const HeaderSource& headers,
-                     KeyScratch& out, std::vector<KeySegmentOrigin>* explain = nullptr, Authority authority = {});
+                     const config::RouteValues& values, std::string_view query,
+                     const HeaderSource& headers, KeyScratch& out,
+                     std::vector<KeySegmentOrigin>* explain = nullptr, Authority authority = {});
 
 // One value as it appears as (part of) a key segment: ':' '%' encoded, a
 // bare "-" encoded, hashed when longer than kMaxSegmentBytes.
@@ -75,7 +75,8 @@ std::string encode_key_segment(std::string_view raw);
 std::vector<std::string> implicit_tags(std::string_view key);
 // The tags an event about (entity, id[, tenant]) purges. A tenant's event
 // also reaches entries shared by all tenants ("-"), which hold its data too.
-std::vector<std::string> identity_tags(std::string_view environment, std::string_view entity, std::string_view id,
+std::vector<std::string> identity_tags(std::string_view environment, std::string_view entity,
+                                       std::string_view id,
                                        const std::optional<std::string>& tenant);
 
 constexpr std::size_t kMaxSegmentBytes = 128;

@@ -5,10 +5,12 @@
 namespace cachecar::cache {
 
 RebuildBudget::RebuildBudget(double per_second)
-    : interval_(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / per_second))),
+    : interval_(std::chrono::duration_cast<Clock::duration>(
+          std::chrono::duration<double>(1.0 / per_second))),
       tolerance_(interval_ * static_cast<long>(std::max(1.0, per_second) - 1.0)) {}
 
-std::optional<RebuildBudget::Clock::duration> RebuildBudget::take(Clock::time_point now, Clock::duration max_wait,
+std::optional<RebuildBudget::Clock::duration> RebuildBudget::take(Clock::time_point now,
+                                                                  Clock::duration max_wait,
                                                                   Clock::duration* retry_after) {
   std::lock_guard lock(mutex_);
   Clock::time_point tat = std::max(tat_, now);

@@ -37,7 +37,9 @@ class RebuildBudget {
 class RebuildBudgets {
  public:
   explicit RebuildBudgets(const std::vector<std::optional<double>>& per_route);
-  RebuildBudget* for_route(std::size_t slot) { return slot < budgets_.size() ? budgets_[slot].get() : nullptr; }
+  RebuildBudget* for_route(std::size_t slot) {
+    return slot < budgets_.size() ? budgets_[slot].get() : nullptr;
+  }
 
  private:
   std::vector<std::unique_ptr<RebuildBudget>> budgets_;

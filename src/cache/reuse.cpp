@@ -18,7 +18,8 @@ std::string_view opaque(std::string_view tag) {
 }  // namespace
 
 Clock::duration StoredTimes::age(Clock::time_point now) const {
-  return std::chrono::seconds(initial_age_seconds) + std::max(now - stored_at, Clock::duration::zero());
+  return std::chrono::seconds(initial_age_seconds) +
+         std::max(now - stored_at, Clock::duration::zero());
 }
 
 Reuse reuse_for(const CacheDirectives& request, const StoredTimes& stored, Clock::time_point now) {
@@ -31,14 +32,17 @@ Reuse reuse_for(const CacheDirectives& request, const StoredTimes& stored, Clock
     return Reuse::fresh;
   }
   if (!stored.must_revalidate &&
-      (request.max_stale_any || (request.max_stale && now - stored.expires_at <= *request.max_stale))) {
+      (request.max_stale_any ||
+       (request.max_stale && now - stored.expires_at <= *request.max_stale))) {
     return Reuse::stale_accepted;
   }
   return Reuse::expired;
 }
 
-bool client_has_it(std::optional<std::string_view> if_none_match, std::optional<std::string_view> if_modified_since,
-                   std::optional<std::string_view> etag, std::optional<std::string_view> last_modified) {
+bool client_has_it(std::optional<std::string_view> if_none_match,
+                   std::optional<std::string_view> if_modified_since,
+                   std::optional<std::string_view> etag,
+                   std::optional<std::string_view> last_modified) {
   if (if_none_match) {
     // RFC 9110 §13.1.2: a list of entity-tags, or "*".
     if (trim(*if_none_match) == "*") return true;

@@ -3,12 +3,12 @@
 // be answered with 304 (RFC 9110 §13.1). Pure functions of their inputs.
 #pragma once
 
-#include "cache/cache_control.hpp"
-
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string_view>
+
+#include "cache/cache_control.hpp"
 
 namespace cachecar::cache {
 
@@ -35,7 +35,9 @@ Reuse reuse_for(const CacheDirectives& request, const StoredTimes& stored, Clock
 // True when the client's If-None-Match (weak comparison, "*" matches any)
 // or, without one, its If-Modified-Since (against Last-Modified) says it
 // already holds this response.
-bool client_has_it(std::optional<std::string_view> if_none_match, std::optional<std::string_view> if_modified_since,
-                   std::optional<std::string_view> etag, std::optional<std::string_view> last_modified);
+bool client_has_it(std::optional<std::string_view> if_none_match,
+                   std::optional<std::string_view> if_modified_since,
+                   std::optional<std::string_view> etag,
+                   std::optional<std::string_view> last_modified);
 
 }  // namespace cachecar::cache

@@ -10,7 +10,8 @@ bool lcalpha(char c) { return c >= 'a' && c <= 'z'; }
 bool digit(char c) { return c >= '0' && c <= '9'; }
 bool alpha(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; }
 bool tchar(char c) {
-  return alpha(c) || digit(c) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  return alpha(c) || digit(c) ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
 enum class ItemType { none, integer, decimal, string, token, bytes, boolean };
@@ -50,20 +51,23 @@ class Reader {
 
  private:
   static bool typed_as_expected(const std::string& key, ItemType type) {
-    if (key == "max-age" || key == "s-maxage" || key == "stale-while-revalidate" || key == "stale-if-error") {
+    if (key == "max-age" || key == "s-maxage" || key == "stale-while-revalidate" ||
+        key == "stale-if-error") {
       return type == ItemType::integer;
     }
-    if (key == "no-store" || key == "public" || key == "must-revalidate" || key == "proxy-revalidate") {
+    if (key == "no-store" || key == "public" || key == "must-revalidate" ||
+        key == "proxy-revalidate") {
       return type == ItemType::boolean;
     }
-    if (key == "private" || key == "no-cache") return type == ItemType::boolean || type == ItemType::string;
+    if (key == "private" || key == "no-cache")
+      return type == ItemType::boolean || type == ItemType::string;
     return true;  // extensions: any type
   }
 
   bool read_key(std::string& key) {
     if (at_end() || !(lcalpha(s_[i_]) || s_[i_] == '*')) return false;
-    while (!at_end() && (lcalpha(s_[i_]) || digit(s_[i_]) || s_[i_] == '_' || s_[i_] == '-' || s_[i_] == '.' ||
-                         s_[i_] == '*')) {
+    while (!at_end() && (lcalpha(s_[i_]) || digit(s_[i_]) || s_[i_] == '_' || s_[i_] == '-' ||
+                         s_[i_] == '.' || s_[i_] == '*')) {
       key += s_[i_++];
     }
     return true;
@@ -86,7 +90,8 @@ class Reader {
       type = ItemType::bytes;
       ++i_;
       while (!at_end() && s_[i_] != ':') {
-        if (!(std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '+' || s_[i_] == '/' || s_[i_] == '='))
+        if (!(std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '+' || s_[i_] == '/' ||
+              s_[i_] == '='))
           return false;
         ++i_;
       }

@@ -46,8 +46,8 @@ std::size_t primary_key_length(std::string_view key) {
 
 }  // namespace
 
-Placement place(std::string_view key, std::string_view fingerprint, const std::vector<std::string>& vary_names,
-                const HeaderSource& request) {
+Placement place(std::string_view key, std::string_view fingerprint,
+                const std::vector<std::string>& vary_names, const HeaderSource& request) {
   Placement placement;
   if (vary_names.empty()) {
     placement.key = key;

@@ -6,11 +6,11 @@
 // is a miss, never another variant's body. Pure functions.
 #pragma once
 
-#include "cache/key_builder.hpp"
-
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "cache/key_builder.hpp"
 
 namespace cachecar::cache {
 
@@ -26,10 +26,10 @@ void add_variant(std::string& key, std::string& fingerprint, const std::vector<s
 struct Placement {
   std::string key;
   std::string fingerprint;
-  std::string primary;             // empty: no variant, no marker
-  std::vector<std::string> vary;   // the marker's names
+  std::string primary;            // empty: no variant, no marker
+  std::vector<std::string> vary;  // the marker's names
 };
-Placement place(std::string_view key, std::string_view fingerprint, const std::vector<std::string>& vary_names,
-                const HeaderSource& request);
+Placement place(std::string_view key, std::string_view fingerprint,
+                const std::vector<std::string>& vary_names, const HeaderSource& request);
 
 }  // namespace cachecar::cache

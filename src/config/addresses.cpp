@@ -58,7 +58,8 @@ std::optional<HostPort> parse_host_port(std::string_view text, std::string& erro
 std::optional<OriginUrl> parse_origin_url(std::string_view text, std::string& error) {
   constexpr std::string_view kScheme = "http://";
   if (text.substr(0, kScheme.size()) != kScheme) {
-    error = "origin must be an http:// URL (the API beside cachecar), got '" + std::string(text) + "'";
+    error =
+        "origin must be an http:// URL (the API beside cachecar), got '" + std::string(text) + "'";
     return std::nullopt;
   }
   std::string_view rest = text.substr(kScheme.size());
@@ -88,7 +89,8 @@ std::optional<RedisUrl> parse_redis_url(std::string_view text, std::string& erro
     if (query != std::string_view::npos) {
       std::string_view db = path.substr(query + 1);
       path = path.substr(0, query);
-      if (db.substr(0, 3) != "db=" || !parse_int(db.substr(3), result.database) || result.database < 0) {
+      if (db.substr(0, 3) != "db=" || !parse_int(db.substr(3), result.database) ||
+          result.database < 0) {
         error = "unix socket url takes ?db=N, got '" + std::string(text) + "'";
         return std::nullopt;
       }
@@ -100,10 +102,14 @@ std::optional<RedisUrl> parse_redis_url(std::string_view text, std::string& erro
     result.unix_path = std::string(path);
     return result;
   }
-  if (text.substr(0, 8) == "redis://") rest = text.substr(8);
-  else if (text.substr(0, 9) == "rediss://") { rest = text.substr(9); result.tls = true; }
-  else {
-    error = "redis url must start with redis://, rediss:// or unix://, got '" + std::string(text) + "'";
+  if (text.substr(0, 8) == "redis://")
+    rest = text.substr(8);
+  else if (text.substr(0, 9) == "rediss://") {
+    rest = text.substr(9);
+    result.tls = true;
+  } else {
+    error =
+        "redis url must start with redis://, rediss:// or unix://, got '" + std::string(text) + "'";
     return std::nullopt;
   }
   if (auto at = rest.rfind('@'); at != std::string_view::npos) {
@@ -139,7 +145,8 @@ std::optional<RedisUrl> parse_redis_url(std::string_view text, std::string& erro
 bool is_loopback_host(const std::string& host) {
   if (host == "localhost") return true;
   std::string_view literal = host;
-  if (literal.size() > 2 && literal.front() == '[' && literal.back() == ']') literal = literal.substr(1, literal.size() - 2);
+  if (literal.size() > 2 && literal.front() == '[' && literal.back() == ']')
+    literal = literal.substr(1, literal.size() - 2);
   boost::system::error_code ec;
   auto address = boost::asio::ip::make_address(std::string(literal), ec);
   return !ec && address.is_loopback();
@@ -171,7 +178,9 @@ bool Cidr::contains(const boost::asio::ip::address& address) const {
   return true;
 }
 
-std::string Cidr::to_string() const { return network.to_string() + "/" + std::to_string(prefix_length); }
+std::string Cidr::to_string() const {
+  return network.to_string() + "/" + std::to_string(prefix_length);
+}
 
 std::optional<Cidr> parse_cidr(std::string_view text, std::string& error) {
   auto slash = text.find('/');
@@ -190,7 +199,8 @@ std::optional<Cidr> parse_cidr(std::string_view text, std::string& error) {
     return std::nullopt;
   }
   if (cidr.prefix_length > max_length) {
-    error = "prefix length " + std::to_string(cidr.prefix_length) + " is longer than " + std::to_string(max_length);
+    error = "prefix length " + std::to_string(cidr.prefix_length) + " is longer than " +
+            std::to_string(max_length);
     return std::nullopt;
   }
   return cidr;

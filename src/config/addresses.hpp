@@ -3,7 +3,6 @@
 #pragma once
 
 #include <boost/asio/ip/address.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>

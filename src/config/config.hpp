@@ -2,15 +2,15 @@
 // loader; a running server only ever reads it through an immutable snapshot.
 #pragma once
 
-#include "config/addresses.hpp"
-#include "config/route_template.hpp"
-#include "config/units.hpp"
-
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "config/addresses.hpp"
+#include "config/route_template.hpp"
+#include "config/units.hpp"
 
 namespace cachecar::config {
 
@@ -72,7 +72,7 @@ struct Limits {
 struct AdminConfig {
   HostPort listen{"127.0.0.1", 9901};
   std::string token_env = "CACHECAR_ADMIN_TOKEN";
-  std::string token;  // resolved from token_env at load time; empty = no token
+  std::string token;           // resolved from token_env at load time; empty = no token
   bool disclose_keys = false;  // Cache-Status carries key="..." (RFC 9211): for debugging only
 };
 

@@ -1,14 +1,14 @@
 #include "config/config_loader.hpp"
 
-#include "config/config_keys.hpp"
-#include "config/route_loader.hpp"
-#include "config/yaml_reader.hpp"
-
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+
+#include "config/config_keys.hpp"
+#include "config/route_loader.hpp"
+#include "config/yaml_reader.hpp"
 
 namespace cachecar::config {
 namespace {
@@ -24,12 +24,18 @@ void load_log(YamlReader& r, const YAML::Node& node, LogConfig& log) {
   if (node["level"]) {
     using L = std::string;
     if (auto v = r.choice<L>(node["level"], "log.level",
-                             {{"trace", "trace"}, {"debug", "debug"}, {"info", "info"}, {"warn", "warn"},
-                              {"error", "error"}, {"critical", "critical"}, {"off", "off"}}))
+                             {{"trace", "trace"},
+                              {"debug", "debug"},
+                              {"info", "info"},
+                              {"warn", "warn"},
+                              {"error", "error"},
+                              {"critical", "critical"},
+                              {"off", "off"}}))
       log.level = *v;
   }
   if (node["access_sample"]) {
-    if (auto v = r.number(node["access_sample"], "log.access_sample", 0.0, 1.0)) log.access_sample = *v;
+    if (auto v = r.number(node["access_sample"], "log.access_sample", 0.0, 1.0))
+      log.access_sample = *v;
   }
 }
 
@@ -40,16 +46,20 @@ void load_limits(YamlReader& r, const YAML::Node& node, Limits& limits) {
     if (!node[key]) return;
     std::string name = std::string("limits.") + key;
     if (auto v = r.size(node[key], name)) {
-      if (*v == 0) r.error(node[key], name + ": must be above 0");
-      else out = *v;
+      if (*v == 0)
+        r.error(node[key], name + ": must be above 0");
+      else
+        out = *v;
     }
   };
   auto positive_duration = [&](const char* key, Duration& out) {
     if (!node[key]) return;
     std::string name = std::string("limits.") + key;
     if (auto v = r.duration(node[key], name)) {
-      if (v->count() <= 0) r.error(node[key], name + ": must be above 0");
-      else out = *v;
+      if (v->count() <= 0)
+        r.error(node[key], name + ": must be above 0");
+      else
+        out = *v;
     }
   };
   positive_size("max_header_bytes", limits.max_header_bytes);
@@ -60,7 +70,8 @@ void load_limits(YamlReader& r, const YAML::Node& node, Limits& limits) {
 }
 
 // A listen address at `node`, or nullopt with the error reported there.
-std::optional<HostPort> read_host_port(YamlReader& r, const YAML::Node& node, const std::string& key) {
+std::optional<HostPort> read_host_port(YamlReader& r, const YAML::Node& node,
+                                       const std::string& key) {
   auto text = r.string(node, key);
   if (!text) return std::nullopt;
   std::string reason;
@@ -96,14 +107,16 @@ void load_store(YamlReader& r, const YAML::Node& node, Config& config) {
     if (r.expect_map(memory, "store.memory")) {
       r.reject_unknown_keys(memory, keys_of("store.memory"), "store.memory");
       if (memory["max_bytes"]) {
-        if (auto v = r.size(memory["max_bytes"], "store.memory.max_bytes")) config.memory.max_bytes = *v;
+        if (auto v = r.size(memory["max_bytes"], "store.memory.max_bytes"))
+          config.memory.max_bytes = *v;
       }
       if (memory["max_entry_bytes"]) {
         if (auto v = r.size(memory["max_entry_bytes"], "store.memory.max_entry_bytes"))
           config.memory.max_entry_bytes = *v;
       }
       if (config.memory.max_entry_bytes > config.memory.max_bytes) {
-        r.error(memory, "store.memory.max_entry_bytes (" + format_size(config.memory.max_entry_bytes) +
+        r.error(memory, "store.memory.max_entry_bytes (" +
+                            format_size(config.memory.max_entry_bytes) +
                             ") is larger than store.memory.max_bytes (" +
                             format_size(config.memory.max_bytes) + ")");
       }
@@ -118,28 +131,35 @@ void load_store(YamlReader& r, const YAML::Node& node, Config& config) {
     r.error(redis, "store.redis.url is required when store.redis is set");
   } else if (auto text = r.string(redis["url"], "store.redis.url")) {
     std::string reason;
-    if (auto url = parse_redis_url(*text, reason)) out.url = *url;
-    else r.error(redis["url"], "store.redis.url: " + reason);
+    if (auto url = parse_redis_url(*text, reason))
+      out.url = *url;
+    else
+      r.error(redis["url"], "store.redis.url: " + reason);
   }
   if (redis["timeout"]) {
     if (auto v = r.duration(redis["timeout"], "store.redis.timeout")) {
-      if (v->count() <= 0) r.error(redis["timeout"], "store.redis.timeout: must be above 0");
-      else out.timeout = *v;
+      if (v->count() <= 0)
+        r.error(redis["timeout"], "store.redis.timeout: must be above 0");
+      else
+        out.timeout = *v;
     }
   }
   if (redis["pool"]) {
-    if (auto v = r.integer(redis["pool"], "store.redis.pool", 1, 256)) out.pool = static_cast<int>(*v);
+    if (auto v = r.integer(redis["pool"], "store.redis.pool", 1, 256))
+      out.pool = static_cast<int>(*v);
   }
   if (redis["lease_poll"]) {
     if (auto v = r.duration(redis["lease_poll"], "store.redis.lease_poll")) {
-      if (v->count() <= 0) r.error(redis["lease_poll"], "store.redis.lease_poll: must be above 0");
-      else out.lease_poll = *v;
+      if (v->count() <= 0)
+        r.error(redis["lease_poll"], "store.redis.lease_poll: must be above 0");
+      else
+        out.lease_poll = *v;
     }
   }
   if (redis["compress"]) {
-    if (auto v = r.choice<Compression>(redis["compress"], "store.redis.compress",
-                                       {{"zstd", Compression::zstd}, {"lz4", Compression::lz4},
-                                        {"none", Compression::none}}))
+    if (auto v = r.choice<Compression>(
+            redis["compress"], "store.redis.compress",
+            {{"zstd", Compression::zstd}, {"lz4", Compression::lz4}, {"none", Compression::none}}))
       out.compress = *v;
   }
   if (redis["tls_ca_file"]) {
@@ -164,7 +184,8 @@ void load_invalidation(YamlReader& r, const YAML::Node& node, InvalidationConfig
   if (node["owners"] && r.expect_map(node["owners"], "invalidation.owners")) {
     for (const auto& item : node["owners"]) {
       const std::string entity = item.first.Scalar();
-      if (auto owner = r.string(item.second, "invalidation.owners." + entity)) inv.owners[entity] = *owner;
+      if (auto owner = r.string(item.second, "invalidation.owners." + entity))
+        inv.owners[entity] = *owner;
     }
   }
   if (node["secret_env"]) {
@@ -183,8 +204,10 @@ void load_forwarding(YamlReader& r, const YAML::Node& root, ForwardingConfig& fo
     if (auto blocks = r.string_list(node, "trusted_proxies", false)) {
       for (std::size_t i = 0; i < blocks->size(); ++i) {
         std::string reason;
-        if (auto cidr = parse_cidr((*blocks)[i], reason)) forwarding.trusted_proxies.push_back(*cidr);
-        else r.error(node[i], "trusted_proxies: " + reason);
+        if (auto cidr = parse_cidr((*blocks)[i], reason))
+          forwarding.trusted_proxies.push_back(*cidr);
+        else
+          r.error(node[i], "trusted_proxies: " + reason);
       }
     }
   }
@@ -195,14 +218,18 @@ void load_forwarding(YamlReader& r, const YAML::Node& root, ForwardingConfig& fo
         std::string host = (*hosts)[i];
         std::transform(host.begin(), host.end(), host.begin(),
                        [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        std::string_view name = host.rfind("*.", 0) == 0 ? std::string_view(host).substr(2) : std::string_view(host);
-        const bool ipv6_literal = host.size() > 2 && host.front() == '[' && host.back() == ']' &&
-                                  host.find_first_not_of("0123456789abcdef:.", 1) == host.size() - 1;
-        const bool valid = host == "*" || ipv6_literal ||
-                           (!name.empty() && name.find_first_of("*/:@ \t[]") == std::string_view::npos);
+        std::string_view name =
+            host.rfind("*.", 0) == 0 ? std::string_view(host).substr(2) : std::string_view(host);
+        const bool ipv6_literal =
+            host.size() > 2 && host.front() == '[' && host.back() == ']' &&
+            host.find_first_not_of("0123456789abcdef:.", 1) == host.size() - 1;
+        const bool valid =
+            host == "*" || ipv6_literal ||
+            (!name.empty() && name.find_first_of("*/:@ \t[]") == std::string_view::npos);
         if (!valid) {
           r.error(node[i], "allowed_hosts: '" + (*hosts)[i] +
-                               "' is not a host name (no port or path; '*.example.com', '*' and '[::1]' are allowed)");
+                               "' is not a host name (no port or path; '*.example.com', '*' and "
+                               "'[::1]' are allowed)");
         }
         host.erase(host.find_last_not_of('.') + 1);  // "example.com." names "example.com"
         allowed.push_back(std::move(host));
@@ -219,18 +246,23 @@ void load_top_level(YamlReader& r, const YAML::Node& root, Config& config) {
   if (root["origin"]) {
     if (auto text = r.string(root["origin"], "origin")) {
       std::string reason;
-      if (auto url = parse_origin_url(*text, reason)) config.origin = *url;
-      else r.error(root["origin"], "origin: " + reason);
+      if (auto url = parse_origin_url(*text, reason))
+        config.origin = *url;
+      else
+        r.error(root["origin"], "origin: " + reason);
     }
   }
   if (root["environment"]) {
     if (auto v = r.string(root["environment"], "environment")) {
-      if (v->empty()) r.error(root["environment"], "environment: must not be empty");
-      else config.environment = *v;
+      if (v->empty())
+        r.error(root["environment"], "environment: must not be empty");
+      else
+        config.environment = *v;
     }
   }
   if (root["workers"]) {
-    if (auto v = r.integer(root["workers"], "workers", 0, 256)) config.workers = static_cast<int>(*v);
+    if (auto v = r.integer(root["workers"], "workers", 0, 256))
+      config.workers = static_cast<int>(*v);
   }
   if (root["shutdown_grace"]) {
     if (auto v = r.duration(root["shutdown_grace"], "shutdown_grace")) config.shutdown_grace = *v;
@@ -247,8 +279,10 @@ void load_top_level(YamlReader& r, const YAML::Node& root, Config& config) {
   if (root["invalidation"]) load_invalidation(r, root["invalidation"], config.invalidation);
 
   YAML::Node defaults = root["defaults"];
-  if (defaults && !defaults.IsNull() && !r.expect_map(defaults, "defaults")) defaults = YAML::Node();
-  if (root["routes"] && !root["routes"].IsNull()) config.routes = load_routes(r, root["routes"], defaults);
+  if (defaults && !defaults.IsNull() && !r.expect_map(defaults, "defaults"))
+    defaults = YAML::Node();
+  if (root["routes"] && !root["routes"].IsNull())
+    config.routes = load_routes(r, root["routes"], defaults);
 }
 
 // SPEC §2: environment variables override the file.
@@ -258,12 +292,16 @@ void apply_environment(Config& config, const EnvLookup& env, std::vector<Diagnos
   };
   std::string reason;
   if (auto v = env("CACHECAR_LISTEN")) {
-    if (auto hp = parse_host_port(*v, reason)) config.listen = *hp;
-    else fail("CACHECAR_LISTEN", reason);
+    if (auto hp = parse_host_port(*v, reason))
+      config.listen = *hp;
+    else
+      fail("CACHECAR_LISTEN", reason);
   }
   if (auto v = env("CACHECAR_ORIGIN")) {
-    if (auto url = parse_origin_url(*v, reason)) config.origin = *url;
-    else fail("CACHECAR_ORIGIN", reason);
+    if (auto url = parse_origin_url(*v, reason))
+      config.origin = *url;
+    else
+      fail("CACHECAR_ORIGIN", reason);
   }
   if (auto v = env("CACHECAR_REDIS_URL")) {
     if (auto url = parse_redis_url(*v, reason)) {
@@ -274,13 +312,18 @@ void apply_environment(Config& config, const EnvLookup& env, std::vector<Diagnos
     }
   }
   if (auto v = env("CACHECAR_ADMIN_LISTEN")) {
-    if (auto hp = parse_host_port(*v, reason)) config.admin.listen = *hp;
-    else fail("CACHECAR_ADMIN_LISTEN", reason);
+    if (auto hp = parse_host_port(*v, reason))
+      config.admin.listen = *hp;
+    else
+      fail("CACHECAR_ADMIN_LISTEN", reason);
   }
   if (auto v = env("CACHECAR_HEALTH_LISTEN")) {
-    if (*v == "off") config.health.listen.reset();
-    else if (auto hp = parse_host_port(*v, reason)) config.health.listen = *hp;
-    else fail("CACHECAR_HEALTH_LISTEN", reason + " (or 'off')");
+    if (*v == "off")
+      config.health.listen.reset();
+    else if (auto hp = parse_host_port(*v, reason))
+      config.health.listen = *hp;
+    else
+      fail("CACHECAR_HEALTH_LISTEN", reason + " (or 'off')");
   }
   if (auto v = env("CACHECAR_LOG_LEVEL")) config.log.level = *v;
   if (auto v = env(config.admin.token_env)) config.admin.token = *v;
@@ -298,7 +341,9 @@ YAML::Node node_at(const YAML::Node& root, const char* section, const char* key)
   return parent && parent.IsMap() && parent[key] ? parent[key] : YAML::Node();
 }
 
-bool wildcard_host(const std::string& host) { return host == "0.0.0.0" || host == "::" || host == "[::]"; }
+bool wildcard_host(const std::string& host) {
+  return host == "0.0.0.0" || host == "::" || host == "[::]";
+}
 
 // Two listeners on one port collide when either takes every address or
 // both name the same one (a wildcard bind and a specific one on the same
@@ -310,10 +355,12 @@ void check_listeners_apart(const Config& config, const YAML::Node& root, YamlRea
     const HostPort* address;
     YAML::Node node;
   };
-  std::vector<Listener> listeners = {{"listen", &config.listen, node_at(root, nullptr, "listen")},
-                                     {"admin.listen", &config.admin.listen, node_at(root, "admin", "listen")}};
+  std::vector<Listener> listeners = {
+      {"listen", &config.listen, node_at(root, nullptr, "listen")},
+      {"admin.listen", &config.admin.listen, node_at(root, "admin", "listen")}};
   if (config.health.listen) {
-    listeners.push_back({"health.listen", &*config.health.listen, node_at(root, "health", "listen")});
+    listeners.push_back(
+        {"health.listen", &*config.health.listen, node_at(root, "health", "listen")});
   }
   for (std::size_t i = 0; i < listeners.size(); ++i) {
     for (std::size_t j = 0; j < i; ++j) {
@@ -321,10 +368,13 @@ void check_listeners_apart(const Config& config, const YAML::Node& root, YamlRea
       const HostPort& b = *listeners[j].address;
       if (a.port != b.port) continue;
       if (a.host != b.host && !wildcard_host(a.host) && !wildcard_host(b.host)) continue;
-      std::string message = std::string(listeners[i].name) + ": " + a.to_string() + " takes the port of " +
-                            listeners[j].name + " (" + b.to_string() + "); give each listener its own port";
-      if (listeners[i].node) r.error(listeners[i].node, message);
-      else errors.push_back({0, 0, message});
+      std::string message = std::string(listeners[i].name) + ": " + a.to_string() +
+                            " takes the port of " + listeners[j].name + " (" + b.to_string() +
+                            "); give each listener its own port";
+      if (listeners[i].node)
+        r.error(listeners[i].node, message);
+      else
+        errors.push_back({0, 0, message});
     }
   }
 }
@@ -339,23 +389,28 @@ void check_secrets(const Config& config, const YAML::Node& root, LoadPurpose pur
     result.runtime_needs.push_back(config.admin.token_env + " (the admin token: admin.listen " +
                                    config.admin.listen.to_string() + " is not a loopback address)");
   } else {
-    result.runtime_needs.push_back(config.admin.token_env +
-                                   " (optional: the admin token; without it admin calls are open to this host)");
+    result.runtime_needs.push_back(
+        config.admin.token_env +
+        " (optional: the admin token; without it admin calls are open to this host)");
   }
   if (!config.invalidation.secret_env.empty()) {
-    result.runtime_needs.push_back(config.invalidation.secret_env +
-                                   " (invalidation.secret_env: events are accepted unsigned without it)");
+    result.runtime_needs.push_back(
+        config.invalidation.secret_env +
+        " (invalidation.secret_env: events are accepted unsigned without it)");
   }
   if (purpose == LoadPurpose::check) return;
   // Without a token the admin endpoint (purge, invalidate, warm) is open to
   // whoever reaches it: then only this host may.
   if (config.admin.token.empty() && admin_exposed) {
     const YAML::Node listen = node_at(root, "admin", "listen");
-    std::string message = "admin.listen: " + config.admin.listen.host + " is not a loopback address and " +
-                          config.admin.token_env + " is not set; set the token (admin.token_env) or listen on "
+    std::string message = "admin.listen: " + config.admin.listen.host +
+                          " is not a loopback address and " + config.admin.token_env +
+                          " is not set; set the token (admin.token_env) or listen on "
                           "127.0.0.1";
-    if (listen) r.error(listen, message);
-    else result.errors.push_back({0, 0, message});
+    if (listen)
+      r.error(listen, message);
+    else
+      result.errors.push_back({0, 0, message});
   }
 }
 
@@ -368,8 +423,8 @@ std::optional<std::string> process_env(const std::string& name) {
   return std::string(value);
 }
 
-LoadResult load_config_text(std::string_view yaml, const std::string& source_path, const EnvLookup& env,
-                            LoadPurpose purpose) {
+LoadResult load_config_text(std::string_view yaml, const std::string& source_path,
+                            const EnvLookup& env, LoadPurpose purpose) {
   LoadResult result;
   YAML::Node root;
   try {

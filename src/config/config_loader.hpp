@@ -3,19 +3,19 @@
 // problem is never returned.
 #pragma once
 
-#include "config/config.hpp"
-#include "config/diagnostic.hpp"
-
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "config/config.hpp"
+#include "config/diagnostic.hpp"
+
 namespace cachecar::config {
 
 struct LoadResult {
-  std::optional<Config> config;   // set only when `errors` is empty
+  std::optional<Config> config;  // set only when `errors` is empty
   std::vector<Diagnostic> errors;
   // The secrets the file reads from the environment at run time, each as
   // "NAME (what for)", whether or not they are set now.
@@ -33,9 +33,10 @@ std::optional<std::string> process_env(const std::string& name);
 
 // Parses and validates; `env` resolves token_env / secret_env and the
 // CACHECAR_* overrides of SPEC §2 (applied after the file, reported at 0:0).
-LoadResult load_config_text(std::string_view yaml, const std::string& source_path, const EnvLookup& env,
+LoadResult load_config_text(std::string_view yaml, const std::string& source_path,
+                            const EnvLookup& env, LoadPurpose purpose = LoadPurpose::run);
+LoadResult load_config_file(const std::string& path, const EnvLookup& env,
                             LoadPurpose purpose = LoadPurpose::run);
-LoadResult load_config_file(const std::string& path, const EnvLookup& env, LoadPurpose purpose = LoadPurpose::run);
 
 // The config compiled into the binary (config/cachecar.yaml at build time),
 // used when no --config is given and the default path does not exist.

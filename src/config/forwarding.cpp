@@ -1,7 +1,7 @@
-#include "config/config.hpp"
-
 #include <algorithm>
 #include <cctype>
+
+#include "config/config.hpp"
 
 namespace cachecar::config {
 
@@ -9,7 +9,8 @@ namespace {
 
 // `host` in any case against `lower`, lower case already.
 bool equals_lower(std::string_view host, std::string_view lower) {
-  return host.size() == lower.size() && std::equal(host.begin(), host.end(), lower.begin(), [](char h, char l) {
+  return host.size() == lower.size() &&
+         std::equal(host.begin(), host.end(), lower.begin(), [](char h, char l) {
            return std::tolower(static_cast<unsigned char>(h)) == l;
          });
 }

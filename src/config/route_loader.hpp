@@ -2,13 +2,14 @@
 // including cross-route checks: unique names, overlap, `refreshes` targets.
 #pragma once
 
+#include <vector>
+
 #include "config/config.hpp"
 #include "config/yaml_reader.hpp"
 
-#include <vector>
-
 namespace cachecar::config {
 
-std::vector<RoutePolicy> load_routes(YamlReader& reader, const YAML::Node& routes, const YAML::Node& defaults);
+std::vector<RoutePolicy> load_routes(YamlReader& reader, const YAML::Node& routes,
+                                     const YAML::Node& defaults);
 
 }  // namespace cachecar::config

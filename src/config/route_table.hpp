@@ -4,10 +4,10 @@
 // Immutable after construction; safe to share across threads.
 #pragma once
 
-#include "config/config.hpp"
-
 #include <string_view>
 #include <vector>
+
+#include "config/config.hpp"
 
 namespace cachecar::config {
 
@@ -18,7 +18,8 @@ class RouteTable {
 
   // The governing route, or nullptr (then the request is bypassed).
   // `values` views `path`, in the route template's variable order.
-  const RoutePolicy* match(std::string_view method, std::string_view path, RouteValues& values) const;
+  const RoutePolicy* match(std::string_view method, std::string_view path,
+                           RouteValues& values) const;
 
   // The route called `name`, or nullptr.
   const RoutePolicy* find(std::string_view name) const {
@@ -29,7 +30,9 @@ class RouteTable {
   }
 
   // Index of a route in the config's `routes` list (stable ids for stats).
-  std::size_t index_of(const RoutePolicy* route) const { return static_cast<std::size_t>(route - base_); }
+  std::size_t index_of(const RoutePolicy* route) const {
+    return static_cast<std::size_t>(route - base_);
+  }
 
  private:
   const RoutePolicy* base_ = nullptr;

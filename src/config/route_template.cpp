@@ -16,7 +16,8 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 bool is_hex(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
 }
 
 bool valid_name(std::string_view name) {
@@ -36,7 +37,8 @@ void for_each_segment(std::string_view path, Fn&& fn) {
   std::size_t start = 0;
   while (true) {
     std::size_t slash = path.find('/', start);
-    if (!fn(path.substr(start, slash == std::string_view::npos ? slash : slash - start), start)) return;
+    if (!fn(path.substr(start, slash == std::string_view::npos ? slash : slash - start), start))
+      return;
     if (slash == std::string_view::npos) return;
     start = slash + 1;
   }
@@ -44,11 +46,15 @@ void for_each_segment(std::string_view path, Fn&& fn) {
 
 int precedence_rank(SegmentKind kind) {
   switch (kind) {
-    case SegmentKind::literal: return 0;
+    case SegmentKind::literal:
+      return 0;
     case SegmentKind::int_param:
-    case SegmentKind::guid_param: return 1;
-    case SegmentKind::param: return 2;
-    case SegmentKind::catch_all: return 3;
+    case SegmentKind::guid_param:
+      return 1;
+    case SegmentKind::param:
+      return 2;
+    case SegmentKind::catch_all:
+      return 3;
   }
   return 3;
 }
@@ -66,7 +72,8 @@ Rel relate(const TemplateSegment& a, const TemplateSegment& b) {
     return iequals(a.text, b.text) ? Rel::equal : Rel::disjoint;
   }
   if (a.kind == SegmentKind::literal) return literal_in(a, b.kind) ? Rel::first_sub : Rel::disjoint;
-  if (b.kind == SegmentKind::literal) return literal_in(b, a.kind) ? Rel::second_sub : Rel::disjoint;
+  if (b.kind == SegmentKind::literal)
+    return literal_in(b, a.kind) ? Rel::second_sub : Rel::disjoint;
   if (a.kind == b.kind) return Rel::equal;
   if (b.kind == SegmentKind::param) return Rel::first_sub;
   if (a.kind == SegmentKind::param) return Rel::second_sub;
@@ -129,9 +136,12 @@ void RouteTemplate::append_canonical_path(const RouteValues& values, std::string
       if (value.empty()) break;
     }
     out += '/';
-    if (segment.kind == SegmentKind::int_param) append_canonical_int(value, out);
-    else if (segment.kind == SegmentKind::guid_param) append_canonical_guid(value, out);
-    else out += value;
+    if (segment.kind == SegmentKind::int_param)
+      append_canonical_int(value, out);
+    else if (segment.kind == SegmentKind::guid_param)
+      append_canonical_guid(value, out);
+    else
+      out += value;
   }
   if (out.size() == start) out += '/';
 }
@@ -159,7 +169,8 @@ std::optional<RouteTemplate> RouteTemplate::parse(std::string_view text, std::st
     }
     if (segment.front() != '{') {
       if (segment.find_first_of("{}") != std::string_view::npos) {
-        error = "segment '" + std::string(segment) + "' mixes text and a variable; use a whole segment per variable";
+        error = "segment '" + std::string(segment) +
+                "' mixes text and a variable; use a whole segment per variable";
         return ok = false;
       }
       result.segments_.push_back({SegmentKind::literal, std::string(segment)});
@@ -177,8 +188,10 @@ std::optional<RouteTemplate> RouteTemplate::parse(std::string_view text, std::st
     } else if (auto colon = inner.find(':'); colon != std::string_view::npos) {
       std::string_view constraint = inner.substr(colon + 1);
       inner = inner.substr(0, colon);
-      if (constraint == "int") kind = SegmentKind::int_param;
-      else if (constraint == "guid") kind = SegmentKind::guid_param;
+      if (constraint == "int")
+        kind = SegmentKind::int_param;
+      else if (constraint == "guid")
+        kind = SegmentKind::guid_param;
       else {
         error = "unknown route constraint '" + std::string(constraint) + "' (supported: int, guid)";
         return ok = false;
@@ -269,17 +282,29 @@ TemplateRelation compare_templates(const RouteTemplate& first, const RouteTempla
     bool a_catch = !a_end && a[i].kind == SegmentKind::catch_all;
     bool b_catch = !b_end && b[i].kind == SegmentKind::catch_all;
     if (a_catch && b_catch) break;
-    if (a_catch) { second_sub = true; break; }  // the catch-all takes whatever `second` has left
-    if (b_catch) { first_sub = true; break; }
+    if (a_catch) {
+      second_sub = true;
+      break;
+    }  // the catch-all takes whatever `second` has left
+    if (b_catch) {
+      first_sub = true;
+      break;
+    }
     if (a_end || b_end) {
       if (a_end != b_end) return TemplateRelation::disjoint;
       break;
     }
     switch (relate(a[i], b[i])) {
-      case Rel::disjoint: return TemplateRelation::disjoint;
-      case Rel::equal: break;
-      case Rel::first_sub: first_sub = true; break;
-      case Rel::second_sub: second_sub = true; break;
+      case Rel::disjoint:
+        return TemplateRelation::disjoint;
+      case Rel::equal:
+        break;
+      case Rel::first_sub:
+        first_sub = true;
+        break;
+      case Rel::second_sub:
+        second_sub = true;
+        break;
     }
   }
   if (first_sub && second_sub) return TemplateRelation::ambiguous;

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <boost/container/small_vector.hpp>
-
 #include <optional>
 #include <string>
 #include <string_view>

@@ -9,7 +9,8 @@ namespace {
 // Splits "12.5KiB" into 12.5 and "KiB"; fails on an empty or malformed number.
 bool split_number(std::string_view text, double& number, std::string_view& unit) {
   std::size_t end = 0;
-  while (end < text.size() && (std::isdigit(static_cast<unsigned char>(text[end])) || text[end] == '.')) {
+  while (end < text.size() &&
+         (std::isdigit(static_cast<unsigned char>(text[end])) || text[end] == '.')) {
     ++end;
   }
   if (end == 0) return false;
@@ -29,11 +30,16 @@ std::optional<Duration> parse_duration(std::string_view text, std::string& error
     return std::nullopt;
   }
   double millis = 0;
-  if (unit == "ms") millis = number;
-  else if (unit == "s") millis = number * 1000;
-  else if (unit == "m") millis = number * 60'000;
-  else if (unit == "h") millis = number * 3'600'000;
-  else if (unit.empty() && number == 0) millis = 0;
+  if (unit == "ms")
+    millis = number;
+  else if (unit == "s")
+    millis = number * 1000;
+  else if (unit == "m")
+    millis = number * 60'000;
+  else if (unit == "h")
+    millis = number * 3'600'000;
+  else if (unit.empty() && number == 0)
+    millis = 0;
   else {
     error = "duration '" + std::string(text) + "' needs a unit: ms, s, m or h";
     return std::nullopt;
@@ -49,11 +55,16 @@ std::optional<std::uint64_t> parse_size(std::string_view text, std::string& erro
     return std::nullopt;
   }
   double bytes = 0;
-  if (unit == "B") bytes = number;
-  else if (unit == "KiB") bytes = number * 1024;
-  else if (unit == "MiB") bytes = number * 1024 * 1024;
-  else if (unit == "GiB") bytes = number * 1024 * 1024 * 1024;
-  else if (unit.empty() && number == 0) bytes = 0;
+  if (unit == "B")
+    bytes = number;
+  else if (unit == "KiB")
+    bytes = number * 1024;
+  else if (unit == "MiB")
+    bytes = number * 1024 * 1024;
+  else if (unit == "GiB")
+    bytes = number * 1024 * 1024 * 1024;
+  else if (unit.empty() && number == 0)
+    bytes = 0;
   else {
     error = "size '" + std::string(text) + "' needs a unit: B, KiB, MiB or GiB";
     return std::nullopt;

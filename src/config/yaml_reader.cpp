@@ -9,7 +9,9 @@ void YamlReader::error(const YAML::Mark& at, std::string message) {
   errors_.push_back({at.line + 1, at.column + 1, std::move(message)});
 }
 
-void YamlReader::error(const YAML::Node& at, std::string message) { error(at.Mark(), std::move(message)); }
+void YamlReader::error(const YAML::Node& at, std::string message) {
+  error(at.Mark(), std::move(message));
+}
 
 bool YamlReader::expect_map(const YAML::Node& node, const std::string& key) {
   if (node.IsMap()) return true;
@@ -17,7 +19,8 @@ bool YamlReader::expect_map(const YAML::Node& node, const std::string& key) {
   return false;
 }
 
-void YamlReader::reject_unknown_keys(const YAML::Node& map, const std::vector<std::string_view>& allowed,
+void YamlReader::reject_unknown_keys(const YAML::Node& map,
+                                     const std::vector<std::string_view>& allowed,
                                      const std::string& where) {
   for (const auto& item : map) {
     const std::string name = item.first.Scalar();
@@ -82,8 +85,8 @@ std::optional<double> YamlReader::number(const YAML::Node& node, const std::stri
     if (used == text->size() && std::isfinite(value) && value >= min && value <= max) return value;
   } catch (const std::exception&) {
   }
-  error(node, key + ": expected a number from " + std::to_string(min) + " to " + std::to_string(max) +
-                  ", got '" + *text + "'");
+  error(node, key + ": expected a number from " + std::to_string(min) + " to " +
+                  std::to_string(max) + ", got '" + *text + "'");
   return std::nullopt;
 }
 
@@ -111,7 +114,8 @@ std::optional<bool> YamlReader::boolean(const YAML::Node& node, const std::strin
   return std::nullopt;
 }
 
-std::optional<std::vector<std::string>> YamlReader::string_list(const YAML::Node& node, const std::string& key,
+std::optional<std::vector<std::string>> YamlReader::string_list(const YAML::Node& node,
+                                                                const std::string& key,
                                                                 bool scalar_allowed) {
   std::vector<std::string> values;
   if (node.IsScalar() && scalar_allowed) {

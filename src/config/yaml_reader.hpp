@@ -3,9 +3,6 @@
 // that `--check` reports every problem in one run.
 #pragma once
 
-#include "config/diagnostic.hpp"
-#include "config/units.hpp"
-
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
@@ -15,6 +12,9 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "config/diagnostic.hpp"
+#include "config/units.hpp"
 
 namespace cachecar::config {
 
@@ -36,13 +36,14 @@ class YamlReader {
   std::optional<std::uint64_t> size(const YAML::Node& node, const std::string& key);
   std::optional<double> percent(const YAML::Node& node, const std::string& key);
   std::optional<double> rate(const YAML::Node& node, const std::string& key);
-  std::optional<double> number(const YAML::Node& node, const std::string& key, double min, double max);
+  std::optional<double> number(const YAML::Node& node, const std::string& key, double min,
+                               double max);
   std::optional<std::int64_t> integer(const YAML::Node& node, const std::string& key,
                                       std::int64_t min, std::int64_t max);
   std::optional<bool> boolean(const YAML::Node& node, const std::string& key);
   // A sequence of strings; a single scalar is taken as a list of one when allowed.
-  std::optional<std::vector<std::string>> string_list(const YAML::Node& node, const std::string& key,
-                                                      bool scalar_allowed);
+  std::optional<std::vector<std::string>> string_list(const YAML::Node& node,
+                                                      const std::string& key, bool scalar_allowed);
 
   template <typename Enum>
   std::optional<Enum> choice(const YAML::Node& node, const std::string& key,

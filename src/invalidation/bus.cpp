@@ -1,18 +1,18 @@
 #include "invalidation/bus.hpp"
 
-#include "logging/event_log.hpp"
-#include "redis/resp_codec.hpp"
+#include <spdlog/spdlog.h>
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <spdlog/spdlog.h>
-
-#include <array>
+#include <boost/asio/use_awaitable.hpp>
 #include <utility>
+
+#include "logging/event_log.hpp"
+#include "redis/resp_codec.hpp"
 
 namespace cachecar::invalidation {
 
@@ -41,7 +41,10 @@ struct Bus::Session {
 
 Bus::Bus(asio::any_io_executor executor, Options options, Invalidator& invalidator, GapState& gap,
          BusCounters& counters)
-    : executor_(std::move(executor)), options_(std::move(options)), invalidator_(invalidator), gap_(gap),
+    : executor_(std::move(executor)),
+      options_(std::move(options)),
+      invalidator_(invalidator),
+      gap_(gap),
       counters_(counters),
       applied_events_(options_.policy.max_skew) {}
 
@@ -82,7 +85,8 @@ asio::awaitable<void> Bus::session() {
   current_ = s;
   const auto& conn = options_.connection;
   boost::system::error_code open_error;
-  s->stream = co_await redis::open_stream(executor_, conn.endpoint, conn.connect_timeout, open_error);
+  s->stream =
+      co_await redis::open_stream(executor_, conn.endpoint, conn.connect_timeout, open_error);
   if (open_error || *stopped) co_return;
 
   std::string hello;
@@ -132,17 +136,20 @@ asio::awaitable<void> Bus::session() {
       // Side channels' confirmations and messages are not the bus's own.
       const Options::SideChannel* side = nullptr;
       for (const auto& candidate : options_.side_channels) {
-        if (reply->elements.size() >= 2 && reply->elements[1].text == candidate.name) side = &candidate;
+        if (reply->elements.size() >= 2 && reply->elements[1].text == candidate.name)
+          side = &candidate;
       }
       if (side) {
-        if (kind == "message" && reply->elements.size() == 3 && side->handler) side->handler(reply->elements[2].text);
+        if (kind == "message" && reply->elements.size() == 3 && side->handler)
+          side->handler(reply->elements[2].text);
       } else if (kind == "subscribe") {
         subscribed = true;
         gap_.mark_subscribed(Clock::now(), ever_subscribed_);
         if (ever_subscribed_) {
-          logging::event(spdlog::level::info, "bus-resubscribed",
-                         "invalidation bus subscribed again; entries filled before now will be refetched",
-                         logging::Fields().add("channel", options_.channel));
+          logging::event(
+              spdlog::level::info, "bus-resubscribed",
+              "invalidation bus subscribed again; entries filled before now will be refetched",
+              logging::Fields().add("channel", options_.channel));
         }
         ever_subscribed_ = true;
         first_attempt_over();
@@ -157,9 +164,10 @@ asio::awaitable<void> Bus::session() {
   if (subscribed && !*stopped) {
     gap_.mark_down(Clock::now());
     counters_.drops.fetch_add(1, std::memory_order_relaxed);
-    logging::event(spdlog::level::warn, "bus-lost",
-                   "invalidation bus subscription lost; cached entries are served at most max_stale from now",
-                   logging::Fields().add("channel", options_.channel));
+    logging::event(
+        spdlog::level::warn, "bus-lost",
+        "invalidation bus subscription lost; cached entries are served at most max_stale from now",
+        logging::Fields().add("channel", options_.channel));
   }
 }
 
@@ -176,7 +184,8 @@ asio::awaitable<void> Bus::read_stream() {
     std::optional<redis::Reply> reply;
     if (!ec && last_id.empty()) {
       // Start after the newest entry: older events predate this process.
-      std::string newest = redis::format_command({"XREVRANGE", options_.stream, "+", "-", "COUNT", "1"});
+      std::string newest =
+          redis::format_command({"XREVRANGE", options_.stream, "+", "-", "COUNT", "1"});
       reply = co_await connection.execute(std::move(newest), ec);
       if (reply && reply->type == redis::Reply::Type::array) {
         last_id = reply->elements.empty() ? "0-0" : reply->elements[0].elements.at(0).text;
@@ -185,7 +194,8 @@ asio::awaitable<void> Bus::read_stream() {
       }
     } else if (!ec) {
       // From the last id seen: after a reconnect this replays what was missed.
-      std::string read = redis::format_command({"XREAD", "COUNT", "100", "BLOCK", "1000", "STREAMS", options_.stream, last_id});
+      std::string read = redis::format_command(
+          {"XREAD", "COUNT", "100", "BLOCK", "1000", "STREAMS", options_.stream, last_id});
       reply = co_await connection.execute(std::move(read), ec);
     }
     if (ec || !reply || reply->is_error()) {
@@ -217,15 +227,20 @@ asio::awaitable<void> Bus::handle_message(std::string payload) {
   counters_.received.fetch_add(1, std::memory_order_relaxed);
   auto now = Clock::now();
   Verdict verdict = validate_event(payload, options_.policy, now);
-  if (verdict.event && !verdict.event->eid.empty() && !applied_events_.first_sighting(verdict.event->eid, now)) {
+  if (verdict.event && !verdict.event->eid.empty() &&
+      !applied_events_.first_sighting(verdict.event->eid, now)) {
     verdict.reason = Rejection::replayed;
     verdict.detail = "eid " + verdict.event->eid + " was applied already";
     verdict.event.reset();
   }
   if (!verdict.event) {
-    counters_.rejected[static_cast<std::size_t>(verdict.reason)].fetch_add(1, std::memory_order_relaxed);
-    logging::event(spdlog::level::warn, "event-rejected", "invalidation event rejected: " + verdict.detail,
-                   logging::Fields().add("reason", to_string(verdict.reason)).add("channel", options_.channel));
+    counters_.rejected[static_cast<std::size_t>(verdict.reason)].fetch_add(
+        1, std::memory_order_relaxed);
+    logging::event(spdlog::level::warn, "event-rejected",
+                   "invalidation event rejected: " + verdict.detail,
+                   logging::Fields()
+                       .add("reason", to_string(verdict.reason))
+                       .add("channel", options_.channel));
     counters_.remember_rejection(to_string(verdict.reason), verdict.detail);
     co_return;
   }
@@ -234,11 +249,12 @@ asio::awaitable<void> Bus::handle_message(std::string payload) {
   auto result = co_await invalidator_.apply(scope);
   counters_.applied.fetch_add(1, std::memory_order_relaxed);
   if (auto ts = parse_rfc3339(event.ts)) {
-    counters_.last_lag_ms.store(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - *ts).count(),
-                                std::memory_order_relaxed);
+    counters_.last_lag_ms.store(
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - *ts).count(),
+        std::memory_order_relaxed);
   }
-  spdlog::debug("invalidation {} from {}: {} -> dropped {} in memory, {} in redis", to_string(event.type),
-                event.source, scope.describe(), result.memory, result.redis);
+  spdlog::debug("invalidation {} from {}: {} -> dropped {} in memory, {} in redis",
+                to_string(event.type), event.source, scope.describe(), result.memory, result.redis);
   if (!event.ack_to.empty()) {
     if (auto* redis = invalidator_.redis()) co_await redis->publish(event.ack_to, event.ack_id);
   }

@@ -10,16 +10,9 @@
 // channel. Runs on the control thread; counters are readable from any thread.
 #pragma once
 
-#include "invalidation/event.hpp"
-#include "invalidation/gap.hpp"
-#include "invalidation/invalidator.hpp"
-#include "invalidation/replay_guard.hpp"
-#include "redis/connection.hpp"
-
-#include <boost/asio/any_io_executor.hpp>
-
 #include <array>
 #include <atomic>
+#include <boost/asio/any_io_executor.hpp>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -28,6 +21,12 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "invalidation/event.hpp"
+#include "invalidation/gap.hpp"
+#include "invalidation/invalidator.hpp"
+#include "invalidation/replay_guard.hpp"
+#include "redis/connection.hpp"
 
 namespace cachecar::invalidation {
 
@@ -38,7 +37,7 @@ struct BusCounters {
   std::atomic<std::uint64_t> subscriptions{0};
   std::atomic<std::uint64_t> drops{0};
   std::atomic<std::uint64_t> stream_events{0};
-  std::atomic<bool> stream_ready{false};  // the reader knows where to read from
+  std::atomic<bool> stream_ready{false};      // the reader knows where to read from
   std::atomic<std::int64_t> last_lag_ms{-1};  // publish ts -> applied, when the event had a ts
 
   // The last few rejected events, newest first, for the status page.
@@ -83,8 +82,8 @@ class Bus {
     std::vector<SideChannel> side_channels;
   };
 
-  Bus(boost::asio::any_io_executor executor, Options options, Invalidator& invalidator, GapState& gap,
-      BusCounters& counters);
+  Bus(boost::asio::any_io_executor executor, Options options, Invalidator& invalidator,
+      GapState& gap, BusCounters& counters);
   ~Bus();
 
   void start();

@@ -1,6 +1,5 @@
 #include "invalidation/event.hpp"
 
-#include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -8,10 +7,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstring>
-
 #include <cstdio>
+#include <cstring>
 #include <ctime>
+#include <nlohmann/json.hpp>
 
 namespace cachecar::invalidation {
 
@@ -19,21 +18,30 @@ using nlohmann::json;
 
 const char* to_string(Rejection reason) {
   switch (reason) {
-    case Rejection::malformed: return "malformed";
-    case Rejection::unknown_type: return "unknown-type";
-    case Rejection::missing_field: return "missing-field";
-    case Rejection::not_owner: return "not-owner";
-    case Rejection::bad_signature: return "bad-signature";
-    case Rejection::replayed: return "replayed";
+    case Rejection::malformed:
+      return "malformed";
+    case Rejection::unknown_type:
+      return "unknown-type";
+    case Rejection::missing_field:
+      return "missing-field";
+    case Rejection::not_owner:
+      return "not-owner";
+    case Rejection::bad_signature:
+      return "bad-signature";
+    case Rejection::replayed:
+      return "replayed";
   }
   return "?";
 }
 
 const char* to_string(EventType type) {
   switch (type) {
-    case EventType::entity_updated: return "entity-updated";
-    case EventType::entity_deleted: return "entity-deleted";
-    case EventType::tag_purged: return "tag-purged";
+    case EventType::entity_updated:
+      return "entity-updated";
+    case EventType::entity_deleted:
+      return "entity-deleted";
+    case EventType::tag_purged:
+      return "tag-purged";
   }
   return "?";
 }
@@ -55,13 +63,18 @@ int nesting_depth(std::string_view text) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
-    if (c == '"') in_string = true;
-    else if (c == '{' || c == '[') deepest = std::max(deepest, ++depth);
-    else if (c == '}' || c == ']') --depth;
+    if (c == '"')
+      in_string = true;
+    else if (c == '{' || c == '[')
+      deepest = std::max(deepest, ++depth);
+    else if (c == '}' || c == ']')
+      --depth;
   }
   return deepest;
 }
@@ -177,18 +190,24 @@ Verdict validate_event(std::string_view json_text, const ValidationPolicy& polic
     return reject(Rejection::malformed, "larger than " + std::to_string(kMaxEventBytes) + " bytes");
   }
   if (nesting_depth(json_text) > kMaxEventDepth) {
-    return reject(Rejection::malformed, "nested deeper than " + std::to_string(kMaxEventDepth) + " levels");
+    return reject(Rejection::malformed,
+                  "nested deeper than " + std::to_string(kMaxEventDepth) + " levels");
   }
   json doc = json::parse(json_text, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) return reject(Rejection::malformed, "not a JSON object");
+  if (doc.is_discarded() || !doc.is_object())
+    return reject(Rejection::malformed, "not a JSON object");
   Event e;
   bool wrong_type = false;
   auto type = text_field(doc, "type", wrong_type);
   if (!type) return reject(Rejection::missing_field, "no type");
-  if (*type == "entity-updated") e.type = EventType::entity_updated;
-  else if (*type == "entity-deleted") e.type = EventType::entity_deleted;
-  else if (*type == "tag-purged") e.type = EventType::tag_purged;
-  else return reject(Rejection::unknown_type, "unknown type '" + *type + "'");
+  if (*type == "entity-updated")
+    e.type = EventType::entity_updated;
+  else if (*type == "entity-deleted")
+    e.type = EventType::entity_deleted;
+  else if (*type == "tag-purged")
+    e.type = EventType::tag_purged;
+  else
+    return reject(Rejection::unknown_type, "unknown type '" + *type + "'");
   e.entity = text_field(doc, "entity", wrong_type).value_or("");
   e.id = text_field(doc, "id", wrong_type);
   e.tenant = text_field(doc, "tenant", wrong_type);
@@ -199,7 +218,8 @@ Verdict validate_event(std::string_view json_text, const ValidationPolicy& polic
   e.ack_to = text_field(doc, "ack_to", wrong_type).value_or("");
   e.ack_id = text_field(doc, "ack_id", wrong_type).value_or("");
   if (doc.contains("version") && !doc["version"].is_null()) {
-    if (!doc["version"].is_number_integer()) return reject(Rejection::malformed, "version is not an integer");
+    if (!doc["version"].is_number_integer())
+      return reject(Rejection::malformed, "version is not an integer");
     e.version = doc["version"].get<long long>();
   }
   if (doc.contains("tags")) {
@@ -207,7 +227,8 @@ Verdict validate_event(std::string_view json_text, const ValidationPolicy& polic
     for (const auto& t : doc["tags"]) {
       if (!t.is_string()) return reject(Rejection::malformed, "tags must be strings");
       e.tags.push_back(t.get<std::string>());
-      if (e.tags.back().find('\n') != std::string::npos) return reject(Rejection::malformed, "a tag holds a newline");
+      if (e.tags.back().find('\n') != std::string::npos)
+        return reject(Rejection::malformed, "a tag holds a newline");
     }
   }
   if (wrong_type) return reject(Rejection::malformed, "a field has the wrong type");
@@ -217,31 +238,36 @@ Verdict validate_event(std::string_view json_text, const ValidationPolicy& polic
     // Tags span entities: any configured owner may purge them, and so may
     // the fleet itself (an operator's tag purge on one cachecar).
     bool known_source = e.source == kCachecarSource;
-    for (const auto& [entity, owner] : policy.owners) known_source = known_source || owner == e.source;
-    if (!known_source) return reject(Rejection::not_owner, "source '" + e.source + "' owns no entity");
+    for (const auto& [entity, owner] : policy.owners)
+      known_source = known_source || owner == e.source;
+    if (!known_source)
+      return reject(Rejection::not_owner, "source '" + e.source + "' owns no entity");
   } else {
     if (e.entity.empty()) return reject(Rejection::missing_field, "no entity");
     auto owner = policy.owners.find(e.entity);
     if (owner == policy.owners.end() && e.source == kCachecarSource) {
       // The fleet's own write-through events for an entity nobody owns.
     } else if (owner == policy.owners.end()) {
-      return reject(Rejection::not_owner, "entity '" + e.entity + "' has no owner in invalidation.owners");
+      return reject(Rejection::not_owner,
+                    "entity '" + e.entity + "' has no owner in invalidation.owners");
     }
     if (owner != policy.owners.end() && owner->second != e.source) {
-      return reject(Rejection::not_owner,
-                    "source '" + e.source + "' does not own '" + e.entity + "' (owner: " + owner->second + ")");
+      return reject(Rejection::not_owner, "source '" + e.source + "' does not own '" + e.entity +
+                                              "' (owner: " + owner->second + ")");
     }
   }
   if (!policy.secret.empty()) {
     if (e.eid.empty()) return reject(Rejection::missing_field, "a signed event needs an eid");
     std::string expected = hmac_sha256_hex(policy.secret, signing_text(e));
-    if (e.sig.size() != expected.size() || CRYPTO_memcmp(e.sig.data(), expected.data(), expected.size()) != 0) {
+    if (e.sig.size() != expected.size() ||
+        CRYPTO_memcmp(e.sig.data(), expected.data(), expected.size()) != 0) {
       return reject(Rejection::bad_signature, "signature does not match");
     }
     auto at = parse_rfc3339(e.ts);
     if (!at) return reject(Rejection::replayed, "signed event without a valid ts");
     auto skew = at > now ? *at - now : now - *at;
-    if (skew > policy.max_skew) return reject(Rejection::replayed, "ts " + e.ts + " is outside invalidation.max_skew");
+    if (skew > policy.max_skew)
+      return reject(Rejection::replayed, "ts " + e.ts + " is outside invalidation.max_skew");
   }
   Verdict v;
   v.event = std::move(e);
@@ -257,7 +283,8 @@ std::string format_rfc3339(std::chrono::system_clock::time_point at) {
   return text;
 }
 
-Event fleet_event(EventType type, std::string entity, const std::map<std::string, std::string>& owners) {
+Event fleet_event(EventType type, std::string entity,
+                  const std::map<std::string, std::string>& owners) {
   Event event;
   event.type = type;
   auto owner = owners.find(entity);

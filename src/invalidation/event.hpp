@@ -46,7 +46,7 @@ const char* to_string(EventType type);
 struct Verdict {
   std::optional<Event> event;  // set when accepted
   Rejection reason = Rejection::malformed;
-  std::string detail;          // one line for the log
+  std::string detail;  // one line for the log
 };
 
 struct ValidationPolicy {
@@ -82,6 +82,7 @@ std::string format_rfc3339(std::chrono::system_clock::time_point at);
 // An event a cachecar announces itself (a write-through's drop, an admin
 // purge), stamped now: its source is the entity's owner when `owners`
 // names one (peers accept only the owner), else kCachecarSource.
-Event fleet_event(EventType type, std::string entity, const std::map<std::string, std::string>& owners);
+Event fleet_event(EventType type, std::string entity,
+                  const std::map<std::string, std::string>& owners);
 
 }  // namespace cachecar::invalidation

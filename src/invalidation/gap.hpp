@@ -34,7 +34,8 @@ class GapState {
     down_since_ms_.store(0, std::memory_order_release);
   }
 
-  bool servable(Clock::time_point stored_at, Clock::time_point now, std::chrono::milliseconds max_stale) const {
+  bool servable(Clock::time_point stored_at, Clock::time_point now,
+                std::chrono::milliseconds max_stale) const {
     if (!rule_.load(std::memory_order_relaxed)) return true;
     if (to_ms(stored_at) < invalid_before_ms_.load(std::memory_order_acquire)) return false;
     std::int64_t down = down_since_ms_.load(std::memory_order_acquire);

@@ -6,7 +6,8 @@ std::uint64_t Invalidator::purge_memory(const Scope& scope) {
   std::uint64_t removed = 0;
   if (scope.key) removed += memory_.remove(*scope.key) ? 1 : 0;
   if (scope.prefix) removed += memory_.remove_prefix(*scope.prefix);
-  if (!scope.tags.empty()) removed += memory_.remove_tagged(scope.tags);  // indexed: an entity id's tags too
+  if (!scope.tags.empty())
+    removed += memory_.remove_tagged(scope.tags);  // indexed: an entity id's tags too
   if (scope.entity) {
     // Every id of an entity has no tag of its own: match the key segment.
     Scope entity_only;

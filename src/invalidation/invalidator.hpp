@@ -4,18 +4,19 @@
 // admin endpoint; runs on the control thread (it owns `redis`).
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
+
 #include "invalidation/log.hpp"
 #include "invalidation/scope.hpp"
 #include "store/memory_tier.hpp"
 #include "store/redis_tier.hpp"
 
-#include <boost/asio/awaitable.hpp>
-
 namespace cachecar::invalidation {
 
 class Invalidator {
  public:
-  Invalidator(store::MemoryTier& memory, store::RedisTier* redis, InvalidationLog& log, std::string environment)
+  Invalidator(store::MemoryTier& memory, store::RedisTier* redis, InvalidationLog& log,
+              std::string environment)
       : memory_(memory), redis_(redis), log_(log), environment_(std::move(environment)) {}
 
   struct Result {

@@ -6,13 +6,13 @@
 // Thread-safe: workers ask, the bus and the admin endpoint record.
 #pragma once
 
-#include "invalidation/scope.hpp"
-
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <mutex>
+
+#include "invalidation/scope.hpp"
 
 namespace cachecar::invalidation {
 
@@ -26,7 +26,8 @@ class InvalidationLog {
   // after this sees it; one that checked before has stored already and is
   // removed by the application that follows.
   void record(Scope scope);
-  bool invalidated_since(std::uint64_t since, std::string_view key, const std::vector<std::string>& tags) const;
+  bool invalidated_since(std::uint64_t since, std::string_view key,
+                         const std::vector<std::string>& tags) const;
   // For an entry read from the shared tier: was an invalidation covering it
   // recorded after it was stored? (Between an invalidation's record and its
   // purge of Redis, Redis may still hand out what it dropped; such an entry
@@ -49,7 +50,8 @@ class InvalidationLog {
   std::deque<Record> records_;
   std::uint64_t oldest_kept_ = 1;  // records with a lower sequence were pruned
   std::atomic<std::uint64_t> sequence_{0};
-  std::atomic<std::int64_t> last_wall_us_{0};  // the newest record's wall time: the fast "nothing since" answer
+  std::atomic<std::int64_t> last_wall_us_{
+      0};  // the newest record's wall time: the fast "nothing since" answer
 };
 
 }  // namespace cachecar::invalidation

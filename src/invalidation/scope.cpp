@@ -1,9 +1,9 @@
 #include "invalidation/scope.hpp"
 
+#include <algorithm>
+
 #include "cache/key_builder.hpp"
 #include "store/redis_tier.hpp"
-
-#include <algorithm>
 
 namespace cachecar::invalidation {
 
@@ -35,8 +35,8 @@ std::string Scope::redis_glob(std::string_view environment) const {
   if (key) return RedisTier::escape_glob(*key);
   if (prefix) return RedisTier::escape_glob(*prefix) + "*";
   if (!entity) return {};
-  return RedisTier::escape_glob(cache::encode_key_segment(environment)) + ":*:" + RedisTier::escape_glob(*entity) +
-         ":*";
+  return RedisTier::escape_glob(cache::encode_key_segment(environment)) +
+         ":*:" + RedisTier::escape_glob(*entity) + ":*";
 }
 
 std::string Scope::describe() const {
@@ -49,8 +49,8 @@ std::string Scope::describe() const {
   return out;
 }
 
-Scope entity_scope(std::string_view environment, std::string_view entity, const std::optional<std::string>& id,
-                   const std::optional<std::string>& tenant) {
+Scope entity_scope(std::string_view environment, std::string_view entity,
+                   const std::optional<std::string>& id, const std::optional<std::string>& tenant) {
   Scope scope;
   if (id) {
     scope.tags = cache::identity_tags(environment, entity, *id, tenant);
@@ -64,7 +64,8 @@ Scope entity_scope(std::string_view environment, std::string_view entity, const 
 
 Scope scope_of(const Event& event, std::string_view environment) {
   Scope scope;
-  if (event.type != EventType::tag_purged) scope = entity_scope(environment, event.entity, event.id, event.tenant);
+  if (event.type != EventType::tag_purged)
+    scope = entity_scope(environment, event.entity, event.id, event.tenant);
   scope.tags.insert(scope.tags.end(), event.tags.begin(), event.tags.end());
   return scope;
 }

@@ -5,12 +5,12 @@
 // of "matches". Immutable; thread-safe.
 #pragma once
 
-#include "invalidation/event.hpp"
-
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "invalidation/event.hpp"
 
 namespace cachecar::invalidation {
 
@@ -32,7 +32,7 @@ struct Scope {
 // An event as a scope; `environment` is this cachecar's key prefix.
 Scope scope_of(const Event& event, std::string_view environment);
 // Every entry of one entity, or of one of its ids (for one tenant or all).
-Scope entity_scope(std::string_view environment, std::string_view entity, const std::optional<std::string>& id,
-                   const std::optional<std::string>& tenant);
+Scope entity_scope(std::string_view environment, std::string_view entity,
+                   const std::optional<std::string>& id, const std::optional<std::string>& tenant);
 
 }  // namespace cachecar::invalidation

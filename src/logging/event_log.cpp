@@ -16,9 +16,12 @@ std::shared_ptr<spdlog::logger> access_logger;
 
 }  // namespace
 
-void set_access_logger(std::shared_ptr<spdlog::logger> logger) { access_logger = std::move(logger); }
+void set_access_logger(std::shared_ptr<spdlog::logger> logger) {
+  access_logger = std::move(logger);
+}
 
-void event(spdlog::level::level_enum level, std::string_view name, std::string_view message, const Fields& fields) {
+void event(spdlog::level::level_enum level, std::string_view name, std::string_view message,
+           const Fields& fields) {
   auto logger = spdlog::default_logger_raw();
   if (!logger->should_log(level)) return;
   logger->log(level, "{}", payload(name, message, fields));

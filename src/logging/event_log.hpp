@@ -7,9 +7,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include <nlohmann/json.hpp>
-
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string_view>
 
 namespace cachecar::logging {
@@ -23,8 +22,12 @@ class Fields {
     fields_[std::string(name)] = std::string(value);
     return *this;
   }
-  Fields& add(std::string_view name, const char* value) { return add(name, std::string_view(value)); }
-  Fields& add(std::string_view name, const std::string& value) { return add(name, std::string_view(value)); }
+  Fields& add(std::string_view name, const char* value) {
+    return add(name, std::string_view(value));
+  }
+  Fields& add(std::string_view name, const std::string& value) {
+    return add(name, std::string_view(value));
+  }
   template <typename Number, typename = std::enable_if_t<std::is_arithmetic_v<Number>>>
   Fields& add(std::string_view name, Number value) {
     fields_[std::string(name)] = value;
@@ -38,7 +41,8 @@ class Fields {
 
 // `name` is the event's stable identifier (e.g. "origin-failure"); `message`
 // the sentence a person reads.
-void event(spdlog::level::level_enum level, std::string_view name, std::string_view message, const Fields& fields = {});
+void event(spdlog::level::level_enum level, std::string_view name, std::string_view message,
+           const Fields& fields = {});
 
 // One access-log line (info, on the access logger).
 void access(const Fields& fields);

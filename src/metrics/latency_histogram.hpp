@@ -12,8 +12,8 @@
 namespace cachecar::metrics {
 
 // Upper bounds in seconds: 100 µs (a memory hit) to 10 s (an origin timeout).
-inline constexpr std::array<double, 15> kLatencyBounds{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                       0.05,   0.1,     0.25,   0.5,   1,      2.5,   10};
+inline constexpr std::array<double, 15> kLatencyBounds{
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10};
 
 class alignas(64) LatencyShard {
  public:

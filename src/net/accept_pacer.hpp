@@ -6,13 +6,12 @@
 // loop, used on that loop's executor only.
 #pragma once
 
-#include "net/beast.hpp"
-
-#include <boost/asio/steady_timer.hpp>
-
 #include <atomic>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
+
+#include "net/beast.hpp"
 
 namespace cachecar::net {
 

@@ -3,12 +3,12 @@
 // limit, before anything is served.
 #pragma once
 
-#include "net/origin_pool.hpp"
-#include "net/relay.hpp"
-
 #include <chrono>
 #include <optional>
 #include <string>
+
+#include "net/origin_pool.hpp"
+#include "net/relay.hpp"
 
 namespace cachecar::net {
 
@@ -21,14 +21,16 @@ struct BodyRead {
 // (100 Continue, 103 Early Hints; RFC 9110 §15.2) are read and dropped: the
 // client gets the final one only. `head_request`: no body follows.
 asio::awaitable<beast::error_code> read_response_head(OriginConnection& connection,
-                                                      std::optional<OriginParser>& parser, bool head_request,
+                                                      std::optional<OriginParser>& parser,
+                                                      bool head_request,
                                                       std::chrono::milliseconds timeout);
 
 // Appends to `body` (which may already hold bytes) until the message ends or
 // `body` exceeds `limit`; each wait for more bytes is bounded by
 // `idle_timeout` (a slow but steady origin is not cut off). A complete body
 // is shrunk to fit: its capacity is its size.
-asio::awaitable<BodyRead> read_body_upto(OriginConnection& connection, OriginParser& parser, std::string& body,
-                                         std::uint64_t limit, std::chrono::milliseconds idle_timeout);
+asio::awaitable<BodyRead> read_body_upto(OriginConnection& connection, OriginParser& parser,
+                                         std::string& body, std::uint64_t limit,
+                                         std::chrono::milliseconds idle_timeout);
 
 }  // namespace cachecar::net

@@ -1,9 +1,8 @@
 #include "net/http_util.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cctype>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 namespace cachecar::net {
@@ -11,8 +10,8 @@ namespace cachecar::net {
 void strip_hop_by_hop(http::fields& fields) {
   // Collect the names listed in Connection before erasing it.
   std::vector<std::string> listed;
-  for (auto it = fields.find(http::field::connection); it != fields.end() && it->name() == http::field::connection;
-       ++it) {
+  for (auto it = fields.find(http::field::connection);
+       it != fields.end() && it->name() == http::field::connection; ++it) {
     for (auto token : http::token_list(it->value())) listed.emplace_back(token);
   }
   for (const auto& name : listed) {
@@ -24,10 +23,15 @@ void strip_hop_by_hop(http::fields& fields) {
     }
     fields.erase(name);
   }
-  static constexpr http::field kHopByHop[] = {
-      http::field::connection, http::field::keep_alive,         http::field::proxy_connection,
-      http::field::te,         http::field::trailer,            http::field::transfer_encoding,
-      http::field::upgrade,    http::field::proxy_authenticate, http::field::proxy_authorization};
+  static constexpr http::field kHopByHop[] = {http::field::connection,
+                                              http::field::keep_alive,
+                                              http::field::proxy_connection,
+                                              http::field::te,
+                                              http::field::trailer,
+                                              http::field::transfer_encoding,
+                                              http::field::upgrade,
+                                              http::field::proxy_authenticate,
+                                              http::field::proxy_authorization};
   for (auto f : kHopByHop) fields.erase(f);
 }
 
@@ -43,7 +47,8 @@ std::string_view last_member(std::string_view list) {
 // The last member of the last line of `name`; empty when absent.
 std::string last_forwarded(const http::fields& fields, std::string_view name) {
   std::string_view last;
-  for (auto it = fields.find(name); it != fields.end() && beast::iequals(it->name_string(), name); ++it) {
+  for (auto it = fields.find(name); it != fields.end() && beast::iequals(it->name_string(), name);
+       ++it) {
     last = sv(it->value());
   }
   return std::string(last_member(last));
@@ -52,7 +57,8 @@ std::string last_forwarded(const http::fields& fields, std::string_view name) {
 // Every line of `name` joined as one list.
 std::string joined(const http::fields& fields, std::string_view name) {
   std::string list;
-  for (auto it = fields.find(name); it != fields.end() && beast::iequals(it->name_string(), name); ++it) {
+  for (auto it = fields.find(name); it != fields.end() && beast::iequals(it->name_string(), name);
+       ++it) {
     if (!list.empty()) list += ", ";
     list += sv(it->value());
   }
@@ -68,23 +74,29 @@ void set_forwarded_fields(http::fields& fields, const tcp::endpoint& peer, bool 
   std::string host = trusted_peer ? last_forwarded(fields, "X-Forwarded-Host") : std::string();
   if (proto.empty()) proto = "http";  // our listener speaks plain HTTP
   if (host.empty()) {
-    if (auto it = fields.find(http::field::host); it != fields.end()) host = std::string(sv(it->value()));
+    if (auto it = fields.find(http::field::host); it != fields.end())
+      host = std::string(sv(it->value()));
   }
   if (!trusted_peer) fields.erase(http::field::forwarded);
-  fields.set("X-Forwarded-For", forwarded_for.empty() ? peer_address : forwarded_for + ", " + peer_address);
+  fields.set("X-Forwarded-For",
+             forwarded_for.empty() ? peer_address : forwarded_for + ", " + peer_address);
   fields.set("X-Forwarded-Proto", proto);
-  if (host.empty()) fields.erase("X-Forwarded-Host");
-  else fields.set("X-Forwarded-Host", host);
+  if (host.empty())
+    fields.erase("X-Forwarded-Host");
+  else
+    fields.set("X-Forwarded-Host", host);
 }
 
 bool valid_request_target(std::string_view target) {
-  return !target.empty() && std::all_of(target.begin(), target.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+  return !target.empty() &&
+         std::all_of(target.begin(), target.end(), [](char c) { return c > 0x20 && c < 0x7f; });
 }
 
 bool valid_field_name(std::string_view name) {
   static constexpr std::string_view kTokenSymbols = "!#$%&'*+-.^_`|~";
   return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || kTokenSymbols.find(c) != std::string_view::npos;
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           kTokenSymbols.find(c) != std::string_view::npos;
   });
 }
 
@@ -97,8 +109,9 @@ std::string json_escape(std::string_view text) {
   return quoted.substr(1, quoted.size() - 2);
 }
 
-http::response<http::string_body> json_error(http::status status, std::string_view reason, unsigned version,
-                                             bool keep_alive, std::string_view cache_status) {
+http::response<http::string_body> json_error(http::status status, std::string_view reason,
+                                             unsigned version, bool keep_alive,
+                                             std::string_view cache_status) {
   http::response<http::string_body> res{status, version};
   res.set(http::field::content_type, "application/json");
   if (!cache_status.empty()) res.set("Cache-Status", cache_status);

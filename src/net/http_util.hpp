@@ -1,10 +1,10 @@
 // Small HTTP helpers shared by the proxy and the admin endpoint.
 #pragma once
 
-#include "net/beast.hpp"
-
 #include <string>
 #include <string_view>
+
+#include "net/beast.hpp"
 
 namespace cachecar::net {
 
@@ -23,8 +23,9 @@ void set_forwarded_fields(http::fields& fields, const tcp::endpoint& peer, bool 
 
 // A JSON body {"error": reason} with the given status; Cache-Status, when
 // given, is set too. Content-Length is prepared.
-http::response<http::string_body> json_error(http::status status, std::string_view reason, unsigned version,
-                                             bool keep_alive, std::string_view cache_status = {});
+http::response<http::string_body> json_error(http::status status, std::string_view reason,
+                                             unsigned version, bool keep_alive,
+                                             std::string_view cache_status = {});
 
 // Escapes `text` as the inside of a JSON string.
 std::string json_escape(std::string_view text);

@@ -1,13 +1,12 @@
 #include "net/listener.hpp"
 
-#include "net/accept_pacer.hpp"
-#include "net/http_util.hpp"
-#include "net/request_framing.hpp"
-
 #include <sys/socket.h>
 
 #include <array>
 
+#include "net/accept_pacer.hpp"
+#include "net/http_util.hpp"
+#include "net/request_framing.hpp"
 
 namespace cachecar::net {
 
@@ -15,7 +14,8 @@ namespace {
 constexpr std::size_t kLingerBytes = 1024 * 1024;  // read at most this much of a refused request
 }  // namespace
 
-Listener::Listener(asio::io_context& context, tcp::endpoint endpoint, SessionLimits limits, RequestSink& sink)
+Listener::Listener(asio::io_context& context, tcp::endpoint endpoint, SessionLimits limits,
+                   RequestSink& sink)
     : context_(context), endpoint_(endpoint), limits_(limits), sink_(sink), acceptor_(context) {}
 
 void Listener::start() {
@@ -53,8 +53,10 @@ asio::awaitable<void> Listener::accept_loop() {
   }
 }
 
-asio::awaitable<void> Listener::reply_error(beast::tcp_stream& stream, http::status status, std::string_view reason) {
-  auto response = json_error(status, reason, kHttp11, false, "cachecar; fwd=bypass; detail=bad-request");
+asio::awaitable<void> Listener::reply_error(beast::tcp_stream& stream, http::status status,
+                                            std::string_view reason) {
+  auto response =
+      json_error(status, reason, kHttp11, false, "cachecar; fwd=bypass; detail=bad-request");
   stream.expires_after(limits_.header_timeout);
   auto [write_error, written] = co_await http::async_write(stream, response, use_tuple);
   if (write_error) co_return;
@@ -88,7 +90,8 @@ asio::awaitable<void> Listener::run_session(tcp::socket socket) {
     parser.header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
     parser.body_limit(limits_.max_body_bytes);
     stream.expires_after(limits_.header_timeout);
-    auto [read_error, header_bytes] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+    auto [read_error, header_bytes] =
+        co_await http::async_read_header(stream, buffer, parser, use_tuple);
     self->idle = false;
     if (read_error == http::error::header_limit) {
       co_await reply_error(stream, http::status::request_header_fields_too_large,
@@ -96,7 +99,8 @@ asio::awaitable<void> Listener::run_session(tcp::socket socket) {
       break;
     }
     if (read_error == http::error::body_limit) {
-      co_await reply_error(stream, http::status::payload_too_large, "request body is larger than limits.max_body_bytes");
+      co_await reply_error(stream, http::status::payload_too_large,
+                           "request body is larger than limits.max_body_bytes");
       break;
     }
     if (read_error == http::error::end_of_stream || read_error == asio::error::operation_aborted ||

@@ -4,11 +4,11 @@
 // Every method runs on the worker's own io_context thread.
 #pragma once
 
-#include "net/beast.hpp"
-
 #include <chrono>
 #include <cstdint>
 #include <list>
+
+#include "net/beast.hpp"
 
 namespace cachecar::net {
 
@@ -17,7 +17,8 @@ class RequestSink {
   virtual ~RequestSink() = default;
   // Writes the whole response to one complete request. Returns false when
   // the connection must close afterwards. Must not throw.
-  virtual asio::awaitable<bool> handle(Request& request, beast::tcp_stream& client, const tcp::endpoint& peer) = 0;
+  virtual asio::awaitable<bool> handle(Request& request, beast::tcp_stream& client,
+                                       const tcp::endpoint& peer) = 0;
 };
 
 struct SessionLimits {
@@ -28,7 +29,8 @@ struct SessionLimits {
 
 class Listener {
  public:
-  Listener(asio::io_context& context, tcp::endpoint endpoint, SessionLimits limits, RequestSink& sink);
+  Listener(asio::io_context& context, tcp::endpoint endpoint, SessionLimits limits,
+           RequestSink& sink);
 
   // Binds and starts accepting; throws boost::system::system_error when the
   // address cannot be bound.
@@ -47,7 +49,8 @@ class Listener {
 
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> run_session(tcp::socket socket);
-  asio::awaitable<void> reply_error(beast::tcp_stream& stream, http::status status, std::string_view reason);
+  asio::awaitable<void> reply_error(beast::tcp_stream& stream, http::status status,
+                                    std::string_view reason);
 
   asio::io_context& context_;
   tcp::endpoint endpoint_;

@@ -21,7 +21,10 @@ bool still_usable(OriginConnection& connection) {
 
 OriginPool::OriginPool(asio::any_io_executor executor, tcp::endpoint origin,
                        std::chrono::milliseconds connect_timeout, std::size_t max_idle)
-    : executor_(std::move(executor)), origin_(origin), connect_timeout_(connect_timeout), max_idle_(max_idle) {}
+    : executor_(std::move(executor)),
+      origin_(origin),
+      connect_timeout_(connect_timeout),
+      max_idle_(max_idle) {}
 
 asio::awaitable<std::unique_ptr<OriginConnection>> OriginPool::acquire(beast::error_code& ec) {
   while (!idle_.empty()) {

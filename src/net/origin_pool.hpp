@@ -3,12 +3,12 @@
 // Idle connections the origin has closed are detected and dropped on reuse.
 #pragma once
 
-#include "net/beast.hpp"
-
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
+
+#include "net/beast.hpp"
 
 namespace cachecar::net {
 
@@ -21,8 +21,8 @@ struct OriginConnection {
 
 class OriginPool {
  public:
-  OriginPool(asio::any_io_executor executor, tcp::endpoint origin, std::chrono::milliseconds connect_timeout,
-             std::size_t max_idle = 256);
+  OriginPool(asio::any_io_executor executor, tcp::endpoint origin,
+             std::chrono::milliseconds connect_timeout, std::size_t max_idle = 256);
 
   // An idle connection, or a new one. On failure `ec` is set:
   // connection_refused and friends for an unreachable origin, timeout when

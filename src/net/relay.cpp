@@ -1,13 +1,14 @@
 #include "net/relay.hpp"
 
-#include "net/http_util.hpp"
-
 #include <array>
+
+#include "net/http_util.hpp"
 
 namespace cachecar::net {
 
-asio::awaitable<RelayResult> relay_response(beast::tcp_stream& origin, beast::flat_buffer& origin_buffer,
-                                            OriginParser& parser, beast::tcp_stream& client,
+asio::awaitable<RelayResult> relay_response(beast::tcp_stream& origin,
+                                            beast::flat_buffer& origin_buffer, OriginParser& parser,
+                                            beast::tcp_stream& client,
                                             const RelayOptions& options) {
   RelayResult result;
   auto& message = parser.get();
@@ -20,11 +21,15 @@ asio::awaitable<RelayResult> relay_response(beast::tcp_stream& origin, beast::fl
   if (!length_known && !options.head_only) {
     // An HTTP/1.0 client cannot take chunked encoding: the end of the body
     // is then marked by closing the connection.
-    if (options.client_version >= kHttp11) message.chunked(true);
-    else keep_alive = false;
+    if (options.client_version >= kHttp11)
+      message.chunked(true);
+    else
+      keep_alive = false;
   }
-  if (options.client_version < kHttp11 && keep_alive) message.set(http::field::connection, "keep-alive");
-  else if (!keep_alive) message.set(http::field::connection, "close");
+  if (options.client_version < kHttp11 && keep_alive)
+    message.set(http::field::connection, "keep-alive");
+  else if (!keep_alive)
+    message.set(http::field::connection, "close");
   result.client_keep_alive = keep_alive;
 
   http::response_serializer<http::buffer_body> serializer{message};
@@ -64,7 +69,8 @@ asio::awaitable<RelayResult> relay_response(beast::tcp_stream& origin, beast::fl
       body.size = chunk.size();
       origin.expires_after(options.origin_idle_timeout);
       auto [ec, n] = co_await http::async_read_some(origin, origin_buffer, parser, use_tuple);
-      if (ec && ec != http::error::need_buffer) co_return result;  // origin failed mid-body: close, truncated
+      if (ec && ec != http::error::need_buffer)
+        co_return result;  // origin failed mid-body: close, truncated
       body.size = chunk.size() - body.size;
       body.data = chunk.data();
       body.more = !parser.is_done();

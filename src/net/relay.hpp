@@ -4,19 +4,19 @@
 // worker thread that owns both streams.
 #pragma once
 
-#include "net/beast.hpp"
-
 #include <chrono>
 #include <string_view>
+
+#include "net/beast.hpp"
 
 namespace cachecar::net {
 
 using OriginParser = http::response_parser<http::buffer_body>;
 
 struct RelayOptions {
-  std::string_view cache_status;   // value of the Cache-Status field to add
-  std::string_view already_read;   // body bytes read before streaming began
-  bool head_only = false;          // the client asked with HEAD: send the header only
+  std::string_view cache_status;  // value of the Cache-Status field to add
+  std::string_view already_read;  // body bytes read before streaming began
+  bool head_only = false;         // the client asked with HEAD: send the header only
   bool client_keep_alive = true;
   unsigned client_version = kHttp11;
   std::chrono::milliseconds origin_idle_timeout{60000};  // longest silence inside the body
@@ -29,8 +29,8 @@ struct RelayResult {
   bool client_keep_alive = false;
 };
 
-asio::awaitable<RelayResult> relay_response(beast::tcp_stream& origin, beast::flat_buffer& origin_buffer,
-                                            OriginParser& parser, beast::tcp_stream& client,
-                                            const RelayOptions& options);
+asio::awaitable<RelayResult> relay_response(beast::tcp_stream& origin,
+                                            beast::flat_buffer& origin_buffer, OriginParser& parser,
+                                            beast::tcp_stream& client, const RelayOptions& options);
 
 }  // namespace cachecar::net

@@ -4,10 +4,10 @@
 // functions, safe on any thread.
 #pragma once
 
-#include "net/beast.hpp"
-
 #include <optional>
 #include <string_view>
+
+#include "net/beast.hpp"
 
 namespace cachecar::net {
 

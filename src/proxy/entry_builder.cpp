@@ -50,12 +50,14 @@ std::vector<std::string> fields_left_out(const http::response_header<>& response
 }
 
 bool named_in(const std::vector<std::string>& names, beast::string_view field) {
-  return std::any_of(names.begin(), names.end(), [&](const std::string& n) { return beast::iequals(n, field); });
+  return std::any_of(names.begin(), names.end(),
+                     [&](const std::string& n) { return beast::iequals(n, field); });
 }
 
 }  // namespace
 
-std::vector<std::string> route_tags(const config::RoutePolicy& route, const config::RouteValues& values,
+std::vector<std::string> route_tags(const config::RoutePolicy& route,
+                                    const config::RouteValues& values,
                                     const http::response_header<>& response) {
   std::vector<std::string> tags;
   if (route.tags.empty()) return tags;
@@ -85,10 +87,11 @@ std::vector<std::string> route_tags(const config::RoutePolicy& route, const conf
   return tags;
 }
 
-store::EntryPtr build_entry(const http::response_header<>& response, std::string body, std::string fingerprint,
-                            std::vector<std::string> tags, store::Clock::time_point now,
-                            const cache::StorageDecision& decision, std::chrono::seconds initial_age,
-                            std::uint32_t rebuild_ms, std::uint32_t generation) {
+store::EntryPtr build_entry(const http::response_header<>& response, std::string body,
+                            std::string fingerprint, std::vector<std::string> tags,
+                            store::Clock::time_point now, const cache::StorageDecision& decision,
+                            std::chrono::seconds initial_age, std::uint32_t rebuild_ms,
+                            std::uint32_t generation) {
   auto entry = std::make_shared<store::Entry>();
   std::string& head = entry->head;
   beast::string_view reason = response.reason();
@@ -118,7 +121,8 @@ store::EntryPtr build_entry(const http::response_header<>& response, std::string
   entry->expires_at = now + decision.time_to_live;
   entry->initial_age_seconds = static_cast<std::uint32_t>(initial_age.count());
   entry->stale_if_error_seconds = static_cast<std::uint32_t>(decision.stale_if_error.count());
-  entry->stale_while_revalidate_seconds = static_cast<std::uint32_t>(decision.stale_while_revalidate.count());
+  entry->stale_while_revalidate_seconds =
+      static_cast<std::uint32_t>(decision.stale_while_revalidate.count());
   entry->must_revalidate = decision.must_revalidate;
   entry->rebuild_ms = rebuild_ms;
   entry->generation = generation;
@@ -136,9 +140,8 @@ std::optional<http::response_header<>> parse_head(const std::string& head) {
   return parser.release().base();
 }
 
-
-std::optional<http::response_header<>> merge_not_modified(const std::string& stored_head,
-                                                          const http::response_header<>& not_modified) {
+std::optional<http::response_header<>> merge_not_modified(
+    const std::string& stored_head, const http::response_header<>& not_modified) {
   auto merged = parse_head(stored_head);
   if (!merged) return std::nullopt;
   const auto hop_by_hop = fields_left_out(not_modified, {});
@@ -180,7 +183,8 @@ std::optional<std::string_view> head_field(std::string_view head, std::string_vi
     if (field.size() > name.size() && field[name.size()] == ':' &&
         beast::iequals(field.substr(0, name.size()), name)) {
       std::string_view value = field.substr(name.size() + 1);
-      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+        value.remove_prefix(1);
       return value;
     }
     line = end;

@@ -7,11 +7,10 @@
 // wakes its waiter on the waiter's own executor. Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -52,7 +51,8 @@ class EventAcks {
   // Registered before the event is published, so no acknowledgement is lost.
   std::unique_ptr<Expectation> expect(boost::asio::any_io_executor executor) {
     auto waiter = std::make_shared<Waiter>(executor);
-    std::string id = channel_ + "/" + std::to_string(next_id_.fetch_add(1, std::memory_order_relaxed));
+    std::string id =
+        channel_ + "/" + std::to_string(next_id_.fetch_add(1, std::memory_order_relaxed));
     {
       std::lock_guard lock(mutex_);
       waiters_.emplace(id, waiter);

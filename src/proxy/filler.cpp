@@ -1,13 +1,13 @@
 #include "proxy/filler.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
 #include "net/body_reader.hpp"
 #include "net/http_util.hpp"
 #include "proxy/entry_builder.hpp"
 #include "proxy/response_facts.hpp"
-
-#include <spdlog/spdlog.h>
-
-#include <cstdio>
 
 namespace cachecar::proxy {
 
@@ -16,18 +16,20 @@ namespace beast = net::beast;
 namespace http = net::http;
 using store::Clock;
 
-namespace {
-
-
-}  // namespace
+namespace {}  // namespace
 
 const char* to_string(RefreshOutcome outcome) {
   switch (outcome) {
-    case RefreshOutcome::stored: return "stored";
-    case RefreshOutcome::fleet_busy: return "fleet-busy";
-    case RefreshOutcome::over_budget: return "over-budget";
-    case RefreshOutcome::not_stored: return "not-stored";
-    case RefreshOutcome::origin_error: return "origin-error";
+    case RefreshOutcome::stored:
+      return "stored";
+    case RefreshOutcome::fleet_busy:
+      return "fleet-busy";
+    case RefreshOutcome::over_budget:
+      return "over-budget";
+    case RefreshOutcome::not_stored:
+      return "not-stored";
+    case RefreshOutcome::origin_error:
+      return "origin-error";
   }
   return "?";
 }
@@ -36,10 +38,18 @@ net::Request fill_request(const net::Request& client, std::string_view target) {
   net::Request request{http::verb::get, target, net::kHttp11};
   for (const auto& field : client) {
     switch (field.name()) {
-      case http::field::if_none_match: case http::field::if_modified_since: case http::field::if_match:
-      case http::field::if_unmodified_since: case http::field::if_range: case http::field::range:
-      case http::field::cache_control: case http::field::pragma: case http::field::content_length:
-      case http::field::content_type: case http::field::transfer_encoding: case http::field::expect:
+      case http::field::if_none_match:
+      case http::field::if_modified_since:
+      case http::field::if_match:
+      case http::field::if_unmodified_since:
+      case http::field::if_range:
+      case http::field::range:
+      case http::field::cache_control:
+      case http::field::pragma:
+      case http::field::content_length:
+      case http::field::content_type:
+      case http::field::transfer_encoding:
+      case http::field::expect:
         continue;
       default:
         request.insert(field.name_string(), field.value());
@@ -55,7 +65,8 @@ Filler::Filler(Runtime& runtime, std::size_t stats_slot, asio::any_io_executor e
       pool_(executor, runtime.origin_endpoint, runtime.config.limits.origin_timeout),
       random_(std::random_device{}()) {
   if (runtime.config.redis) {
-    redis_ = std::make_unique<store::RedisTier>(executor, *runtime.config.redis, runtime.config.memory.max_entry_bytes);
+    redis_ = std::make_unique<store::RedisTier>(executor, *runtime.config.redis,
+                                                runtime.config.memory.max_entry_bytes);
     redis_->start();
   }
 }
@@ -63,11 +74,13 @@ Filler::Filler(Runtime& runtime, std::size_t stats_slot, asio::any_io_executor e
 std::string Filler::lease_token() {
   char token[17];
   std::snprintf(token, sizeof token, "%016llx",
-                static_cast<unsigned long long>(random_()) << 32 ^ static_cast<unsigned long long>(random_()));
+                static_cast<unsigned long long>(random_()) << 32 ^
+                    static_cast<unsigned long long>(random_()));
   return token;
 }
 
-std::vector<std::string> Filler::tags_for(const FillTarget& target, const http::response_header<>& response) {
+std::vector<std::string> Filler::tags_for(const FillTarget& target,
+                                          const http::response_header<>& response) {
   std::vector<std::string> tags = cache::implicit_tags(target.key);
   config::RouteValues values(target.values.begin(), target.values.end());
   for (auto& tag : route_tags(*target.route, values, response)) tags.push_back(std::move(tag));
@@ -108,8 +121,10 @@ asio::awaitable<StoredFill> Filler::store(const std::string& key, const store::E
   co_return result;
 }
 
-asio::awaitable<StoredFill> Filler::store_placed(const cache::Placement& placement, const store::EntryPtr& entry,
-                                                 std::uint64_t fill_sequence, cache::FetchPermit* permit) {
+asio::awaitable<StoredFill> Filler::store_placed(const cache::Placement& placement,
+                                                 const store::EntryPtr& entry,
+                                                 std::uint64_t fill_sequence,
+                                                 cache::FetchPermit* permit) {
   if (!placement.primary.empty()) {
     // The marker lives as long as the longest-lived variant it leads to.
     auto marker = std::make_shared<store::Entry>();
@@ -137,9 +152,11 @@ bool Filler::make_conditional(net::Request& request, const store::Entry& entry) 
   return etag || last_modified;
 }
 
-Filler::Revalidation Filler::revalidated(const store::Entry& stale, const http::response_header<>& not_modified,
-                                    const FillTarget& target, const cache::RequestFacts& request,
-                                    Clock::time_point now, std::uint32_t rebuild_ms) {
+Filler::Revalidation Filler::revalidated(const store::Entry& stale,
+                                         const http::response_header<>& not_modified,
+                                         const FillTarget& target,
+                                         const cache::RequestFacts& request, Clock::time_point now,
+                                         std::uint32_t rebuild_ms) {
   Revalidation result;
   auto merged = merge_not_modified(stale.head, not_modified);
   if (!merged) return result;
@@ -147,27 +164,30 @@ Filler::Revalidation Filler::revalidated(const store::Entry& stale, const http::
   auto decision = cache::decide_storage(request, facts, *target.route, now, jitter_draw());
   result.storable = decision.verdict == cache::StoreVerdict::store;
   if (!result.storable) decision = cache::StorageDecision{};  // served once, already expired
-  result.entry = build_entry(*merged, stale.body, target.fingerprint, tags_for(target, *merged), now, decision,
-                             facts.age, rebuild_ms, generation_of(target));
+  result.entry = build_entry(*merged, stale.body, target.fingerprint, tags_for(target, *merged),
+                             now, decision, facts.age, rebuild_ms, generation_of(target));
   return result;
 }
 
-asio::awaitable<RefreshOutcome> Filler::refresh(FillTarget target, net::Request request, store::EntryPtr current,
-                                                cache::FetchPermit permit, RefreshKind kind) {
+asio::awaitable<RefreshOutcome> Filler::refresh(FillTarget target, net::Request request,
+                                                store::EntryPtr current, cache::FetchPermit permit,
+                                                RefreshKind kind) {
   auto outcome = co_await refresh_once(target, request, current, permit, kind);
   runtime_.refreshes.count(outcome);
   co_return outcome;
 }
 
-asio::awaitable<RefreshOutcome> Filler::refresh_once(const FillTarget& target, net::Request& request,
-                                                     const store::EntryPtr& current, cache::FetchPermit& permit,
-                                                     RefreshKind kind) {
+asio::awaitable<RefreshOutcome> Filler::refresh_once(const FillTarget& target,
+                                                     net::Request& request,
+                                                     const store::EntryPtr& current,
+                                                     cache::FetchPermit& permit, RefreshKind kind) {
   const auto& route = *target.route;
   const auto& limits = runtime_.config.limits;
   const bool background = kind == RefreshKind::background;
   if (auto* budget = background && target.routes ? target.routes->rebuild_budget(route) : nullptr) {
     // In the background nobody waits: over budget, the refresh is skipped.
-    if (!budget->take(cache::RebuildBudget::Clock::now(), {})) co_return RefreshOutcome::over_budget;
+    if (!budget->take(cache::RebuildBudget::Clock::now(), {}))
+      co_return RefreshOutcome::over_budget;
   }
   std::string token;
   if (redis_ && background) {
@@ -193,7 +213,8 @@ asio::awaitable<RefreshOutcome> Filler::refresh_once(const FillTarget& target, n
   std::optional<net::OriginParser> parser;
   if (!ec) {
     connection->stream.expires_after(limits.origin_timeout);
-    auto [write_error, written] = co_await http::async_write(connection->stream, request, net::use_tuple);
+    auto [write_error, written] =
+        co_await http::async_write(connection->stream, request, net::use_tuple);
     ec = write_error;
   }
   if (!ec) ec = co_await net::read_response_head(*connection, parser, false, limits.origin_timeout);
@@ -205,23 +226,31 @@ asio::awaitable<RefreshOutcome> Filler::refresh_once(const FillTarget& target, n
     store::EntryPtr entry;
     cache::Placement placement{target.key, target.fingerprint, {}, {}};
     std::string body;
-    auto read = co_await net::read_body_upto(*connection, *parser, body, max_entry_bytes, limits.origin_idle_timeout);
-    auto rebuild_ms = static_cast<std::uint32_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
+    auto read = co_await net::read_body_upto(*connection, *parser, body, max_entry_bytes,
+                                             limits.origin_idle_timeout);
+    auto rebuild_ms =
+        static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::steady_clock::now() - started)
+                                       .count());
     if (read.error) {
       outcome = RefreshOutcome::origin_error;
     } else if (response.result() == http::status::not_modified && conditional) {
-      auto revalidation = revalidated(*current, response, target, request_facts(request), now, rebuild_ms);
+      auto revalidation =
+          revalidated(*current, response, target, request_facts(request), now, rebuild_ms);
       if (revalidation.storable) entry = std::move(revalidation.entry);
       if (entry) RefreshCounters::bump(runtime_.refreshes.revalidated);
     } else if (read.complete) {
-      if (conditional && response.result_int() < 300) RefreshCounters::bump(runtime_.refreshes.revalidation_replaced);
+      if (conditional && response.result_int() < 300)
+        RefreshCounters::bump(runtime_.refreshes.revalidation_replaced);
       auto facts = response_facts(response, route);
-      auto decision = cache::decide_storage(request_facts(request), facts, route, now, jitter_draw());
+      auto decision =
+          cache::decide_storage(request_facts(request), facts, route, now, jitter_draw());
       if (decision.verdict == cache::StoreVerdict::store) {
-        placement = cache::place(target.key, target.fingerprint, facts.vary_names, BeastHeaders(request));
-        entry = build_entry(response, std::move(body), placement.fingerprint, tags_for(target, response), now,
-                            decision, facts.age, rebuild_ms, generation_of(target));
+        placement =
+            cache::place(target.key, target.fingerprint, facts.vary_names, BeastHeaders(request));
+        entry = build_entry(response, std::move(body), placement.fingerprint,
+                            tags_for(target, response), now, decision, facts.age, rebuild_ms,
+                            generation_of(target));
       }
     }
     if (!read.error) {
@@ -236,7 +265,8 @@ asio::awaitable<RefreshOutcome> Filler::refresh_once(const FillTarget& target, n
   }
   if (!token.empty()) {
     const bool pass = permit.outcome() == cache::FlightOutcome::uncacheable;
-    co_await redis_->release_lease(target.key, token, pass ? cache::kHitForPassWindow : std::chrono::milliseconds(0));
+    co_await redis_->release_lease(target.key, token,
+                                   pass ? cache::kHitForPassWindow : std::chrono::milliseconds(0));
   }
   co_return outcome;
 }

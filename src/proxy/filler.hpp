@@ -10,6 +10,10 @@
 //  - revalidated(): the entry a 304 makes of a stale one (RFC 9111 §4.3.4).
 #pragma once
 
+#include <memory>
+#include <random>
+#include <string>
+
 #include "cache/cacheability.hpp"
 #include "cache/fetch_lock.hpp"
 #include "cache/vary.hpp"
@@ -19,10 +23,6 @@
 #include "proxy/refresh_counters.hpp"
 #include "proxy/runtime.hpp"
 #include "store/redis_tier.hpp"
-
-#include <memory>
-#include <random>
-#include <string>
 
 namespace cachecar::proxy {
 
@@ -71,16 +71,18 @@ class Filler {
                                          std::uint64_t fill_sequence, cache::FetchPermit* permit);
   // store() at the placement's key; for a variant, the marker under the
   // route's key first (cache/vary.hpp).
-  net::asio::awaitable<StoredFill> store_placed(const cache::Placement& placement, const store::EntryPtr& entry,
-                                                std::uint64_t fill_sequence, cache::FetchPermit* permit);
+  net::asio::awaitable<StoredFill> store_placed(const cache::Placement& placement,
+                                                const store::EntryPtr& entry,
+                                                std::uint64_t fill_sequence,
+                                                cache::FetchPermit* permit);
 
   // Fetches `request` (a GET for target's key) into the cache. `current`,
   // when set, is the entry being replaced: its validators make the fetch
   // conditional. `permit` is this process' fetch permit for the key; it
   // ends filled or abandoned when this returns.
   // (All by value: it runs detached, past the request that started it.)
-  net::asio::awaitable<RefreshOutcome> refresh(FillTarget target, net::Request request, store::EntryPtr current,
-                                               cache::FetchPermit permit,
+  net::asio::awaitable<RefreshOutcome> refresh(FillTarget target, net::Request request,
+                                               store::EntryPtr current, cache::FetchPermit permit,
                                                RefreshKind kind = RefreshKind::background);
 
   // Adds If-None-Match / If-Modified-Since from `entry`'s validators;
@@ -95,16 +97,18 @@ class Filler {
     store::EntryPtr entry;
     bool storable = false;
   };
-  Revalidation revalidated(const store::Entry& stale, const net::http::response_header<>& not_modified,
-                              const FillTarget& target, const cache::RequestFacts& request,
-                              store::Clock::time_point now, std::uint32_t rebuild_ms);
+  Revalidation revalidated(const store::Entry& stale,
+                           const net::http::response_header<>& not_modified,
+                           const FillTarget& target, const cache::RequestFacts& request,
+                           store::Clock::time_point now, std::uint32_t rebuild_ms);
   // The route's tags plus the key's implicit ones.
-  static std::vector<std::string> tags_for(const FillTarget& target, const net::http::response_header<>& response);
+  static std::vector<std::string> tags_for(const FillTarget& target,
+                                           const net::http::response_header<>& response);
 
  private:
   net::asio::awaitable<RefreshOutcome> refresh_once(const FillTarget& target, net::Request& request,
-                                                    const store::EntryPtr& current, cache::FetchPermit& permit,
-                                                    RefreshKind kind);
+                                                    const store::EntryPtr& current,
+                                                    cache::FetchPermit& permit, RefreshKind kind);
 
   Runtime& runtime_;
   std::size_t stats_slot_;

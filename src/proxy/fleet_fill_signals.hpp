@@ -7,11 +7,10 @@
 // sees `signalled` and does not wait at all. Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>

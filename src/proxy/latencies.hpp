@@ -3,10 +3,10 @@
 // head). One shard per worker plus one for the control thread.
 #pragma once
 
-#include "metrics/latency_histogram.hpp"
-
 #include <memory>
 #include <vector>
+
+#include "metrics/latency_histogram.hpp"
 
 namespace cachecar::proxy {
 
@@ -22,7 +22,9 @@ class Latencies {
     std::size_t cls = status >= 100 && status < 600 ? status / 100 - 1 : kStatusClasses - 1;
     shards_[slot]->client[cls].observe(elapsed);
   }
-  void origin(std::size_t slot, std::chrono::nanoseconds elapsed) { shards_[slot]->origin.observe(elapsed); }
+  void origin(std::size_t slot, std::chrono::nanoseconds elapsed) {
+    shards_[slot]->origin.observe(elapsed);
+  }
 
   metrics::LatencySnapshot client_snapshot(std::size_t status_class) const {
     metrics::LatencySnapshot sum;

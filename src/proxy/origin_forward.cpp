@@ -1,17 +1,17 @@
 // RequestHandler, second half: the exchange with the origin for a request
 // the cache did not answer (see request_handler.hpp).
-#include "proxy/request_handler.hpp"
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/steady_timer.hpp>
 
 #include "logging/event_log.hpp"
 #include "net/body_reader.hpp"
 #include "net/http_util.hpp"
 #include "net/relay.hpp"
 #include "proxy/entry_builder.hpp"
+#include "proxy/request_handler.hpp"
 #include "proxy/request_plan.hpp"
 #include "proxy/response_facts.hpp"
-
-#include <boost/asio/steady_timer.hpp>
-#include <spdlog/spdlog.h>
 
 namespace cachecar::proxy {
 
@@ -23,13 +23,16 @@ using store::Clock;
 
 namespace {
 
-
 using net::sv;
 
 bool is_idempotent(http::verb method) {
   switch (method) {
-    case http::verb::get: case http::verb::head: case http::verb::put:
-    case http::verb::delete_: case http::verb::options: case http::verb::trace:
+    case http::verb::get:
+    case http::verb::head:
+    case http::verb::put:
+    case http::verb::delete_:
+    case http::verb::options:
+    case http::verb::trace:
       return true;
     default:
       return false;
@@ -51,13 +54,15 @@ bool has_conditionals(const net::Request& request) {
 }
 
 std::uint32_t elapsed_ms(std::chrono::steady_clock::time_point since) {
-  return static_cast<std::uint32_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - since).count());
+  return static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::steady_clock::now() - since)
+                                        .count());
 }
 
 }  // namespace
 
-asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_stream& client, Plan& plan) {
+asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_stream& client,
+                                              Plan& plan) {
   if (plan.store) {
     bool keep_alive = true;
     if (!co_await within_rebuild_budget(client, plan, keep_alive)) co_return keep_alive;
@@ -76,12 +81,14 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
   auto& pool = filler_.pool();
 
   OriginExchange exchange;
-  if (auto ec = co_await exchange_with_origin(request, exchange)) co_return co_await reply_origin_failure(client, plan, ec);
+  if (auto ec = co_await exchange_with_origin(request, exchange))
+    co_return co_await reply_origin_failure(client, plan, ec);
   auto& connection = exchange.connection;
   auto& parser = exchange.parser;
 
   auto& response = parser->get();
-  if (!is_safe(request.method()) && response.result_int() < 400) co_await invalidate_after_unsafe(plan, request, response);
+  if (!is_safe(request.method()) && response.result_int() < 400)
+    co_await invalidate_after_unsafe(plan, request, response);
   if (response.result_int() >= 500 && stale_usable(plan)) {
     // The origin answered with an error: the stale entry answers instead
     // (the connection, its body unread, is not reused).
@@ -89,17 +96,20 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
   }
   if (conditional && response.result() == http::status::not_modified) {
     std::string none;
-    auto read = co_await net::read_body_upto(*connection, *parser, none, 0, limits.origin_idle_timeout);
+    auto read =
+        co_await net::read_body_upto(*connection, *parser, none, 0, limits.origin_idle_timeout);
     if (!read.error && read.complete && parser->keep_alive()) pool.release(std::move(connection));
-    co_return co_await serve_revalidated(client, plan, response, fill_sequence, elapsed_ms(started), 304);
+    co_return co_await serve_revalidated(client, plan, response, fill_sequence, elapsed_ms(started),
+                                         304);
   }
   if (request.method() == http::verb::head && plan.store && plan.revalidate) {
     if (describes_stored(plan.revalidate->head, plan.revalidate->body.size(), response)) {
       std::string none;
-      auto read = co_await net::read_body_upto(*connection, *parser, none, 0, limits.origin_idle_timeout);
+      auto read =
+          co_await net::read_body_upto(*connection, *parser, none, 0, limits.origin_idle_timeout);
       if (!read.error && read.complete && parser->keep_alive()) pool.release(std::move(connection));
-      co_return co_await serve_revalidated(client, plan, response, fill_sequence, elapsed_ms(started),
-                                           response.result_int());
+      co_return co_await serve_revalidated(client, plan, response, fill_sequence,
+                                           elapsed_ms(started), response.result_int());
     }
     // It describes another representation: what is stored is outdated.
     runtime_.memory.remove(plan.key->key);
@@ -119,7 +129,8 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
   cache::StorageDecision decision;
   if (plan.store) {
     facts = response_facts(response, *plan.route);
-    decision = cache::decide_storage(plan.request_facts, facts, *plan.route, now, filler_.jitter_draw());
+    decision =
+        cache::decide_storage(plan.request_facts, facts, *plan.route, now, filler_.jitter_draw());
     if (decision.verdict != cache::StoreVerdict::store) {
       detail = cache::to_string(decision.verdict);
     } else if (auto length = parser->content_length(); length && *length > max_entry_bytes) {
@@ -131,14 +142,16 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
 
   std::string body;
   if (buffer_body) {
-    auto read = co_await net::read_body_upto(*connection, *parser, body, max_entry_bytes, limits.origin_idle_timeout);
+    auto read = co_await net::read_body_upto(*connection, *parser, body, max_entry_bytes,
+                                             limits.origin_idle_timeout);
     if (read.error) co_return co_await reply_origin_failure(client, plan, read.error);
     if (read.complete) {
       auto target = fill_target(plan);
-      auto placement = cache::place(plan.key->key, plan.key->fingerprint, facts.vary_names, BeastHeaders(request));
+      auto placement = cache::place(plan.key->key, plan.key->fingerprint, facts.vary_names,
+                                    BeastHeaders(request));
       store::EntryPtr entry = build_entry(response, std::move(body), placement.fingerprint,
-                                          Filler::tags_for(target, response), now, decision, facts.age,
-                                          elapsed_ms(started), generation_of(target));
+                                          Filler::tags_for(target, response), now, decision,
+                                          facts.age, elapsed_ms(started), generation_of(target));
       if (origin_keep_alive) pool.release(std::move(connection));
       // Stored (and handed to the local waiters, then the fleet's) before
       // our own client write.
@@ -148,8 +161,8 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
         // Stored without the fields no-cache="..."/private="..." name; the
         // client the origin answered still gets them.
         decision.omitted_fields.clear();
-        entry = build_entry(response, entry->body, entry->fingerprint, entry->tags, now, decision, facts.age,
-                            entry->rebuild_ms, entry->generation);
+        entry = build_entry(response, entry->body, entry->fingerprint, entry->tags, now, decision,
+                            facts.age, entry->rebuild_ms, entry->generation);
       }
       co_return co_await serve_entry(client, *entry, plan, fill.stored, fill.outcome, now);
     }
@@ -164,7 +177,7 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
 }
 
 asio::awaitable<beast::error_code> RequestHandler::exchange_with_origin(net::Request& request,
-                                                                       OriginExchange& exchange) {
+                                                                        OriginExchange& exchange) {
   auto& pool = filler_.pool();
   auto& connection = exchange.connection;
   auto& parser = exchange.parser;
@@ -179,10 +192,12 @@ asio::awaitable<beast::error_code> RequestHandler::exchange_with_origin(net::Req
     if (ec) break;
     connection->stream.expires_after(runtime_.config.limits.origin_timeout);
     const auto sent = std::chrono::steady_clock::now();
-    auto [write_error, written] = co_await http::async_write(connection->stream, request, net::use_tuple);
+    auto [write_error, written] =
+        co_await http::async_write(connection->stream, request, net::use_tuple);
     ec = write_error;
     if (!ec) {
-      ec = co_await net::read_response_head(*connection, parser, request.method() == http::verb::head,
+      ec = co_await net::read_response_head(*connection, parser,
+                                            request.method() == http::verb::head,
                                             runtime_.config.limits.origin_timeout);
     }
     if (!ec) {
@@ -191,13 +206,15 @@ asio::awaitable<beast::error_code> RequestHandler::exchange_with_origin(net::Req
     }
     // A kept-alive connection may have been closed by the origin just as we
     // reused it; retrying is safe for idempotent methods only.
-    if (!connection->reused || !is_idempotent(request.method()) || ec == beast::error::timeout) break;
+    if (!connection->reused || !is_idempotent(request.method()) || ec == beast::error::timeout)
+      break;
   }
   co_return ec;
 }
 
-asio::awaitable<bool> RequestHandler::relay_rest(beast::tcp_stream& client, OriginExchange& exchange,
-                                                 const Plan& plan, std::string_view cache_status,
+asio::awaitable<bool> RequestHandler::relay_rest(beast::tcp_stream& client,
+                                                 OriginExchange& exchange, const Plan& plan,
+                                                 std::string_view cache_status,
                                                  std::string_view already_read) {
   const auto& limits = runtime_.config.limits;
   const bool origin_keep_alive = exchange.parser->keep_alive();
@@ -219,22 +236,25 @@ asio::awaitable<bool> RequestHandler::relay_rest(beast::tcp_stream& client, Orig
   exchange.parser->get().erase("Cachecar-Cache-Control");
   exchange.parser->get().erase("CDN-Cache-Control");
   answering(plan, exchange.parser->get().result_int());
-  auto result = co_await net::relay_response(connection->stream, connection->buffer, *exchange.parser, client, options);
+  auto result = co_await net::relay_response(connection->stream, connection->buffer,
+                                             *exchange.parser, client, options);
   if (result.origin_complete && origin_keep_alive) filler_.pool().release(std::move(connection));
-  co_return result.client_ok && result.client_keep_alive;
+  co_return result.client_ok&& result.client_keep_alive;
 }
 
 asio::awaitable<bool> RequestHandler::serve_revalidated(beast::tcp_stream& client, Plan& plan,
                                                         const http::response_header<>& not_modified,
-                                                        std::uint64_t fill_sequence, std::uint32_t rebuild_ms,
+                                                        std::uint64_t fill_sequence,
+                                                        std::uint32_t rebuild_ms,
                                                         unsigned origin_status) {
   const auto now = Clock::now();
-  auto revalidation =
-      filler_.revalidated(*plan.revalidate, not_modified, fill_target(plan), plan.request_facts, now, rebuild_ms);
+  auto revalidation = filler_.revalidated(*plan.revalidate, not_modified, fill_target(plan),
+                                          plan.request_facts, now, rebuild_ms);
   if (!revalidation.entry) {
     // The stored head no longer parses (it always should): fail as the
     // origin would have, rather than serve something half-known.
-    co_return co_await reply_origin_failure(client, plan, beast::error_code(http::error::bad_value));
+    co_return co_await reply_origin_failure(client, plan,
+                                            beast::error_code(http::error::bad_value));
   }
   RefreshCounters::bump(runtime_.refreshes.revalidated);
   StoredFill fill;
@@ -245,9 +265,10 @@ asio::awaitable<bool> RequestHandler::serve_revalidated(beast::tcp_stream& clien
   }
   const auto& entry = *revalidation.entry;
   long long ttl = std::chrono::floor<std::chrono::seconds>(entry.expires_at - now).count();
-  co_return co_await write_entry(client, entry, plan,
-                                 cache::CacheStatusText(plan.status, ttl, fill.stored, fill.outcome, false, origin_status),
-                                 now);
+  co_return co_await write_entry(
+      client, entry, plan,
+      cache::CacheStatusText(plan.status, ttl, fill.stored, fill.outcome, false, origin_status),
+      now);
 }
 
 asio::awaitable<bool> RequestHandler::within_rebuild_budget(beast::tcp_stream& client, Plan& plan,
@@ -276,7 +297,8 @@ asio::awaitable<bool> RequestHandler::within_rebuild_budget(beast::tcp_stream& c
   std::string reason = "route " + plan.route->name + " is over its rebuild_rate; retry in " +
                        std::to_string(seconds) + " s";
   cache::CacheStatusText cache_status(plan.status, 0, false, "rebuild-rate");
-  auto response = net::json_error(http::status::service_unavailable, reason, plan.version, plan.keep_alive, cache_status.view());
+  auto response = net::json_error(http::status::service_unavailable, reason, plan.version,
+                                  plan.keep_alive, cache_status.view());
   response.set(http::field::retry_after, std::to_string(std::max<long long>(1, seconds)));
   client.expires_after(limits.header_timeout);
   answering(plan, response.result_int());
@@ -302,7 +324,8 @@ bool RequestHandler::stale_usable(const Plan& plan) const {
   return plan.stale && Clock::now() < plan.stale->stale_if_error_until();
 }
 
-asio::awaitable<bool> RequestHandler::serve_stale(beast::tcp_stream& client, Plan& plan, std::string_view why) {
+asio::awaitable<bool> RequestHandler::serve_stale(beast::tcp_stream& client, Plan& plan,
+                                                  std::string_view why) {
   plan.status = CacheStatus::hit;
   co_return co_await serve_entry(client, *plan.stale, plan, false, why, Clock::now());
 }
@@ -310,16 +333,17 @@ asio::awaitable<bool> RequestHandler::serve_stale(beast::tcp_stream& client, Pla
 asio::awaitable<bool> RequestHandler::reply_origin_failure(beast::tcp_stream& client, Plan& plan,
                                                            beast::error_code ec) {
   const auto& config = runtime_.config;
-  OriginFailure failure = ec == beast::error::timeout              ? OriginFailure::timeout
+  OriginFailure failure = ec == beast::error::timeout             ? OriginFailure::timeout
                           : ec == asio::error::connection_refused ? OriginFailure::refused
-                                                                   : OriginFailure::broken;
+                                                                  : OriginFailure::broken;
   runtime_.stats.count_origin_failure(worker_, failure);
   http::status status = http::status::bad_gateway;
   std::string reason;
   switch (failure) {
     case OriginFailure::timeout:
       status = http::status::gateway_timeout;
-      reason = "origin " + config.origin.to_string() + " did not answer within limits.origin_timeout (" +
+      reason = "origin " + config.origin.to_string() +
+               " did not answer within limits.origin_timeout (" +
                config::format_duration(config.limits.origin_timeout) + ")";
       break;
     case OriginFailure::refused:
@@ -335,14 +359,16 @@ asio::awaitable<bool> RequestHandler::reply_origin_failure(beast::tcp_stream& cl
   if (plan.key) fields.add("key", plan.key->key);
   if (stale_usable(plan)) {
     fields.add("served", "stale-if-error");
-    logging::event(spdlog::level::warn, "origin-failure", reason + "; serving the stale entry (stale-if-error)",
-                   fields);
+    logging::event(spdlog::level::warn, "origin-failure",
+                   reason + "; serving the stale entry (stale-if-error)", fields);
     co_return co_await serve_stale(client, plan, "stale-if-error");
   }
   logging::event(spdlog::level::warn, "origin-failure", reason, fields);
-  cache::CacheStatusText cache_status(plan.status, 0, false,
-                                      failure == OriginFailure::timeout ? "origin-timeout" : "origin-unreachable");
-  auto response = net::json_error(status, reason, plan.version, plan.keep_alive, cache_status.view());
+  cache::CacheStatusText cache_status(
+      plan.status, 0, false,
+      failure == OriginFailure::timeout ? "origin-timeout" : "origin-unreachable");
+  auto response =
+      net::json_error(status, reason, plan.version, plan.keep_alive, cache_status.view());
   client.expires_after(config.limits.header_timeout);
   answering(plan, response.result_int());
   auto [write_error, written] = co_await http::async_write(client, response, net::use_tuple);

@@ -25,19 +25,24 @@ struct RefreshCounters {
   std::atomic<std::uint64_t> early{0};                   // of which XFetch began early
   std::atomic<std::uint64_t> stale_while_revalidate{0};  // stale answers while a refresh runs
   std::atomic<std::uint64_t> revalidated{0};             // 304s that renewed an entry
-  std::atomic<std::uint64_t> revalidation_replaced{0};   // conditional fetches answered 200: a new representation
-  std::atomic<std::uint64_t> leases_won{0};              // fleet leases taken (this process fetches for the fleet)
-  std::atomic<std::uint64_t> leases_lost{0};             // another cachecar held the lease
-  std::atomic<std::uint64_t> rebuild_waits{0};           // requests that waited for a rebuild token
-  std::atomic<std::uint64_t> rebuild_stale{0};           // over budget: a stale entry answered
-  std::atomic<std::uint64_t> rebuild_rejected{0};        // over budget: 503 with Retry-After
-  std::atomic<std::uint64_t> write_refreshed{0};         // write-throughs that stored the new view
-  std::atomic<std::uint64_t> write_unacknowledged{0};    // write-throughs the fleet did not all acknowledge in time
+  std::atomic<std::uint64_t> revalidation_replaced{
+      0};  // conditional fetches answered 200: a new representation
+  std::atomic<std::uint64_t> leases_won{
+      0};  // fleet leases taken (this process fetches for the fleet)
+  std::atomic<std::uint64_t> leases_lost{0};       // another cachecar held the lease
+  std::atomic<std::uint64_t> rebuild_waits{0};     // requests that waited for a rebuild token
+  std::atomic<std::uint64_t> rebuild_stale{0};     // over budget: a stale entry answered
+  std::atomic<std::uint64_t> rebuild_rejected{0};  // over budget: 503 with Retry-After
+  std::atomic<std::uint64_t> write_refreshed{0};   // write-throughs that stored the new view
+  std::atomic<std::uint64_t> write_unacknowledged{
+      0};  // write-throughs the fleet did not all acknowledge in time
 
   void count(RefreshOutcome outcome) {
     outcomes[static_cast<std::size_t>(outcome)].fetch_add(1, std::memory_order_relaxed);
   }
-  static void bump(std::atomic<std::uint64_t>& counter) { counter.fetch_add(1, std::memory_order_relaxed); }
+  static void bump(std::atomic<std::uint64_t>& counter) {
+    counter.fetch_add(1, std::memory_order_relaxed);
+  }
 };
 
 }  // namespace cachecar::proxy

@@ -1,26 +1,23 @@
 #include "proxy/request_handler.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <cmath>
+#include <cstdio>
+#include <utility>
+
 #include "cache/canonical_form.hpp"
 #include "cache/reuse.hpp"
 #include "cache/vary.hpp"
 #include "logging/event_log.hpp"
-#include "proxy/request_plan.hpp"
-
 #include "net/http_util.hpp"
 #include "net/relay.hpp"
 #include "proxy/entry_builder.hpp"
+#include "proxy/request_plan.hpp"
 #include "proxy/response_facts.hpp"
-
-#include <spdlog/spdlog.h>
-
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-
-#include <cmath>
-
-#include <array>
-#include <cstdio>
-#include <utility>
 
 namespace cachecar::proxy {
 
@@ -32,7 +29,7 @@ using store::Clock;
 
 namespace {
 
-constexpr int kMaxElections = 3;  // rounds a waiter waits (or elects) before it fetches itself
+constexpr int kMaxElections = 3;     // rounds a waiter waits (or elects) before it fetches itself
 constexpr double kXFetchBeta = 1.0;  // the paper's beta: above 1 refreshes earlier
 
 using net::sv;
@@ -64,10 +61,14 @@ RequestHandler::RequestHandler(Runtime& runtime, std::size_t worker, asio::any_i
       worker_(worker),
       executor_(executor),
       filler_(runtime, worker, executor),
-      invalidator_(runtime.memory, filler_.redis(), runtime.invalidations, runtime.config.environment) {}
+      invalidator_(runtime.memory, filler_.redis(), runtime.invalidations,
+                   runtime.config.environment) {}
 
 FillTarget RequestHandler::fill_target(const Plan& plan) const {
-  return FillTarget{plan.route, plan.key->key, plan.key->fingerprint, {plan.values->begin(), plan.values->end()},
+  return FillTarget{plan.route,
+                    plan.key->key,
+                    plan.key->fingerprint,
+                    {plan.values->begin(), plan.values->end()},
                     plan.routes};
 }
 
@@ -85,9 +86,16 @@ const RouteSetPtr& RequestHandler::current_routes() {
 // Calls finished() when the request's frame ends, whichever co_return ends it.
 class RequestHandler::RequestEnd {
  public:
-  RequestEnd(RequestHandler& handler, const net::Request& request, const net::tcp::endpoint& peer, const Plan& plan)
-      : handler_(handler), request_(request), peer_(peer), plan_(plan), started_(std::chrono::steady_clock::now()) {}
-  ~RequestEnd() { handler_.finished(request_, peer_, plan_, std::chrono::steady_clock::now() - started_); }
+  RequestEnd(RequestHandler& handler, const net::Request& request, const net::tcp::endpoint& peer,
+             const Plan& plan)
+      : handler_(handler),
+        request_(request),
+        peer_(peer),
+        plan_(plan),
+        started_(std::chrono::steady_clock::now()) {}
+  ~RequestEnd() {
+    handler_.finished(request_, peer_, plan_, std::chrono::steady_clock::now() - started_);
+  }
   RequestEnd(const RequestEnd&) = delete;
   RequestEnd& operator=(const RequestEnd&) = delete;
 
@@ -104,12 +112,14 @@ void RequestHandler::answering(const Plan& plan, unsigned http_status) {
   runtime_.stats.count(worker_, plan.slot, plan.status);
 }
 
-void RequestHandler::finished(const net::Request& request, const net::tcp::endpoint& peer, const Plan& plan,
-                              std::chrono::steady_clock::duration elapsed) {
+void RequestHandler::finished(const net::Request& request, const net::tcp::endpoint& peer,
+                              const Plan& plan, std::chrono::steady_clock::duration elapsed) {
   if (plan.response_status == 0) return;  // nothing was answered (the client went away)
   runtime_.latencies.client(worker_, plan.response_status, elapsed);
   const double sample = plan.routes ? plan.routes->config->log.access_sample : 0;
-  if (sample <= 0 || (sample < 1 && std::uniform_real_distribution<double>(0, 1)(access_random_) >= sample)) return;
+  if (sample <= 0 ||
+      (sample < 1 && std::uniform_real_distribution<double>(0, 1)(access_random_) >= sample))
+    return;
   logging::Fields fields;
   fields.add("method", sv(request.method_string()))
       .add("target", sv(request.target()))
@@ -188,8 +198,8 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
   }
   const auto now = Clock::now();
   if (entry && entry->fingerprint == plan.key->fingerprint) {
-    const bool trusted =
-        runtime_.gap.servable(entry->stored_at, now, plan.route->max_stale.value_or(std::chrono::milliseconds(0)));
+    const bool trusted = runtime_.gap.servable(
+        entry->stored_at, now, plan.route->max_stale.value_or(std::chrono::milliseconds(0)));
     // A shared-tier hit is promoted with its own (absolute) expiry, so it
     // lives in memory exactly as long as it has left.
     if (trusted && from_redis) runtime_.memory.insert(plan.key->key, entry);
@@ -239,7 +249,8 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
     if (election > 0) {
       // The fill may have landed while we waited: take it rather than fetch.
       auto landed = runtime_.memory.find(plan.key->key);
-      if (landed && landed->fingerprint == plan.key->fingerprint && Clock::now() < landed->expires_at) {
+      if (landed && landed->fingerprint == plan.key->fingerprint &&
+          Clock::now() < landed->expires_at) {
         co_return co_await serve_collapsed(client, *landed, plan, {});
       }
     }
@@ -263,7 +274,8 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
     auto limit = runtime_.config.limits.origin_timeout;
     if (redis) limit += runtime_.fleet_lease_ttl();
     auto [outcome, filled] = co_await ticket.flight->wait(limit);
-    if (outcome == cache::FlightOutcome::filled && filled && filled->fingerprint == plan.key->fingerprint) {
+    if (outcome == cache::FlightOutcome::filled && filled &&
+        filled->fingerprint == plan.key->fingerprint) {
       co_return co_await serve_collapsed(client, *filled, plan, {});
     }
     // Uncacheable: fetch ourselves. Abandoned: elect a new fetcher. Still
@@ -288,9 +300,9 @@ bool RequestHandler::key_in_canonical_form(net::Request& request, std::string_vi
   BeastHeaders headers(request);
   // Read, not written: a hit sends nothing to the origin, so the request's
   // fields are shaped only on the way there (shape_for_origin).
-  const auto refusal =
-      cache::key_canonical_request(*plan.route, runtime_.config.environment, plan.routes->config->forwarding, values,
-                                   query, headers, cache::forwarded_authority(headers, plan.trusted_peer), scratch);
+  const auto refusal = cache::key_canonical_request(
+      *plan.route, runtime_.config.environment, plan.routes->config->forwarding, values, query,
+      headers, cache::forwarded_authority(headers, plan.trusted_peer), scratch);
   if (refusal != cache::Refusal::none) {
     plan.detail = cache::to_string(refusal);  // forwarded as sent, never cached
     return false;
@@ -307,8 +319,9 @@ net::Request RequestHandler::origin_copy(const net::Request& request, std::strin
   return copy;
 }
 
-asio::awaitable<store::EntryPtr> RequestHandler::look_in_redis(const std::string& key, store::EntryPtr in_memory,
-                                                                bool& from_redis) {
+asio::awaitable<store::EntryPtr> RequestHandler::look_in_redis(const std::string& key,
+                                                               store::EntryPtr in_memory,
+                                                               bool& from_redis) {
   // Not in memory, or expired there: a peer may have stored a fresher copy.
   // Fails open: an unavailable Redis reads as a miss.
   auto shared = co_await filler_.redis()->get(key);
@@ -323,29 +336,36 @@ asio::awaitable<store::EntryPtr> RequestHandler::look_in_redis(const std::string
   co_return shared;
 }
 
-bool RequestHandler::early_refresh_due(const Plan& plan, const store::Entry& entry, Clock::time_point now) {
-  if (plan.route->early_refresh != config::EarlyRefresh::probabilistic || entry.rebuild_ms == 0) return false;
+bool RequestHandler::early_refresh_due(const Plan& plan, const store::Entry& entry,
+                                       Clock::time_point now) {
+  if (plan.route->early_refresh != config::EarlyRefresh::probabilistic || entry.rebuild_ms == 0)
+    return false;
   // XFetch (Vattani, Chierichetti, Lowenstein, VLDB 2015): refresh once
   // now - delta * beta * ln(u) reaches the expiry, u uniform in (0, 1] and
   // delta the measured rebuild time. Far from expiry the chance is below
   // e^-30: skip the logarithm.
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(entry.expires_at - now).count();
+  const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(entry.expires_at - now).count();
   if (static_cast<double>(left) > 30.0 * kXFetchBeta * entry.rebuild_ms) return false;
   const double u = 1.0 - filler_.jitter_draw();
-  return -static_cast<double>(entry.rebuild_ms) * kXFetchBeta * std::log(u) >= static_cast<double>(left);
+  return -static_cast<double>(entry.rebuild_ms) * kXFetchBeta * std::log(u) >=
+         static_cast<double>(left);
 }
 
-void RequestHandler::refresh_in_background(const net::Request& request, const Plan& plan, store::EntryPtr current) {
+void RequestHandler::refresh_in_background(const net::Request& request, const Plan& plan,
+                                           store::EntryPtr current) {
   auto ticket = runtime_.fetch_locks.acquire(plan.key->key);
   if (!ticket.permit) return;  // a fetch of this key is running already (or it is uncacheable)
   RefreshCounters::bump(runtime_.refreshes.background);
-  asio::co_spawn(executor_,
-                 filler_.refresh(fill_target(plan), origin_copy(request, sv(request.target()), plan), std::move(current),
-                                 std::move(ticket.permit)),
-                 asio::detached);
+  asio::co_spawn(
+      executor_,
+      filler_.refresh(fill_target(plan), origin_copy(request, sv(request.target()), plan),
+                      std::move(current), std::move(ticket.permit)),
+      asio::detached);
 }
 
-asio::awaitable<store::EntryPtr> RequestHandler::await_fleet(const Plan& plan, std::string& lease_token) {
+asio::awaitable<store::EntryPtr> RequestHandler::await_fleet(const Plan& plan,
+                                                             std::string& lease_token) {
   const auto& key = plan.key->key;
   const auto lease_ttl = runtime_.fleet_lease_ttl();
   auto* redis = filler_.redis();
@@ -354,7 +374,8 @@ asio::awaitable<store::EntryPtr> RequestHandler::await_fleet(const Plan& plan, s
   // wait is not missed.
   auto watch = runtime_.fleet_fills.watch(key, executor_);
   auto usable_fill = [&](const store::EntryPtr& entry) {
-    return entry && entry->fingerprint == plan.key->fingerprint && Clock::now() < entry->expires_at &&
+    return entry && entry->fingerprint == plan.key->fingerprint &&
+           Clock::now() < entry->expires_at &&
            !runtime_.invalidations.invalidated_after(entry->stored_at, key, entry->tags);
   };
   auto& waiter = watch->waiter();
@@ -404,13 +425,15 @@ asio::awaitable<store::EntryPtr> RequestHandler::await_fleet(const Plan& plan, s
 asio::awaitable<void> RequestHandler::release_fleet_lease(Plan& plan) {
   if (plan.lease_token.empty()) co_return;
   const bool pass = plan.permit && plan.permit->outcome() == cache::FlightOutcome::uncacheable;
-  co_await filler_.redis()->release_lease(plan.key->key, std::exchange(plan.lease_token, {}),
-                                          pass ? cache::kHitForPassWindow : std::chrono::milliseconds(0));
+  co_await filler_.redis()->release_lease(
+      plan.key->key, std::exchange(plan.lease_token, {}),
+      pass ? cache::kHitForPassWindow : std::chrono::milliseconds(0));
 }
 
-asio::awaitable<bool> RequestHandler::serve_hit(const net::Request& request, beast::tcp_stream& client,
-                                                const store::Entry& entry, Plan& plan, std::string_view detail,
-                                                Clock::time_point now) {
+asio::awaitable<bool> RequestHandler::serve_hit(const net::Request& request,
+                                                beast::tcp_stream& client,
+                                                const store::Entry& entry, Plan& plan,
+                                                std::string_view detail, Clock::time_point now) {
   // Not a coroutine itself: the hit path keeps to one frame (write_entry's).
   auto field = [&](http::field name) -> std::optional<std::string_view> {
     auto it = request.find(name);
@@ -427,13 +450,15 @@ asio::awaitable<bool> RequestHandler::serve_hit(const net::Request& request, bea
   return serve_entry(client, entry, plan, false, detail, now);
 }
 
-asio::awaitable<bool> RequestHandler::serve_not_modified(beast::tcp_stream& client, const store::Entry& entry,
+asio::awaitable<bool> RequestHandler::serve_not_modified(beast::tcp_stream& client,
+                                                         const store::Entry& entry,
                                                          const Plan& plan, std::string_view detail,
                                                          Clock::time_point now) {
   // RFC 9110 §15.4.5: the fields a 200 would have carried that describe
   // the representation's validity, without the body.
   std::string head = "HTTP/1.1 304 Not Modified\r\n";
-  for (const char* name : {"Cache-Control", "Content-Location", "Date", "ETag", "Expires", "Last-Modified", "Vary"}) {
+  for (const char* name :
+       {"Cache-Control", "Content-Location", "Date", "ETag", "Expires", "Last-Modified", "Vary"}) {
     if (auto value = head_field(entry.head, name)) {
       head += name;
       head += ": ";
@@ -443,10 +468,13 @@ asio::awaitable<bool> RequestHandler::serve_not_modified(beast::tcp_stream& clie
   }
   long long ttl = std::chrono::floor<std::chrono::seconds>(entry.expires_at - now).count();
   cache::CacheStatusText status(plan.status, ttl, false, detail, plan.collapsed);
-  long long age = entry.initial_age_seconds +
-                  std::max<long long>(0, std::chrono::duration_cast<std::chrono::seconds>(now - entry.stored_at).count());
+  long long age =
+      entry.initial_age_seconds +
+      std::max<long long>(
+          0, std::chrono::duration_cast<std::chrono::seconds>(now - entry.stored_at).count());
   std::string status_text(status.view());
-  if (runtime_.config.admin.disclose_keys && plan.key) status_text = cache::with_key(status_text, plan.key->key);
+  if (runtime_.config.admin.disclose_keys && plan.key)
+    status_text = cache::with_key(status_text, plan.key->key);
   head += "Age: " + std::to_string(age) + "\r\nCache-Status: " + status_text + "\r\n";
   if (!plan.keep_alive) head += "Connection: close\r\n";
   head += "\r\n";
@@ -460,41 +488,44 @@ asio::awaitable<bool> RequestHandler::reply_not_cached(beast::tcp_stream& client
   // RFC 9111 §5.2.1.7: only-if-cached and nothing usable stored: 504.
   cache::CacheStatusText status(plan.status, 0, false, "only-if-cached");
   auto response = net::json_error(http::status::gateway_timeout,
-                                  "only-if-cached: no stored response can answer this request", plan.version,
-                                  plan.keep_alive, status.view());
+                                  "only-if-cached: no stored response can answer this request",
+                                  plan.version, plan.keep_alive, status.view());
   client.expires_after(runtime_.config.limits.header_timeout);
   answering(plan, response.result_int());
   auto [ec, written] = co_await http::async_write(client, response, net::use_tuple);
   co_return !ec && plan.keep_alive;
 }
 
-asio::awaitable<bool> RequestHandler::serve_collapsed(beast::tcp_stream& client, const store::Entry& entry, Plan& plan,
+asio::awaitable<bool> RequestHandler::serve_collapsed(beast::tcp_stream& client,
+                                                      const store::Entry& entry, Plan& plan,
                                                       std::string_view detail) {
   runtime_.fetch_locks.count_collapsed();
   plan.collapsed = true;
   co_return co_await serve_entry(client, entry, plan, false, detail, Clock::now());
 }
 
-asio::awaitable<bool> RequestHandler::serve_entry(beast::tcp_stream& client, const store::Entry& entry,
-                                                  const Plan& plan, bool stored, std::string_view detail,
+asio::awaitable<bool> RequestHandler::serve_entry(beast::tcp_stream& client,
+                                                  const store::Entry& entry, const Plan& plan,
+                                                  bool stored, std::string_view detail,
                                                   Clock::time_point now) {
   // Not a coroutine itself (one frame per hit is enough): the status text
   // travels by value into write_entry's frame.
   // Negative for a stale answer, as RFC 9211 allows (floor: a moment past
   // expiry is -1, not 0).
   long long ttl = std::chrono::floor<std::chrono::seconds>(entry.expires_at - now).count();
-  return write_entry(client, entry, plan, cache::CacheStatusText(plan.status, ttl, stored, detail, plan.collapsed),
-                     now);
+  return write_entry(client, entry, plan,
+                     cache::CacheStatusText(plan.status, ttl, stored, detail, plan.collapsed), now);
 }
 
-asio::awaitable<bool> RequestHandler::write_entry(beast::tcp_stream& client, const store::Entry& entry,
-                                                  const Plan& plan, cache::CacheStatusText status,
+asio::awaitable<bool> RequestHandler::write_entry(beast::tcp_stream& client,
+                                                  const store::Entry& entry, const Plan& plan,
+                                                  cache::CacheStatusText status,
                                                   Clock::time_point now) {
-  long long resident =
-      std::max<long long>(0, std::chrono::duration_cast<std::chrono::seconds>(now - entry.stored_at).count());
-  const char* connection = !plan.keep_alive      ? "Connection: close\r\n"
+  long long resident = std::max<long long>(
+      0, std::chrono::duration_cast<std::chrono::seconds>(now - entry.stored_at).count());
+  const char* connection = !plan.keep_alive              ? "Connection: close\r\n"
                            : plan.version < net::kHttp11 ? "Connection: keep-alive\r\n"
-                                               : "";
+                                                         : "";
   std::array<char, 320> tail;
   std::string disclosed;  // only with admin.disclose_keys: the key makes the tail long
   std::string_view status_text = status.view();
@@ -508,12 +539,13 @@ asio::awaitable<bool> RequestHandler::write_entry(beast::tcp_stream& client, con
                         status_text.data(), connection);
   asio::const_buffer tail_buffer(tail.data(), static_cast<std::size_t>(n));
   if (static_cast<std::size_t>(n) >= tail.size()) {
-    long_tail = "Age: " + std::to_string(entry.initial_age_seconds + resident) + "\r\nCache-Status: " +
-                std::string(status_text) + "\r\n" + connection + "\r\n";
+    long_tail = "Age: " + std::to_string(entry.initial_age_seconds + resident) +
+                "\r\nCache-Status: " + std::string(status_text) + "\r\n" + connection + "\r\n";
     tail_buffer = asio::buffer(long_tail);
   }
-  std::array<asio::const_buffer, 3> buffers{asio::buffer(entry.head), tail_buffer,
-                                            plan.head_only ? asio::const_buffer{} : asio::buffer(entry.body)};
+  std::array<asio::const_buffer, 3> buffers{
+      asio::buffer(entry.head), tail_buffer,
+      plan.head_only ? asio::const_buffer{} : asio::buffer(entry.body)};
   client.expires_after(runtime_.config.limits.header_timeout);
   answering(plan, entry.status);
   auto [ec, written] = co_await asio::async_write(client, buffers, net::use_tuple);

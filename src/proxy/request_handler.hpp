@@ -17,19 +17,19 @@
 // request-specific lives in members except the per-worker pools.
 #pragma once
 
-#include "cache/cacheability.hpp"
-#include "cache/cache_status.hpp"
-#include "cache/key_builder.hpp"
-#include "net/listener.hpp"
-#include "net/origin_pool.hpp"
-#include "net/relay.hpp"
-#include "invalidation/invalidator.hpp"
-#include "proxy/filler.hpp"
-#include "proxy/runtime.hpp"
-
 #include <memory>
 #include <random>
 #include <vector>
+
+#include "cache/cache_status.hpp"
+#include "cache/cacheability.hpp"
+#include "cache/key_builder.hpp"
+#include "invalidation/invalidator.hpp"
+#include "net/listener.hpp"
+#include "net/origin_pool.hpp"
+#include "net/relay.hpp"
+#include "proxy/filler.hpp"
+#include "proxy/runtime.hpp"
 
 namespace cachecar::proxy {
 
@@ -53,60 +53,70 @@ class RequestHandler final : public net::RequestSink {
   // Applied on the way to the origin only: a hit never pays for it.
   void shape_for_origin(net::Request& request, const Plan& plan) const;
   // A GET of `target` with the client's end-to-end fields, shaped for the origin.
-  net::Request origin_copy(const net::Request& request, std::string_view target, const Plan& plan) const;
+  net::Request origin_copy(const net::Request& request, std::string_view target,
+                           const Plan& plan) const;
   // Keyed = forwarded (ADR 10): the key of the request in canonical form
   // into `scratch`, and the request's target rewritten to that form;
   // `values` then view scratch.target. False, with plan.detail saying why,
   // when the request cannot be put in canonical form (it is not cached).
-  bool key_in_canonical_form(net::Request& request, std::string_view query, config::RouteValues& values,
-                             cache::KeyScratch& scratch, Plan& plan) const;
+  bool key_in_canonical_form(net::Request& request, std::string_view query,
+                             config::RouteValues& values, cache::KeyScratch& scratch,
+                             Plan& plan) const;
   // With Redis: take the fleet lease for the plan's key (then `lease_token`
   // is set and this request fetches), or wait for the holder's fill in Redis
   // and return it. nullptr: fetch without the fleet (fail open, pass, timeout).
   net::asio::awaitable<store::EntryPtr> await_fleet(const Plan& plan, std::string& lease_token);
   // Starts one background refresh of the plan's key unless a fetch of it
   // is already running in this process.
-  void refresh_in_background(const net::Request& request, const Plan& plan, store::EntryPtr current);
+  void refresh_in_background(const net::Request& request, const Plan& plan,
+                             store::EntryPtr current);
   // Ends the plan's fleet lease, if it holds one; the release announces the
   // key to the fleet's waiting processes.
   net::asio::awaitable<void> release_fleet_lease(Plan& plan);
   // Redis's entry under `key` when it is fresher than `in_memory` and no
   // invalidation has overtaken it; else `in_memory`.
-  net::asio::awaitable<store::EntryPtr> look_in_redis(const std::string& key, store::EntryPtr in_memory,
-                                                      bool& from_redis);
+  net::asio::awaitable<store::EntryPtr> look_in_redis(const std::string& key,
+                                                      store::EntryPtr in_memory, bool& from_redis);
   bool early_refresh_due(const Plan& plan, const store::Entry& entry, store::Clock::time_point now);
   // Serves what another request's fetch stored ("...; collapsed").
-  net::asio::awaitable<bool> serve_collapsed(net::beast::tcp_stream& client, const store::Entry& entry, Plan& plan,
+  net::asio::awaitable<bool> serve_collapsed(net::beast::tcp_stream& client,
+                                             const store::Entry& entry, Plan& plan,
                                              std::string_view detail);
   // A hit: 304 when the client's validators match the entry, else the entry.
   net::asio::awaitable<bool> serve_hit(const net::Request& request, net::beast::tcp_stream& client,
-                                       const store::Entry& entry, Plan& plan, std::string_view detail,
-                                       store::Clock::time_point now);
-  net::asio::awaitable<bool> serve_not_modified(net::beast::tcp_stream& client, const store::Entry& entry,
-                                                const Plan& plan, std::string_view detail,
+                                       const store::Entry& entry, Plan& plan,
+                                       std::string_view detail, store::Clock::time_point now);
+  net::asio::awaitable<bool> serve_not_modified(net::beast::tcp_stream& client,
+                                                const store::Entry& entry, const Plan& plan,
+                                                std::string_view detail,
                                                 store::Clock::time_point now);
   net::asio::awaitable<bool> reply_not_cached(net::beast::tcp_stream& client, Plan& plan);
-  net::asio::awaitable<bool> serve_entry(net::beast::tcp_stream& client, const store::Entry& entry, const Plan& plan,
-                                         bool stored, std::string_view detail, store::Clock::time_point now);
+  net::asio::awaitable<bool> serve_entry(net::beast::tcp_stream& client, const store::Entry& entry,
+                                         const Plan& plan, bool stored, std::string_view detail,
+                                         store::Clock::time_point now);
   // One gather write: [stored head][Age, Cache-Status][body].
-  net::asio::awaitable<bool> write_entry(net::beast::tcp_stream& client, const store::Entry& entry, const Plan& plan,
-                                         cache::CacheStatusText status, store::Clock::time_point now);
-  net::asio::awaitable<bool> forward(net::Request& request, net::beast::tcp_stream& client, Plan& plan);
+  net::asio::awaitable<bool> write_entry(net::beast::tcp_stream& client, const store::Entry& entry,
+                                         const Plan& plan, cache::CacheStatusText status,
+                                         store::Clock::time_point now);
+  net::asio::awaitable<bool> forward(net::Request& request, net::beast::tcp_stream& client,
+                                     Plan& plan);
   // A 502/504 with a reason, or the stale entry inside its stale-if-error window.
   net::asio::awaitable<bool> reply_origin_failure(net::beast::tcp_stream& client, Plan& plan,
                                                   net::beast::error_code ec);
   bool stale_usable(const Plan& plan) const;
-  net::asio::awaitable<bool> serve_stale(net::beast::tcp_stream& client, Plan& plan, std::string_view why);
+  net::asio::awaitable<bool> serve_stale(net::beast::tcp_stream& client, Plan& plan,
+                                         std::string_view why);
   // rebuild_rate: true to go ahead (perhaps after a wait for a token);
   // false when the request was answered (stale, or 503 with Retry-After).
-  net::asio::awaitable<bool> within_rebuild_budget(net::beast::tcp_stream& client, Plan& plan, bool& keep_alive);
+  net::asio::awaitable<bool> within_rebuild_budget(net::beast::tcp_stream& client, Plan& plan,
+                                                   bool& keep_alive);
   // A 304 to our conditional request, or a HEAD response that describes
   // the stored entry (`origin_status` says which): the entry, its fields
   // updated, answers.
   net::asio::awaitable<bool> serve_revalidated(net::beast::tcp_stream& client, Plan& plan,
                                                const net::http::response_header<>& not_modified,
-                                               std::uint64_t fill_sequence, std::uint32_t rebuild_ms,
-                                               unsigned origin_status);
+                                               std::uint64_t fill_sequence,
+                                               std::uint32_t rebuild_ms, unsigned origin_status);
   void prepare_origin_request(net::Request& request, const Plan& plan) const;
   // Sends `request` and reads the response head (one retry on a reused
   // connection the origin had closed, for idempotent methods).
@@ -114,30 +124,33 @@ class RequestHandler final : public net::RequestSink {
     std::unique_ptr<net::OriginConnection> connection;
     std::optional<net::OriginParser> parser;
   };
-  net::asio::awaitable<net::beast::error_code> exchange_with_origin(net::Request& request, OriginExchange& exchange);
+  net::asio::awaitable<net::beast::error_code> exchange_with_origin(net::Request& request,
+                                                                    OriginExchange& exchange);
   // Streams the rest of the exchange's response to the client.
-  net::asio::awaitable<bool> relay_rest(net::beast::tcp_stream& client, OriginExchange& exchange, const Plan& plan,
-                                        std::string_view cache_status, std::string_view already_read);
+  net::asio::awaitable<bool> relay_rest(net::beast::tcp_stream& client, OriginExchange& exchange,
+                                        const Plan& plan, std::string_view cache_status,
+                                        std::string_view already_read);
   // mode: write-through (write_through.cpp).
   struct WrittenView;
   struct FleetDrop {
-    bool published = false;     // false: no Redis, or it is unavailable
-    long long receivers = 0;    // subscribers PUBLISH reached
+    bool published = false;      // false: no Redis, or it is unavailable
+    long long receivers = 0;     // subscribers PUBLISH reached
     long long acknowledged = 0;  // of which acknowledged in time
   };
   std::optional<WrittenView> written_view(const net::Request& request, const Plan& plan,
                                           const config::RouteValues& values) const;
   // The view `read` caches at `path` for this request's tenant and headers.
-  std::optional<WrittenView> view_of(const Plan& plan, const config::RoutePolicy& read, std::string_view path,
-                                     const net::Request& request) const;
+  std::optional<WrittenView> view_of(const Plan& plan, const config::RoutePolicy& read,
+                                     std::string_view path, const net::Request& request) const;
   // RFC 9111 §4.4, after a non-error answer to an unsafe method.
   net::asio::awaitable<void> invalidate_after_unsafe(const Plan& plan, const net::Request& request,
                                                      const net::http::response_header<>& response);
   // Drops the view here and in the shared tier, publishes the event and
   // waits (bounded) until every cachecar that heard it has applied it.
-  net::asio::awaitable<FleetDrop> drop_across_fleet(const WrittenView& view, invalidation::EventType type);
-  net::asio::awaitable<bool> write_through(net::Request& request, net::beast::tcp_stream& client, Plan& plan,
-                                           const config::RouteValues& values);
+  net::asio::awaitable<FleetDrop> drop_across_fleet(const WrittenView& view,
+                                                    invalidation::EventType type);
+  net::asio::awaitable<bool> write_through(net::Request& request, net::beast::tcp_stream& client,
+                                           Plan& plan, const config::RouteValues& values);
   FillTarget fill_target(const Plan& plan) const;
 
   // The route table new requests use: this worker's copy, replaced when

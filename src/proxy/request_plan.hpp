@@ -3,9 +3,9 @@
 // origin exchange). Private to them.
 #pragma once
 
-#include "proxy/request_handler.hpp"
-
 #include <string>
+
+#include "proxy/request_handler.hpp"
 
 namespace cachecar::proxy {
 
@@ -21,9 +21,10 @@ struct RequestHandler::Plan {
   const config::RouteValues* values = nullptr;  // the route's path variables
   cache::FetchPermit* permit = nullptr;         // set: this request fetches for its waiters too
   std::string lease_token;                      // set: this request holds the fleet lease
-  store::EntryPtr stale;       // expired but trusted: the answer if the origin fails or the budget is spent
+  store::EntryPtr
+      stale;  // expired but trusted: the answer if the origin fails or the budget is spent
   store::EntryPtr revalidate;  // expired or in doubt: its validators make the fetch conditional
-  bool collapsed = false;                       // served by another request's fetch
+  bool collapsed = false;      // served by another request's fetch
   // The status the client was sent (0: none), for the latency histogram;
   // set by answering() where the answer is written, which sees the plan as const.
   mutable unsigned response_status = 0;

@@ -1,10 +1,10 @@
 #include "proxy/response_facts.hpp"
 
-#include "cache/http_date.hpp"
-#include "cache/targeted_field.hpp"
-
 #include <algorithm>
 #include <charconv>
+
+#include "cache/http_date.hpp"
+#include "cache/targeted_field.hpp"
 
 namespace cachecar::proxy {
 namespace {
@@ -12,9 +12,11 @@ namespace {
 using net::sv;
 
 // Folds every line of a (possibly repeated) field into one set of directives.
-bool fold_directives(const http::fields& fields, std::string_view name, cache::CacheDirectives& into) {
+bool fold_directives(const http::fields& fields, std::string_view name,
+                     cache::CacheDirectives& into) {
   bool found = false;
-  for (auto it = fields.find(name); it != fields.end() && beast::iequals(it->name_string(), name); ++it) {
+  for (auto it = fields.find(name); it != fields.end() && beast::iequals(it->name_string(), name);
+       ++it) {
     cache::parse_cache_control(sv(it->value()), into);
     found = true;
   }
@@ -23,10 +25,12 @@ bool fold_directives(const http::fields& fields, std::string_view name, cache::C
 
 // A targeted field (RFC 9213) as directives, when present and a valid
 // Structured Field Dictionary; an invalid one counts as absent.
-bool fold_targeted(const http::fields& fields, std::string_view name, cache::CacheDirectives& into) {
+bool fold_targeted(const http::fields& fields, std::string_view name,
+                   cache::CacheDirectives& into) {
   std::string joined;
   bool found = false;
-  for (auto it = fields.find(name); it != fields.end() && beast::iequals(it->name_string(), name); ++it) {
+  for (auto it = fields.find(name); it != fields.end() && beast::iequals(it->name_string(), name);
+       ++it) {
     if (found) joined += ", ";
     joined.append(it->value().data(), it->value().size());
     found = true;
@@ -50,7 +54,8 @@ cache::RequestFacts request_facts(const http::request_header<>& request) {
   return facts;
 }
 
-cache::ResponseFacts response_facts(const http::response_header<>& response, const config::RoutePolicy& route) {
+cache::ResponseFacts response_facts(const http::response_header<>& response,
+                                    const config::RoutePolicy& route) {
   cache::ResponseFacts facts;
   facts.status = response.result_int();
   // RFC 9213: the most targeted valid field present is used instead of
@@ -62,7 +67,8 @@ cache::ResponseFacts response_facts(const http::response_header<>& response, con
     fold_directives(response, "Cache-Control", facts.cache_control);
   }
   facts.has_set_cookie = response.find(http::field::set_cookie) != response.end();
-  for (auto it = response.find(http::field::vary); it != response.end() && it->name() == http::field::vary; ++it) {
+  for (auto it = response.find(http::field::vary);
+       it != response.end() && it->name() == http::field::vary; ++it) {
     // A Vary list that does not parse cannot be matched: as good as "*".
     if (!http::validate_list(http::opt_token_list{it->value()})) facts.vary_star = true;
     for (auto token : http::token_list(it->value())) {
@@ -82,7 +88,8 @@ cache::ResponseFacts response_facts(const http::response_header<>& response, con
     }
   }
   std::sort(facts.vary_names.begin(), facts.vary_names.end());
-  facts.vary_names.erase(std::unique(facts.vary_names.begin(), facts.vary_names.end()), facts.vary_names.end());
+  facts.vary_names.erase(std::unique(facts.vary_names.begin(), facts.vary_names.end()),
+                         facts.vary_names.end());
   if (auto it = response.find(http::field::date); it != response.end()) {
     facts.date = cache::parse_http_date(sv(it->value()));
   }
@@ -99,7 +106,8 @@ cache::ResponseFacts response_facts(const http::response_header<>& response, con
     text = cache::trim_ows(text.substr(0, text.find(',')));
     long long seconds = 0;
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
-    if (ec == std::errc{} && ptr == text.data() + text.size() && seconds > 0) facts.age = std::chrono::seconds(seconds);
+    if (ec == std::errc{} && ptr == text.data() + text.size() && seconds > 0)
+      facts.age = std::chrono::seconds(seconds);
   }
   return facts;
 }

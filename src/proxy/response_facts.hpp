@@ -12,7 +12,8 @@ namespace beast = net::beast;
 namespace http = net::http;
 
 cache::RequestFacts request_facts(const http::request_header<>& request);
-cache::ResponseFacts response_facts(const http::response_header<>& response, const config::RoutePolicy& route);
+cache::ResponseFacts response_facts(const http::response_header<>& response,
+                                    const config::RoutePolicy& route);
 
 // HeaderSource over a Beast request, for the key builder.
 class BeastHeaders final : public cache::HeaderSource {
@@ -24,7 +25,8 @@ class BeastHeaders final : public cache::HeaderSource {
     return std::string_view(it->value().data(), it->value().size());
   }
   void values(std::string_view name, cache::FieldValues& out) const override {
-    for (auto it = fields_.find(name); it != fields_.end() && beast::iequals(it->name_string(), name); ++it) {
+    for (auto it = fields_.find(name);
+         it != fields_.end() && beast::iequals(it->name_string(), name); ++it) {
       out.emplace_back(it->value().data(), it->value().size());
     }
   }

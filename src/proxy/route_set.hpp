@@ -4,13 +4,13 @@
 // one generation finishes under it while new requests see the next.
 #pragma once
 
-#include "cache/rebuild_budget.hpp"
-#include "config/config.hpp"
-#include "config/route_table.hpp"
-
 #include <cstdint>
 #include <memory>
 #include <vector>
+
+#include "cache/rebuild_budget.hpp"
+#include "config/config.hpp"
+#include "config/route_table.hpp"
 
 namespace cachecar::proxy {
 
@@ -29,7 +29,9 @@ struct RouteSet {
   mutable cache::RebuildBudgets rebuild_budgets;  // per route index: rebuild_rate
 
   const std::vector<config::RoutePolicy>& routes() const { return config->routes; }
-  std::size_t stats_slot(const config::RoutePolicy* route) const { return stats_slots[table.index_of(route)]; }
+  std::size_t stats_slot(const config::RoutePolicy* route) const {
+    return stats_slots[table.index_of(route)];
+  }
   cache::RebuildBudget* rebuild_budget(const config::RoutePolicy& route) const {
     return rebuild_budgets.for_route(table.index_of(&route));
   }

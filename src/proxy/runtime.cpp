@@ -4,14 +4,16 @@
 
 namespace cachecar::proxy {
 
-Runtime::Runtime(config::Config config_in, std::size_t worker_count, boost::asio::ip::tcp::endpoint origin)
+Runtime::Runtime(config::Config config_in, std::size_t worker_count,
+                 boost::asio::ip::tcp::endpoint origin)
     : config(std::move(config_in)),
       workers(worker_count),
       origin_endpoint(origin),
       memory(config.memory.max_bytes, config.memory.max_entry_bytes),
       stats(worker_count + 1, kRouteSlotCapacity),
       latencies(worker_count + 1),
-      acks("cachecar:ack:" + std::to_string(std::random_device{}()) + std::to_string(std::random_device{}())) {
+      acks("cachecar:ack:" + std::to_string(std::random_device{}()) +
+           std::to_string(std::random_device{}())) {
   std::string error;
   publish(next_routes(std::make_shared<const config::Config>(config), error));
 }

@@ -5,9 +5,16 @@
 // stats, flags) and the route table, which a reload swaps whole.
 #pragma once
 
-#include "config/config.hpp"
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+
 #include "cache/fetch_lock.hpp"
 #include "cache/rebuild_budget.hpp"
+#include "config/config.hpp"
 #include "config/route_table.hpp"
 #include "invalidation/bus.hpp"
 #include "invalidation/gap.hpp"
@@ -22,18 +29,11 @@
 #include "store/memory_tier.hpp"
 #include "store/redis_tier.hpp"
 
-#include <boost/asio/ip/tcp.hpp>
-
-#include <atomic>
-#include <chrono>
-#include <map>
-#include <mutex>
-#include <string>
-
 namespace cachecar::proxy {
 
 struct Runtime {
-  Runtime(config::Config config, std::size_t workers, boost::asio::ip::tcp::endpoint origin_endpoint);
+  Runtime(config::Config config, std::size_t workers,
+          boost::asio::ip::tcp::endpoint origin_endpoint);
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
@@ -52,8 +52,8 @@ struct Runtime {
   // the workers start; read-only afterwards, their counters thread-safe.
   std::vector<const store::RedisTier*> redis_tiers;
   Stats stats;
-  Latencies latencies;  // client-facing and origin, per worker (+ control)
-  cache::FetchLocks fetch_locks;                // one origin fetch per key
+  Latencies latencies;            // client-facing and origin, per worker (+ control)
+  cache::FetchLocks fetch_locks;  // one origin fetch per key
   RefreshCounters refreshes;
   FleetFillSignals fleet_fills;  // wakes lease losers when the holder is done
   EventAcks acks;                // the fleet's acknowledgements of our write-through events
@@ -72,7 +72,9 @@ struct Runtime {
     std::lock_guard lock(routes_mutex_);
     return routes_;
   }
-  std::uint64_t routes_generation() const { return routes_generation_.load(std::memory_order_acquire); }
+  std::uint64_t routes_generation() const {
+    return routes_generation_.load(std::memory_order_acquire);
+  }
   // The next generation for `config` (validated); nullptr with `error` when
   // its route names would need more stats slots than there are.
   RouteSetPtr next_routes(std::shared_ptr<const config::Config> config, std::string& error);

@@ -4,9 +4,12 @@ namespace cachecar::proxy {
 
 const char* to_string(OriginFailure failure) {
   switch (failure) {
-    case OriginFailure::refused: return "refused";
-    case OriginFailure::timeout: return "timeout";
-    case OriginFailure::broken: return "broken";
+    case OriginFailure::refused:
+      return "refused";
+    case OriginFailure::timeout:
+      return "timeout";
+    case OriginFailure::broken:
+      return "broken";
   }
   return "?";
 }
@@ -16,19 +19,24 @@ Stats::Stats(std::size_t workers, std::size_t routes) : routes_(routes) {
 }
 
 void Stats::count(std::size_t worker, std::size_t route_slot, cache::CacheStatus status) {
-  slabs_[worker]->by_route[route_slot][static_cast<std::size_t>(status)].fetch_add(1, std::memory_order_relaxed);
+  slabs_[worker]->by_route[route_slot][static_cast<std::size_t>(status)].fetch_add(
+      1, std::memory_order_relaxed);
 }
 
-void Stats::count_stored(std::size_t worker) { slabs_[worker]->stored.fetch_add(1, std::memory_order_relaxed); }
+void Stats::count_stored(std::size_t worker) {
+  slabs_[worker]->stored.fetch_add(1, std::memory_order_relaxed);
+}
 
 void Stats::count_origin_failure(std::size_t worker, OriginFailure failure) {
-  slabs_[worker]->origin_failures[static_cast<std::size_t>(failure)].fetch_add(1, std::memory_order_relaxed);
+  slabs_[worker]->origin_failures[static_cast<std::size_t>(failure)].fetch_add(
+      1, std::memory_order_relaxed);
 }
 
 std::uint64_t Stats::by_route(std::size_t route_slot, cache::CacheStatus status) const {
   std::uint64_t sum = 0;
   for (const auto& slab : slabs_) {
-    sum += slab->by_route[route_slot][static_cast<std::size_t>(status)].load(std::memory_order_relaxed);
+    sum += slab->by_route[route_slot][static_cast<std::size_t>(status)].load(
+        std::memory_order_relaxed);
   }
   return sum;
 }

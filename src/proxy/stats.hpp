@@ -3,13 +3,13 @@
 // readers sum the slabs. Safe from any thread.
 #pragma once
 
-#include "cache/cache_status.hpp"
-
 #include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <vector>
+
+#include "cache/cache_status.hpp"
 
 namespace cachecar::proxy {
 

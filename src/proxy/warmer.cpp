@@ -1,14 +1,14 @@
 #include "proxy/warmer.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/asio/steady_timer.hpp>
+
 #include "cache/canonical_form.hpp"
 #include "cache/key_builder.hpp"
 #include "net/http_util.hpp"
 #include "proxy/response_facts.hpp"
-
-#include <boost/asio/steady_timer.hpp>
-#include <spdlog/spdlog.h>
-
-#include <algorithm>
 
 namespace cachecar::proxy {
 
@@ -49,7 +49,8 @@ void Warmer::start() {
 void Warmer::reloaded() {
   for (const auto& route : runtime_.routes()->routes()) {
     for (const auto& target : route.warm) {
-      if (kept_.insert(target).second) asio::co_spawn(executor_, keep_fresh(target, false), asio::detached);
+      if (kept_.insert(target).second)
+        asio::co_spawn(executor_, keep_fresh(target, false), asio::detached);
     }
   }
 }
@@ -65,9 +66,9 @@ void Warmer::first_attempt_over() {
   if (starting_ > 0 && --starting_ == 0) runtime_.startup.done("warm");
 }
 
-std::optional<Warmer::Job> Warmer::job_for(const std::string& target,
-                                           const std::vector<std::pair<std::string, std::string>>& headers,
-                                           std::string& why) const {
+std::optional<Warmer::Job> Warmer::job_for(
+    const std::string& target, const std::vector<std::pair<std::string, std::string>>& headers,
+    std::string& why) const {
   std::string_view path, query;
   net::split_target(target, path, query);
   if (path.empty() || path.front() != '/' || !net::valid_request_target(target)) {
@@ -85,7 +86,8 @@ std::optional<Warmer::Job> Warmer::job_for(const std::string& target,
   job.fill.routes = runtime_.routes();
   job.fill.route = job.fill.routes->table.match("GET", path, values);
   const auto* route = job.fill.route;
-  if (!route || route->mode == config::RouteMode::bypass || route->mode == config::RouteMode::write_through) {
+  if (!route || route->mode == config::RouteMode::bypass ||
+      route->mode == config::RouteMode::write_through) {
     why = "no caching route takes GET " + std::string(path);
     return std::nullopt;
   }
@@ -95,12 +97,12 @@ std::optional<Warmer::Job> Warmer::job_for(const std::string& target,
   // Keyed and sent exactly as a client's request for the same path.
   BeastHeaders source(job.request);
   cache::KeyScratch key;
-  const auto refusal =
-      cache::key_canonical_request(*route, runtime_.config.environment, job.fill.routes->config->forwarding, values,
-                                   query, source, cache::forwarded_authority(source, false), key);
+  const auto refusal = cache::key_canonical_request(
+      *route, runtime_.config.environment, job.fill.routes->config->forwarding, values, query,
+      source, cache::forwarded_authority(source, false), key);
   if (refusal == cache::Refusal::missing_tenant) {
-    why = "route " + route->name + " is tenant-scoped and the warm request has no " + route->tenant_header +
-          " header";
+    why = "route " + route->name + " is tenant-scoped and the warm request has no " +
+          route->tenant_header + " header";
     return std::nullopt;
   }
   if (refusal != cache::Refusal::none) {
@@ -126,8 +128,8 @@ std::string Warmer::warm_host() const {
   return runtime_.config.origin.host + ":" + std::to_string(runtime_.config.origin.port);
 }
 
-asio::awaitable<Warmer::Result> Warmer::warm(std::string target,
-                                              std::vector<std::pair<std::string, std::string>> headers) {
+asio::awaitable<Warmer::Result> Warmer::warm(
+    std::string target, std::vector<std::pair<std::string, std::string>> headers) {
   std::string why;
   auto job = job_for(target, headers, why);
   if (!job) co_return Result{why, false};

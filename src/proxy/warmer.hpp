@@ -6,14 +6,14 @@
 // control thread with an origin pool and Redis tier of its own.
 #pragma once
 
-#include "proxy/filler.hpp"
-#include "proxy/runtime.hpp"
-
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
+
+#include "proxy/filler.hpp"
+#include "proxy/runtime.hpp"
 
 namespace cachecar::proxy {
 
@@ -34,7 +34,8 @@ class Warmer {
   };
   // Fetches `target` (path and query) into the cache now, whatever it
   // holds, sending `headers` too (a tenant header, say).
-  net::asio::awaitable<Result> warm(std::string target, std::vector<std::pair<std::string, std::string>> headers = {});
+  net::asio::awaitable<Result> warm(std::string target,
+                                    std::vector<std::pair<std::string, std::string>> headers = {});
 
  private:
   // The route, key and request for warming `target`; nullopt with `why`
@@ -43,7 +44,8 @@ class Warmer {
     FillTarget fill;
     net::Request request;
   };
-  std::optional<Job> job_for(const std::string& target, const std::vector<std::pair<std::string, std::string>>& headers,
+  std::optional<Job> job_for(const std::string& target,
+                             const std::vector<std::pair<std::string, std::string>>& headers,
                              std::string& why) const;
   net::asio::awaitable<Result> fetch(Job job);
   // The Host a warm request names: the first literal allowed_hosts entry,
@@ -58,7 +60,7 @@ class Warmer {
   Runtime& runtime_;
   net::asio::any_io_executor executor_;
   Filler filler_;
-  std::size_t starting_ = 0;  // warm paths whose first fetch has not ended
+  std::size_t starting_ = 0;    // warm paths whose first fetch has not ended
   std::set<std::string> kept_;  // paths a keep_fresh loop looks after (control thread only)
 };
 

@@ -5,23 +5,21 @@
 // (refetched, or the write's own body) in both tiers. Only then does the
 // client get its answer: a read anywhere in the fleet after that sees the
 // write. An origin error leaves the cache untouched.
-#include "proxy/request_handler.hpp"
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/steady_timer.hpp>
+#include <map>
 
 #include "cache/canonical_form.hpp"
-
 #include "invalidation/event.hpp"
 #include "invalidation/scope.hpp"
 #include "logging/event_log.hpp"
 #include "net/body_reader.hpp"
 #include "net/http_util.hpp"
 #include "proxy/entry_builder.hpp"
+#include "proxy/request_handler.hpp"
 #include "proxy/request_plan.hpp"
 #include "proxy/response_facts.hpp"
-
-#include <boost/asio/steady_timer.hpp>
-#include <spdlog/spdlog.h>
-
-#include <map>
 
 namespace cachecar::proxy {
 
@@ -51,9 +49,8 @@ struct RequestHandler::WrittenView {
   std::optional<FillTarget> target;   // where the new view is stored; nullopt: drop only
 };
 
-std::optional<RequestHandler::WrittenView> RequestHandler::written_view(const net::Request& request,
-                                                                        const Plan& plan,
-                                                                        const config::RouteValues& values) const {
+std::optional<RequestHandler::WrittenView> RequestHandler::written_view(
+    const net::Request& request, const Plan& plan, const config::RouteValues& values) const {
   const auto& write_route = *plan.route;
   const auto* read = plan.routes->table.find(write_route.refreshes);
   if (!read) return std::nullopt;  // the loader makes sure it exists
@@ -65,13 +62,14 @@ std::optional<RequestHandler::WrittenView> RequestHandler::written_view(const ne
     return std::nullopt;
   };
   auto path = read->path.expand(value_of);
-  if (!path) return std::nullopt;  // this write's values cannot name a read view (a constraint fails)
+  if (!path)
+    return std::nullopt;  // this write's values cannot name a read view (a constraint fails)
   return view_of(plan, *read, *path, request);
 }
 
-std::optional<RequestHandler::WrittenView> RequestHandler::view_of(const Plan& plan, const config::RoutePolicy& read,
-                                                                   std::string_view path,
-                                                                   const net::Request& request) const {
+std::optional<RequestHandler::WrittenView> RequestHandler::view_of(
+    const Plan& plan, const config::RoutePolicy& read, std::string_view path,
+    const net::Request& request) const {
   WrittenView view;
   view.read_route = &read;
   config::RouteValues read_values;
@@ -85,25 +83,31 @@ std::optional<RequestHandler::WrittenView> RequestHandler::view_of(const Plan& p
     view.identity.append(read_values[i]);
   }
   if (!read.tenant_header.empty()) {
-    if (auto it = request.find(read.tenant_header); it != request.end()) view.tenant = std::string(sv(it->value()));
+    if (auto it = request.find(read.tenant_header); it != request.end())
+      view.tenant = std::string(sv(it->value()));
   }
   cache::KeyScratch key;
   BeastHeaders headers(request);
-  if (cache::key_canonical_request(read, runtime_.config.environment, plan.routes->config->forwarding, read_values,
-                                   {}, headers, cache::forwarded_authority(headers, plan.trusted_peer),
+  if (cache::key_canonical_request(read, runtime_.config.environment,
+                                   plan.routes->config->forwarding, read_values, {}, headers,
+                                   cache::forwarded_authority(headers, plan.trusted_peer),
                                    key) == cache::Refusal::none) {
-    view.target = FillTarget{&read, std::move(key.key), std::move(key.fingerprint),
-                             {read_values.begin(), read_values.end()}, plan.routes};
+    view.target = FillTarget{&read,
+                             std::move(key.key),
+                             std::move(key.fingerprint),
+                             {read_values.begin(), read_values.end()},
+                             plan.routes};
   }
   return view;
 }
 
-asio::awaitable<RequestHandler::FleetDrop> RequestHandler::drop_across_fleet(const WrittenView& view,
-                                                                              invalidation::EventType type) {
+asio::awaitable<RequestHandler::FleetDrop> RequestHandler::drop_across_fleet(
+    const WrittenView& view, invalidation::EventType type) {
   FleetDrop result;
   const auto& config = runtime_.config;
   const auto& read = *view.read_route;
-  auto scope = invalidation::entity_scope(config.environment, read.key_entity(), view.identity, view.tenant);
+  auto scope =
+      invalidation::entity_scope(config.environment, read.key_entity(), view.identity, view.tenant);
   // Here first: fills in flight in this process see it at once, and this
   // process' memory and the shared tier lose the old view now.
   co_await invalidator_.apply(scope);
@@ -116,8 +120,8 @@ asio::awaitable<RequestHandler::FleetDrop> RequestHandler::drop_across_fleet(con
   auto expectation = runtime_.acks.expect(executor_);
   event.ack_to = runtime_.acks.channel();
   event.ack_id = expectation->id();
-  long long receivers = co_await redis->publish(config.invalidation.channel,
-                                                invalidation::to_json(event, config.invalidation.secret));
+  long long receivers = co_await redis->publish(
+      config.invalidation.channel, invalidation::to_json(event, config.invalidation.secret));
   result.receivers = receivers;
   if (receivers < 0) {
     // Redis is unavailable: the peers cannot hear it, and their own bus is
@@ -136,7 +140,8 @@ asio::awaitable<RequestHandler::FleetDrop> RequestHandler::drop_across_fleet(con
   co_return result;
 }
 
-asio::awaitable<bool> RequestHandler::write_through(net::Request& request, beast::tcp_stream& client, Plan& plan,
+asio::awaitable<bool> RequestHandler::write_through(net::Request& request,
+                                                    beast::tcp_stream& client, Plan& plan,
                                                     const config::RouteValues& values) {
   plan.status = CacheStatus::method;
   const bool deletes = request.method() == http::verb::delete_;
@@ -147,7 +152,8 @@ asio::awaitable<bool> RequestHandler::write_through(net::Request& request, beast
   prepare_origin_request(request, plan);
 
   OriginExchange exchange;
-  if (auto ec = co_await exchange_with_origin(request, exchange)) co_return co_await reply_origin_failure(client, plan, ec);
+  if (auto ec = co_await exchange_with_origin(request, exchange))
+    co_return co_await reply_origin_failure(client, plan, ec);
   auto& response = exchange.parser->get();
   const bool success = response.result_int() >= 200 && response.result_int() < 300;
   if (!success || !view) {
@@ -160,7 +166,8 @@ asio::awaitable<bool> RequestHandler::write_through(net::Request& request, beast
   // client gets once the cache is done (held back until then).
   std::string body;
   auto read = co_await net::read_body_upto(*exchange.connection, *exchange.parser, body,
-                                           runtime_.memory.max_entry_bytes(), runtime_.config.limits.origin_idle_timeout);
+                                           runtime_.memory.max_entry_bytes(),
+                                           runtime_.config.limits.origin_idle_timeout);
   const auto now = Clock::now();
 
   auto drop = co_await drop_across_fleet(*view, deletes ? invalidation::EventType::entity_deleted
@@ -187,9 +194,11 @@ asio::awaitable<bool> RequestHandler::write_through(net::Request& request, beast
       auto facts = response_facts(response, *target.route);
       auto decision = cache::decide_storage({}, facts, *target.route, now, filler_.jitter_draw());
       if (decision.verdict == cache::StoreVerdict::store) {
-        auto entry = build_entry(response, body, target.fingerprint, Filler::tags_for(target, response), now,
-                                 decision, facts.age, 0, generation_of(target));
-        auto fill = co_await filler_.store(target.key, entry, runtime_.invalidations.begin_fill(), nullptr);
+        auto entry =
+            build_entry(response, body, target.fingerprint, Filler::tags_for(target, response), now,
+                        decision, facts.age, 0, generation_of(target));
+        auto fill =
+            co_await filler_.store(target.key, entry, runtime_.invalidations.begin_fill(), nullptr);
         stored = fill.stored;
         if (fill.redis_failed && plan.route->on_cache_error == config::OnCacheError::invalidate) {
           runtime_.memory.remove(target.key);
@@ -197,8 +206,8 @@ asio::awaitable<bool> RequestHandler::write_through(net::Request& request, beast
         }
       }
     } else {
-      auto outcome = co_await filler_.refresh(target, std::move(read_request), nullptr, cache::FetchPermit{},
-                                              RefreshKind::write);
+      auto outcome = co_await filler_.refresh(target, std::move(read_request), nullptr,
+                                              cache::FetchPermit{}, RefreshKind::write);
       stored = outcome == RefreshOutcome::stored;
     }
     if (stored) {
@@ -215,15 +224,17 @@ asio::awaitable<bool> RequestHandler::write_through(net::Request& request, beast
   co_return co_await relay_rest(client, exchange, plan, status.view(), body);
 }
 
-asio::awaitable<void> RequestHandler::invalidate_after_unsafe(const Plan& plan, const net::Request& request,
-                                                             const http::response_header<>& response) {
+asio::awaitable<void> RequestHandler::invalidate_after_unsafe(
+    const Plan& plan, const net::Request& request, const http::response_header<>& response) {
   // RFC 9111 §4.4: the target URI, and same-origin Location and
   // Content-Location, each as the GET view of the route that caches it.
   std::vector<std::string> paths;
   std::string_view target_path, query;
   net::split_target(sv(request.target()), target_path, query);
   paths.emplace_back(target_path);
-  std::string host = request.find(http::field::host) != request.end() ? std::string(sv(request[http::field::host])) : "";
+  std::string host = request.find(http::field::host) != request.end()
+                         ? std::string(sv(request[http::field::host]))
+                         : "";
   for (auto name : {http::field::location, http::field::content_location}) {
     auto it = response.find(name);
     if (it == response.end()) continue;
@@ -234,7 +245,8 @@ asio::awaitable<void> RequestHandler::invalidate_after_unsafe(const Plan& plan, 
         beast::iequals(value.substr(prefix.size(), host.size()), host)) {
       value.remove_prefix(prefix.size() + host.size());  // same origin, absolute form
     }
-    if (value.empty() || value.front() != '/' || value.substr(0, 2) == "//") continue;  // another origin
+    if (value.empty() || value.front() != '/' || value.substr(0, 2) == "//")
+      continue;  // another origin
     std::string_view path, location_query;
     net::split_target(value, path, location_query);
     paths.emplace_back(path);
@@ -242,7 +254,9 @@ asio::awaitable<void> RequestHandler::invalidate_after_unsafe(const Plan& plan, 
   for (const auto& path : paths) {
     config::RouteValues values;
     const auto* route = plan.routes->table.match("GET", path, values);
-    if (!route || route->mode == config::RouteMode::bypass || route->mode == config::RouteMode::write_through) continue;
+    if (!route || route->mode == config::RouteMode::bypass ||
+        route->mode == config::RouteMode::write_through)
+      continue;
     if (auto view = view_of(plan, *route, path, request)) {
       co_await drop_across_fleet(*view, invalidation::EventType::entity_updated);
     }

@@ -1,15 +1,15 @@
 #include "redis/client.hpp"
 
-#include "logging/event_log.hpp"
-#include "redis/resp_codec.hpp"
-
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/detached.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "logging/event_log.hpp"
+#include "redis/resp_codec.hpp"
 
 namespace cachecar::redis {
 
@@ -26,7 +26,8 @@ std::string describe(const Endpoint& e) {
 Client::Client(asio::any_io_executor executor, ClientOptions options)
     : executor_(std::move(executor)), options_(std::move(options)), connected_signal_(executor_) {
   slots_.resize(static_cast<std::size_t>(std::max(1, options_.pool)));
-  for (auto& slot : slots_) slot.connection = std::make_unique<Connection>(executor_, options_.connection);
+  for (auto& slot : slots_)
+    slot.connection = std::make_unique<Connection>(executor_, options_.connection);
 }
 
 void Client::start() {
@@ -41,7 +42,8 @@ asio::awaitable<void> Client::reconnect(Slot& slot) {
   slot.connecting = false;
   if (!ec) {
     connected_signal_.cancel();
-    if (slot.attempts > 0) spdlog::info("redis {} connected again", describe(options_.connection.endpoint));
+    if (slot.attempts > 0)
+      spdlog::info("redis {} connected again", describe(options_.connection.endpoint));
     slot.attempts = 0;
     co_return;
   }
@@ -53,8 +55,11 @@ asio::awaitable<void> Client::reconnect(Slot& slot) {
   auto jitter = std::uniform_int_distribution<long long>(0, base.count() / 2)(random_);
   slot.next_attempt = Steady::now() + base + std::chrono::milliseconds(jitter);
   if (slot.attempts == 1 || slot.attempts % 20 == 0) {
-    logging::event(spdlog::level::warn, "redis-unavailable", "redis unavailable; serving from memory and origin",
-                   logging::Fields().add("redis", describe(options_.connection.endpoint)).add("reason", ec.message()));
+    logging::event(spdlog::level::warn, "redis-unavailable",
+                   "redis unavailable; serving from memory and origin",
+                   logging::Fields()
+                       .add("redis", describe(options_.connection.endpoint))
+                       .add("reason", ec.message()));
   }
 }
 
@@ -90,7 +95,8 @@ void Client::record_success() {
 asio::awaitable<std::optional<Reply>> Client::command(const std::vector<std::string_view>& args) {
   // Open breaker: answer at once. After the window one command probes
   // (half-open); its failure re-opens the breaker for another window.
-  if (consecutive_failures_ >= kFailuresToOpen && Steady::now() < open_until_) co_return std::nullopt;
+  if (consecutive_failures_ >= kFailuresToOpen && Steady::now() < open_until_)
+    co_return std::nullopt;
   Slot* slot = pick_connected();
   if (slot == nullptr) {
     // Nothing connected: connect one now (unless all are backing off), so
@@ -99,7 +105,8 @@ asio::awaitable<std::optional<Reply>> Client::command(const std::vector<std::str
     if (slot != nullptr) {
       co_await reconnect(*slot);
       if (!slot->connection->connected()) slot = nullptr;
-    } else if (std::any_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.connecting; })) {
+    } else if (std::any_of(slots_.begin(), slots_.end(),
+                           [](const Slot& s) { return s.connecting; })) {
       // A connect (a TLS handshake, say) is under way: wait for it rather
       // than skip Redis, but no longer than a command may take.
       connected_signal_.expires_after(options_.connection.timeout);

@@ -6,14 +6,13 @@
 // Not thread-safe: one Client per executor (see docs/adr/0005).
 #pragma once
 
-#include "metrics/latency_histogram.hpp"
-#include "redis/connection.hpp"
-
-#include <boost/asio/steady_timer.hpp>
-
 #include <atomic>
+#include <boost/asio/steady_timer.hpp>
 #include <random>
 #include <vector>
+
+#include "metrics/latency_histogram.hpp"
+#include "redis/connection.hpp"
 
 namespace cachecar::redis {
 

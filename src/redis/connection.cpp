@@ -1,16 +1,15 @@
 #include "redis/connection.hpp"
 
-#include "redis/resp_codec.hpp"
-
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-
-#include <array>
 #include <deque>
+
+#include "redis/resp_codec.hpp"
 
 namespace cachecar::redis {
 
@@ -48,7 +47,7 @@ struct Connection::State {
   std::shared_ptr<Stream> stream;  // replaced on each connect; loops hold their own reference
   std::unique_ptr<ReplyParser> parser;
   std::deque<std::shared_ptr<PendingCommand>> pending;  // in the order written
-  std::string outgoing;                                  // formatted, not yet written
+  std::string outgoing;                                 // formatted, not yet written
   bool writing = false;
   bool is_connected = false;
   std::uint64_t generation = 0;  // bumped per connect, so old loops stand down
@@ -119,8 +118,9 @@ asio::awaitable<error_code> handshake(Connection::State& s) {
   std::string commands;
   int expected = 0;
   if (!s.options.password.empty()) {
-    commands += s.options.user.empty() ? format_command({"AUTH", s.options.password})
-                                       : format_command({"AUTH", s.options.user, s.options.password});
+    commands += s.options.user.empty()
+                    ? format_command({"AUTH", s.options.password})
+                    : format_command({"AUTH", s.options.user, s.options.password});
     ++expected;
   }
   if (s.options.database != 0) {
@@ -171,7 +171,8 @@ asio::awaitable<error_code> Connection::connect() {
   std::uint64_t generation = ++s->generation;
   s->parser = std::make_unique<ReplyParser>();
   error_code open_error;
-  auto stream = co_await open_stream(s->executor, s->options.endpoint, s->options.connect_timeout, open_error);
+  auto stream = co_await open_stream(s->executor, s->options.endpoint, s->options.connect_timeout,
+                                     open_error);
   if (open_error) co_return open_error;
   s->stream = std::move(stream);
   if (auto ec = co_await handshake(*s)) {

@@ -6,18 +6,17 @@
 // only from its executor.
 #pragma once
 
-#include "redis/reply.hpp"
-#include "redis/stream.hpp"
-
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/system/error_code.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+
+#include "redis/reply.hpp"
+#include "redis/stream.hpp"
 
 namespace cachecar::redis {
 
@@ -26,7 +25,7 @@ struct ConnectOptions {
   std::string user;
   std::string password;
   int database = 0;
-  std::chrono::milliseconds timeout{50};          // per command
+  std::chrono::milliseconds timeout{50};  // per command
   std::chrono::milliseconds connect_timeout{1000};
 };
 
@@ -45,7 +44,8 @@ class Connection {
 
   // `command` is already RESP-formatted (format_command). nullopt with `ec`
   // set on timeout (timed_out), I/O failure or when not connected.
-  boost::asio::awaitable<std::optional<Reply>> execute(std::string command, boost::system::error_code& ec);
+  boost::asio::awaitable<std::optional<Reply>> execute(std::string command,
+                                                       boost::system::error_code& ec);
 
   struct State;  // opaque; shared with the read and write loops
 

@@ -10,7 +10,7 @@ namespace cachecar::redis {
 struct Reply {
   enum class Type { nil, status, error, integer, string, array };
   Type type = Type::nil;
-  std::string text;       // status, error and bulk string payloads
+  std::string text;  // status, error and bulk string payloads
   long long integer = 0;
   std::vector<Reply> elements;
 

@@ -11,12 +11,24 @@ namespace {
 Reply convert(const redisReply* r) {
   Reply out;
   switch (r->type) {
-    case REDIS_REPLY_STRING: out.type = Reply::Type::string; break;
-    case REDIS_REPLY_STATUS: out.type = Reply::Type::status; break;
-    case REDIS_REPLY_ERROR: out.type = Reply::Type::error; break;
-    case REDIS_REPLY_INTEGER: out.type = Reply::Type::integer; break;
-    case REDIS_REPLY_ARRAY: out.type = Reply::Type::array; break;
-    default: out.type = Reply::Type::nil; break;
+    case REDIS_REPLY_STRING:
+      out.type = Reply::Type::string;
+      break;
+    case REDIS_REPLY_STATUS:
+      out.type = Reply::Type::status;
+      break;
+    case REDIS_REPLY_ERROR:
+      out.type = Reply::Type::error;
+      break;
+    case REDIS_REPLY_INTEGER:
+      out.type = Reply::Type::integer;
+      break;
+    case REDIS_REPLY_ARRAY:
+      out.type = Reply::Type::array;
+      break;
+    default:
+      out.type = Reply::Type::nil;
+      break;
   }
   if (r->str != nullptr) out.text.assign(r->str, r->len);
   out.integer = r->integer;
@@ -39,7 +51,8 @@ std::string format_command(const std::vector<std::string_view>& args) {
     lengths.push_back(a.size());
   }
   char* command = nullptr;
-  int length = redisFormatCommandArgv(&command, static_cast<int>(args.size()), pointers.data(), lengths.data());
+  int length = redisFormatCommandArgv(&command, static_cast<int>(args.size()), pointers.data(),
+                                      lengths.data());
   if (length < 0 || command == nullptr) throw std::bad_alloc();
   std::string out(command, static_cast<std::size_t>(length));
   redisFreeCommand(command);

@@ -4,14 +4,14 @@
 // Not thread-safe: one ReplyParser per connection.
 #pragma once
 
-#include "redis/reply.hpp"
-
 #include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "redis/reply.hpp"
 
 struct redisReader;
 

@@ -1,5 +1,8 @@
 #include "redis/stream.hpp"
 
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -8,8 +11,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 namespace cachecar::redis {
 
@@ -84,13 +85,15 @@ class TlsStream final : public Stream {
 
 asio::ssl::context tls_context(const Endpoint& endpoint, error_code& ec) {
   asio::ssl::context context(asio::ssl::context::tls_client);
-  context.set_options(asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                      asio::ssl::context::no_tlsv1_1);
+  context.set_options(asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
+                      asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
   if (endpoint.tls_verify) {
     context.set_verify_mode(asio::ssl::verify_peer, ec);
     if (!ec) {
-      if (endpoint.tls_ca_file.empty()) context.set_default_verify_paths(ec);
-      else context.load_verify_file(endpoint.tls_ca_file, ec);
+      if (endpoint.tls_ca_file.empty())
+        context.set_default_verify_paths(ec);
+      else
+        context.load_verify_file(endpoint.tls_ca_file, ec);
     }
   } else {
     context.set_verify_mode(asio::ssl::verify_none, ec);
@@ -111,13 +114,15 @@ bool expect_identity(SSL* ssl, const std::string& host) {
 
 }  // namespace
 
-asio::awaitable<std::unique_ptr<Stream>> open_stream(asio::any_io_executor executor, const Endpoint& endpoint,
-                                                     std::chrono::milliseconds timeout, error_code& ec) {
+asio::awaitable<std::unique_ptr<Stream>> open_stream(asio::any_io_executor executor,
+                                                     const Endpoint& endpoint,
+                                                     std::chrono::milliseconds timeout,
+                                                     error_code& ec) {
   if (!endpoint.unix_path.empty()) {
     auto plain = std::make_unique<PlainStream<asio::local::stream_protocol>>(executor);
     plain->stream().expires_after(timeout);
-    auto [connect_error] =
-        co_await plain->stream().async_connect(asio::local::stream_protocol::endpoint(endpoint.unix_path), use_tuple);
+    auto [connect_error] = co_await plain->stream().async_connect(
+        asio::local::stream_protocol::endpoint(endpoint.unix_path), use_tuple);
     ec = connect_error;
     if (ec) co_return nullptr;
     plain->stream().expires_never();
@@ -154,7 +159,8 @@ asio::awaitable<std::unique_ptr<Stream>> open_stream(asio::any_io_executor execu
     ec = asio::error::invalid_argument;
     co_return nullptr;
   }
-  auto [handshake_error] = co_await secure->stream().async_handshake(asio::ssl::stream_base::client, use_tuple);
+  auto [handshake_error] =
+      co_await secure->stream().async_handshake(asio::ssl::stream_base::client, use_tuple);
   ec = handshake_error;
   if (ec) co_return nullptr;
   tcp_layer.expires_never();

@@ -9,7 +9,6 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/system/error_code.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <memory>

@@ -24,7 +24,7 @@ struct Entry {
   std::vector<std::string> tags;
   Clock::time_point stored_at;
   Clock::time_point expires_at;
-  std::uint32_t initial_age_seconds = 0;  // Age the origin's response already had
+  std::uint32_t initial_age_seconds = 0;     // Age the origin's response already had
   std::uint32_t stale_if_error_seconds = 0;  // after expiry, usable this long when the origin fails
   // After expiry, served this long while one background refresh runs.
   std::uint32_t stale_while_revalidate_seconds = 0;
@@ -42,19 +42,24 @@ struct Entry {
 
   bool is_vary_marker() const { return !vary.empty(); }
 
-  Clock::time_point stale_if_error_until() const { return expires_at + std::chrono::seconds(stale_if_error_seconds); }
+  Clock::time_point stale_if_error_until() const {
+    return expires_at + std::chrono::seconds(stale_if_error_seconds);
+  }
   Clock::time_point revalidate_until() const {
     return expires_at + std::chrono::seconds(stale_while_revalidate_seconds);
   }
   // When the shared tier may drop it: the last moment any rule can use it.
-  Clock::time_point usable_until() const { return std::max(stale_if_error_until(), revalidate_until()); }
+  Clock::time_point usable_until() const {
+    return std::max(stale_if_error_until(), revalidate_until());
+  }
 
   // Bytes this entry costs a store holding it under `key`: every
   // allocation it owns at its capacity (not its size), plus a fixed
   // allowance for what the store adds per entry (list node, index slot,
   // shared_ptr block, the key's copy) and per tag (its index entry).
   std::size_t charge(std::size_t key_size) const {
-    std::size_t bytes = sizeof(Entry) + heap_bytes(head) + heap_bytes(body) + heap_bytes(fingerprint);
+    std::size_t bytes =
+        sizeof(Entry) + heap_bytes(head) + heap_bytes(body) + heap_bytes(fingerprint);
     bytes += tags.capacity() * sizeof(std::string) + vary.capacity() * sizeof(std::string);
     for (const auto& t : tags) bytes += heap_bytes(t) + t.size() + kPerTagOverheadBytes;
     for (const auto& v : vary) bytes += heap_bytes(v);

@@ -24,7 +24,8 @@ class Writer {
   explicit Writer(std::string& out) : out_(out) {}
   template <typename Int>
   void integer(Int value) {
-    for (std::size_t i = 0; i < sizeof(Int); ++i) out_.push_back(static_cast<char>((static_cast<std::uint64_t>(value) >> (8 * i)) & 0xff));
+    for (std::size_t i = 0; i < sizeof(Int); ++i)
+      out_.push_back(static_cast<char>((static_cast<std::uint64_t>(value) >> (8 * i)) & 0xff));
   }
   void bytes(std::string_view s) {
     integer<std::uint32_t>(static_cast<std::uint32_t>(s.size()));
@@ -42,7 +43,8 @@ class Reader {
   bool integer(Int& value) {
     if (in_.size() < sizeof(Int)) return false;
     std::uint64_t v = 0;
-    for (std::size_t i = 0; i < sizeof(Int); ++i) v |= static_cast<std::uint64_t>(static_cast<unsigned char>(in_[i])) << (8 * i);
+    for (std::size_t i = 0; i < sizeof(Int); ++i)
+      v |= static_cast<std::uint64_t>(static_cast<unsigned char>(in_[i])) << (8 * i);
     value = static_cast<Int>(v);
     in_.remove_prefix(sizeof(Int));
     return true;
@@ -73,7 +75,8 @@ bool plausible_ms(std::int64_t ms) {
 }
 
 Clock::time_point from_ms(std::int64_t ms) {
-  return Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::milliseconds(ms)));
+  return Clock::time_point(
+      std::chrono::duration_cast<Clock::duration>(std::chrono::milliseconds(ms)));
 }
 
 std::string compress(std::string_view body, BodyCompression how) {
@@ -85,7 +88,8 @@ std::string compress(std::string_view body, BodyCompression how) {
     out.resize(n);
   } else {
     out.resize(static_cast<std::size_t>(LZ4_compressBound(static_cast<int>(body.size()))));
-    int n = LZ4_compress_default(body.data(), out.data(), static_cast<int>(body.size()), static_cast<int>(out.size()));
+    int n = LZ4_compress_default(body.data(), out.data(), static_cast<int>(body.size()),
+                                 static_cast<int>(out.size()));
     if (n <= 0) return {};
     out.resize(static_cast<std::size_t>(n));
   }
@@ -98,7 +102,8 @@ bool decompress(std::string_view in, std::uint32_t size, BodyCompression how, st
     std::size_t n = ZSTD_decompress(out.data(), out.size(), in.data(), in.size());
     return !ZSTD_isError(n) && n == size;
   }
-  int n = LZ4_decompress_safe(in.data(), out.data(), static_cast<int>(in.size()), static_cast<int>(size));
+  int n = LZ4_decompress_safe(in.data(), out.data(), static_cast<int>(in.size()),
+                              static_cast<int>(size));
   return n >= 0 && static_cast<std::uint32_t>(n) == size;
 }
 
@@ -109,7 +114,8 @@ std::string encode_entry(const Entry& entry, BodyCompression compression) {
   if (compression != BodyCompression::none && entry.body.size() > kCompressAbove) {
     compressed = compress(entry.body, compression);
     // Not worth it (or failed): store the body as it is.
-    if (compressed.empty() || compressed.size() >= entry.body.size()) compression = BodyCompression::none;
+    if (compressed.empty() || compressed.size() >= entry.body.size())
+      compression = BodyCompression::none;
   } else {
     compression = BodyCompression::none;
   }
@@ -135,16 +141,19 @@ std::string encode_entry(const Entry& entry, BodyCompression compression) {
   w.integer<std::uint16_t>(static_cast<std::uint16_t>(entry.vary.size()));
   for (const auto& name : entry.vary) w.bytes(name);
   w.integer<std::uint32_t>(static_cast<std::uint32_t>(entry.body.size()));
-  w.bytes(compression == BodyCompression::none ? std::string_view(entry.body) : std::string_view(compressed));
+  w.bytes(compression == BodyCompression::none ? std::string_view(entry.body)
+                                               : std::string_view(compressed));
   return out;
 }
 
 std::optional<Entry> decode_entry(std::string_view bytes, std::uint32_t max_body_bytes) {
-  if (bytes.size() < sizeof kMagic || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) return std::nullopt;
+  if (bytes.size() < sizeof kMagic || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
+    return std::nullopt;
   Reader r(bytes.substr(sizeof kMagic));
   std::uint8_t version = 0, compression = 0;
   if (!r.integer(version) || version != kEntryFormatVersion) return std::nullopt;
-  if (!r.integer(compression) || compression > static_cast<std::uint8_t>(BodyCompression::lz4)) return std::nullopt;
+  if (!r.integer(compression) || compression > static_cast<std::uint8_t>(BodyCompression::lz4))
+    return std::nullopt;
   Entry e;
   std::int64_t stored = 0, expires = 0;
   std::uint16_t tag_count = 0;
@@ -153,8 +162,9 @@ std::optional<Entry> decode_entry(std::string_view bytes, std::uint32_t max_body
   std::string_view head, fingerprint, body;
   if (!r.integer(stored) || !r.integer(expires) || !r.integer(e.initial_age_seconds) ||
       !r.integer(e.stale_if_error_seconds) || !r.integer(e.stale_while_revalidate_seconds) ||
-      !r.integer(e.rebuild_ms) || !r.integer(e.generation) || !r.integer(e.status) || !r.integer(must_revalidate) || must_revalidate > 1 ||
-      !r.bytes(head) || !r.bytes(fingerprint) || !r.integer(tag_count)) {
+      !r.integer(e.rebuild_ms) || !r.integer(e.generation) || !r.integer(e.status) ||
+      !r.integer(must_revalidate) || must_revalidate > 1 || !r.bytes(head) ||
+      !r.bytes(fingerprint) || !r.integer(tag_count)) {
     return std::nullopt;
   }
   for (std::uint16_t i = 0; i < tag_count; ++i) {
@@ -169,8 +179,8 @@ std::optional<Entry> decode_entry(std::string_view bytes, std::uint32_t max_body
     if (!r.bytes(name)) return std::nullopt;
     e.vary.emplace_back(name);
   }
-  if (!r.integer(body_size) || body_size > kMaxBodyBytes || body_size > max_body_bytes || !r.bytes(body) ||
-      !r.done()) {
+  if (!r.integer(body_size) || body_size > kMaxBodyBytes || body_size > max_body_bytes ||
+      !r.bytes(body) || !r.done()) {
     return std::nullopt;
   }
   auto how = static_cast<BodyCompression>(compression);

@@ -4,11 +4,11 @@
 // compressed when asked. Pure functions; thread-safe.
 #pragma once
 
-#include "store/entry.hpp"
-
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "store/entry.hpp"
 
 namespace cachecar::store {
 
@@ -22,6 +22,7 @@ std::string encode_entry(const Entry& entry, BodyCompression compression);
 // `max_body_bytes`: a body that says it is larger is refused before any
 // buffer is sized for it (a few bytes of zstd can announce 512 MiB; found
 // by fuzz_entry_codec). The shared tier passes max_entry_bytes.
-std::optional<Entry> decode_entry(std::string_view bytes, std::uint32_t max_body_bytes = 512u * 1024 * 1024);
+std::optional<Entry> decode_entry(std::string_view bytes,
+                                  std::uint32_t max_body_bytes = 512u * 1024 * 1024);
 
 }  // namespace cachecar::store

@@ -4,8 +4,10 @@
 
 namespace cachecar::store {
 
-MemoryTier::MemoryTier(std::uint64_t max_bytes, std::uint64_t max_entry_bytes, std::size_t shard_count)
-    : max_entry_bytes_(max_entry_bytes), shard_capacity_(max_bytes / (shard_count ? shard_count : 1)) {
+MemoryTier::MemoryTier(std::uint64_t max_bytes, std::uint64_t max_entry_bytes,
+                       std::size_t shard_count)
+    : max_entry_bytes_(max_entry_bytes),
+      shard_capacity_(max_bytes / (shard_count ? shard_count : 1)) {
   if (shard_count == 0) shard_count = 1;
   shards_.reserve(shard_count);
   for (std::size_t i = 0; i < shard_count; ++i) shards_.push_back(std::make_unique<Shard>());

@@ -6,8 +6,6 @@
 // whole tier never holds more than max_bytes by `Entry::charge`.
 #pragma once
 
-#include "store/store.hpp"
-
 #include <atomic>
 #include <list>
 #include <memory>
@@ -17,6 +15,8 @@
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
+
+#include "store/store.hpp"
 
 namespace cachecar::store {
 

@@ -19,9 +19,12 @@ redis::ClientOptions client_options(const config::RedisStoreConfig& config) {
 
 BodyCompression compression_of(config::Compression c) {
   switch (c) {
-    case config::Compression::zstd: return BodyCompression::zstd;
-    case config::Compression::lz4: return BodyCompression::lz4;
-    case config::Compression::none: return BodyCompression::none;
+    case config::Compression::zstd:
+      return BodyCompression::zstd;
+    case config::Compression::lz4:
+      return BodyCompression::lz4;
+    case config::Compression::none:
+      return BodyCompression::none;
   }
   return BodyCompression::none;
 }
@@ -115,7 +118,8 @@ asio::awaitable<EntryPtr> RedisTier::get(std::string key) {
   }
   // No stored entry is larger than max_entry_bytes (put refuses them): a
   // body claiming more is damage, and no buffer is sized for it.
-  auto entry = decode_entry(reply->text, static_cast<std::uint32_t>(std::min<std::uint64_t>(max_entry_bytes_, UINT32_MAX)));
+  auto entry = decode_entry(reply->text, static_cast<std::uint32_t>(std::min<std::uint64_t>(
+                                             max_entry_bytes_, UINT32_MAX)));
   if (!entry) {  // another format version, or damaged: a miss, never a wrong answer
     StoreCounters::bump(counters_.misses);
     co_return nullptr;
@@ -130,7 +134,8 @@ asio::awaitable<PutResult> RedisTier::put(std::string key, EntryPtr entry) {
     co_return PutResult::too_large;
   }
   // Kept while any rule can still use it (freshness, then stale-if-error).
-  auto ttl = std::chrono::duration_cast<std::chrono::milliseconds>(entry->usable_until() - Clock::now());
+  auto ttl =
+      std::chrono::duration_cast<std::chrono::milliseconds>(entry->usable_until() - Clock::now());
   if (ttl.count() <= 0) co_return PutResult::failed;  // nothing left to share
   std::string full = entry_prefix_ + key;
   std::string bytes = encode_entry(*entry, compression_);
@@ -181,9 +186,11 @@ asio::awaitable<std::uint64_t> RedisTier::erase_matching(std::string pattern) {
     const auto& keys = reply->elements[1].elements;
     for (std::size_t i = 0; i < keys.size(); i += kDeleteBatch) {
       std::vector<std::string_view> command{"DEL"};
-      for (std::size_t j = i; j < keys.size() && j < i + kDeleteBatch; ++j) command.push_back(keys[j].text);
+      for (std::size_t j = i; j < keys.size() && j < i + kDeleteBatch; ++j)
+        command.push_back(keys[j].text);
       auto deleted = co_await client_.command(command);
-      if (deleted && deleted->type == Reply::Type::integer) removed += static_cast<std::uint64_t>(deleted->integer);
+      if (deleted && deleted->type == Reply::Type::integer)
+        removed += static_cast<std::uint64_t>(deleted->integer);
     }
   } while (cursor != "0");
   co_return removed;
@@ -205,7 +212,7 @@ asio::awaitable<std::uint64_t> RedisTier::purge_tags(std::vector<std::string> ta
 }
 
 asio::awaitable<RedisTier::Lease> RedisTier::try_lease(std::string key, std::string token,
-                                                      std::chrono::milliseconds ttl) {
+                                                       std::chrono::milliseconds ttl) {
   std::string full = lease_prefix_ + key;
   std::string ttl_text = std::to_string(ttl.count());
   const std::vector<std::string_view> command{"SET", full, token, "NX", "PX", ttl_text};
@@ -217,9 +224,10 @@ asio::awaitable<RedisTier::Lease> RedisTier::try_lease(std::string key, std::str
 asio::awaitable<void> RedisTier::release_lease(std::string key, std::string token,
                                                std::chrono::milliseconds pass_for) {
   std::string full = lease_prefix_ + key;
-  const std::string pass_ms = pass_for.count() > 0 ? std::to_string(pass_for.count()) : std::string();
-  const std::vector<std::string_view> command{"EVAL", kReleaseScript, "1", full, token, pass_ms,
-                                              fills_channel_, key};
+  const std::string pass_ms =
+      pass_for.count() > 0 ? std::to_string(pass_for.count()) : std::string();
+  const std::vector<std::string_view> command{"EVAL",  kReleaseScript, "1", full, token,
+                                              pass_ms, fills_channel_, key};
   co_await client_.command(command);
 }
 

@@ -13,14 +13,15 @@
 #include "store/entry_codec.hpp"
 #include "store/store.hpp"
 
-
 namespace cachecar::store {
 
 // How to reach the Redis of `config` (shared by the tier and the bus).
 redis::ConnectOptions connect_options(const config::RedisStoreConfig& config);
 // Where a released fleet lease is announced (its key as the message), so
 // that lease losers stop waiting at once.
-inline std::string fills_channel(const std::string& key_namespace = "cachecar:") { return key_namespace + "fills"; }
+inline std::string fills_channel(const std::string& key_namespace = "cachecar:") {
+  return key_namespace + "fills";
+}
 
 class RedisTier final : public Store {
  public:
@@ -44,13 +45,15 @@ class RedisTier final : public Store {
   StoreStats stats() const override;
   // Fleet coalescing: one fetcher per key across every cachecar.
   enum class Lease { won, lost, unavailable };
-  boost::asio::awaitable<Lease> try_lease(std::string key, std::string token, std::chrono::milliseconds ttl);
+  boost::asio::awaitable<Lease> try_lease(std::string key, std::string token,
+                                          std::chrono::milliseconds ttl);
   // Ends the lease if `token` still holds it. A `pass_for` above zero: the
   // answer could not be stored, so the lease becomes a "pass" mark for that
   // long, telling waiters to fetch for themselves instead of electing
   // fetchers one after another. Either way the key is published on
   // fills_channel().
-  boost::asio::awaitable<void> release_lease(std::string key, std::string token, std::chrono::milliseconds pass_for);
+  boost::asio::awaitable<void> release_lease(std::string key, std::string token,
+                                             std::chrono::milliseconds pass_for);
   enum class LeaseState { none, held, pass, unknown };
   boost::asio::awaitable<LeaseState> lease_state(std::string key);
 

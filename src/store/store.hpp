@@ -5,13 +5,12 @@
 // documents its own thread-safety.
 #pragma once
 
-#include "store/entry.hpp"
-
-#include <boost/asio/awaitable.hpp>
-
 #include <atomic>
+#include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <string>
+
+#include "store/entry.hpp"
 
 namespace cachecar::store {
 
@@ -42,9 +41,12 @@ struct StoreStats {
 
 // The event counters every store keeps; bumped from any thread.
 struct StoreCounters {
-  std::atomic<std::uint64_t> hits{0}, misses{0}, stores{0}, evictions{0}, rejected_too_large{0}, errors{0};
+  std::atomic<std::uint64_t> hits{0}, misses{0}, stores{0}, evictions{0}, rejected_too_large{0},
+      errors{0};
 
-  static void bump(std::atomic<std::uint64_t>& counter) { counter.fetch_add(1, std::memory_order_relaxed); }
+  static void bump(std::atomic<std::uint64_t>& counter) {
+    counter.fetch_add(1, std::memory_order_relaxed);
+  }
   StoreStats snapshot() const {
     StoreStats s;
     s.hits = hits.load(std::memory_order_relaxed);

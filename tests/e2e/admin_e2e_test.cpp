@@ -1,13 +1,13 @@
 // The first part of the admin API (SPEC §7): health, readiness, stats,
 // routes, key explanation and purge, on its own listener.
-#include "support/fixture.hpp"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <regex>
 #include <set>
 #include <sstream>
+
+#include "support/fixture.hpp"
 
 namespace cachecar::testing {
 namespace {
@@ -36,8 +36,9 @@ class AdminTest : public ::testing::Test {
  protected:
   // With the token unless `headers` says otherwise: every admin call but
   // the probes needs it here.
-  json admin_json(const std::string& method, const std::string& target, const std::string& body = {},
-                  int expected_status = 200, const Headers& headers = {}) {
+  json admin_json(const std::string& method, const std::string& target,
+                  const std::string& body = {}, int expected_status = 200,
+                  const Headers& headers = {}) {
     auto r = cachecar_.admin(method, target, body, headers.empty() ? auth_ : headers);
     EXPECT_EQ(r.status, expected_status) << method << " " << target << ": " << r.body;
     EXPECT_EQ(r.header("Content-Type"), "application/json");
@@ -86,10 +87,12 @@ TEST_F(AdminTest, ExplainShowsTheKeyAndWhereEachSegmentCameFrom) {
   EXPECT_EQ(explained["key"], "test:-:product:42:-:v2");
   EXPECT_EQ(explained["segments"].size(), 6u);
   EXPECT_EQ(explained["segments"][3]["origin"], "path variables id=42");
-  auto with_query = admin_json("GET", "/admin/keys/explain?path=%2Fproducts%2F42%3Fcurrency%3DEUR%26utm%3Dx");
+  auto with_query =
+      admin_json("GET", "/admin/keys/explain?path=%2Fproducts%2F42%3Fcurrency%3DEUR%26utm%3Dx");
   EXPECT_THAT(with_query["key"].get<std::string>(), StartsWith("test:-:product:42:"));
   EXPECT_NE(with_query["key"], explained["key"]);
-  auto tenant = admin_json("GET", "/admin/keys/explain?path=/users/7/profile&header=X-Tenant-Id:acme");
+  auto tenant =
+      admin_json("GET", "/admin/keys/explain?path=/users/7/profile&header=X-Tenant-Id:acme");
   EXPECT_EQ(tenant["key"], "test:acme:user-profile:7:-:v1");
   auto no_tenant = admin_json("GET", "/admin/keys/explain?path=/users/7/profile");
   EXPECT_EQ(no_tenant["cached"], false);
@@ -105,7 +108,8 @@ TEST_F(AdminTest, ExplainAgreesWithWhatIsStored) {
 
 TEST_F(AdminTest, PurgeByKeyMakesTheNextRequestAMiss) {
   cachecar_.get("/products/3");
-  auto purged = admin_json("POST", "/admin/purge", R"({"key": "test:-:product:3:-:v2"})", 200, auth_);
+  auto purged =
+      admin_json("POST", "/admin/purge", R"({"key": "test:-:product:3:-:v2"})", 200, auth_);
   EXPECT_EQ(purged["purged"], 1);
   EXPECT_EQ(cachecar_.get("/products/3").header("Cache-Status"), "cachecar; fwd=miss; stored");
   EXPECT_EQ(origin_.count("/products/3"), 2u);
@@ -117,21 +121,26 @@ TEST_F(AdminTest, PurgeByPrefixAndByEntity) {
   cachecar_.get("/products/2");
   cachecar_.get("/users/1/profile", {{"X-Tenant-Id", "acme"}});
   cachecar_.get("/users/1/profile", {{"X-Tenant-Id", "globex"}});
-  EXPECT_EQ(admin_json("POST", "/admin/purge", R"({"prefix": "test:-:product:1:"})", 200, auth_)["purged"], 2);
+  EXPECT_EQ(admin_json("POST", "/admin/purge", R"({"prefix": "test:-:product:1:"})", 200,
+                       auth_)["purged"],
+            2);
   EXPECT_THAT(cachecar_.get("/products/2").header("Cache-Status"), StartsWith("cachecar; hit"));
-  EXPECT_EQ(admin_json("POST", "/admin/purge", R"({"entity": "user-profile", "id": "1", "tenant": "acme"})", 200,
+  EXPECT_EQ(admin_json("POST", "/admin/purge",
+                       R"({"entity": "user-profile", "id": "1", "tenant": "acme"})", 200,
                        auth_)["purged"],
             1);
   EXPECT_THAT(cachecar_.get("/users/1/profile", {{"X-Tenant-Id", "globex"}}).header("Cache-Status"),
               StartsWith("cachecar; hit"));
-  EXPECT_EQ(admin_json("POST", "/admin/purge", R"({"entity": "product"})", 200, auth_)["purged"], 1);
+  EXPECT_EQ(admin_json("POST", "/admin/purge", R"({"entity": "product"})", 200, auth_)["purged"],
+            1);
 }
 
 TEST_F(AdminTest, MutatingCallsNeedTheToken) {
   auto no_token = cachecar_.admin("POST", "/admin/purge", R"({"key": "x"})");
   EXPECT_EQ(no_token.status, 401);
   EXPECT_THAT(no_token.body, HasSubstr("Bearer"));
-  auto wrong = cachecar_.admin("POST", "/admin/purge", R"({"key": "x"})", {{"Authorization", "Bearer nope"}});
+  auto wrong = cachecar_.admin("POST", "/admin/purge", R"({"key": "x"})",
+                               {{"Authorization", "Bearer nope"}});
   EXPECT_EQ(wrong.status, 401);
   EXPECT_EQ(cachecar_.admin("GET", "/admin/stats", {}, auth_).status, 200);
 }
@@ -139,14 +148,15 @@ TEST_F(AdminTest, MutatingCallsNeedTheToken) {
 // Issue 11: the reads name tenants, ids and keys; only the probes are open.
 TEST_F(AdminTest, EveryCallButTheProbesNeedsTheToken) {
   cachecar_.get("/products/1");
-  for (const char* target : {"/admin", "/admin/stats", "/admin/routes", "/admin/config",
-                             "/admin/entries/test%3A-%3Aproduct%3A1%3A-%3Av2",
-                             "/admin/keys/explain?path=/products/1"}) {
+  for (const char* target :
+       {"/admin", "/admin/stats", "/admin/routes", "/admin/config",
+        "/admin/entries/test%3A-%3Aproduct%3A1%3A-%3Av2", "/admin/keys/explain?path=/products/1"}) {
     auto none = cachecar_.admin("GET", target);
     EXPECT_EQ(none.status, 401) << target;
     EXPECT_THAT(none.body, HasSubstr("Bearer")) << target;
     EXPECT_THAT(none.body, ::testing::Not(HasSubstr("product"))) << target;
-    EXPECT_EQ(cachecar_.admin("GET", target, {}, {{"Authorization", "Bearer s3creT"}}).status, 401) << target;
+    EXPECT_EQ(cachecar_.admin("GET", target, {}, {{"Authorization", "Bearer s3creT"}}).status, 401)
+        << target;
     EXPECT_EQ(cachecar_.admin("GET", target, {}, auth_).status, 200) << target;
   }
   for (const char* target : {"/healthz", "/readyz", "/metrics"}) {
@@ -159,15 +169,18 @@ TEST_F(AdminTest, EveryMutatingCallRefusesWithoutTheTokenAndBadJsonGetsA400) {
     auto none = cachecar_.admin("POST", path, R"({"key": "x"})");
     EXPECT_EQ(none.status, 401) << path;
     EXPECT_TRUE(json::parse(none.body).contains("error")) << path;
-    EXPECT_EQ(cachecar_.admin("POST", path, "{}", {{"Authorization", "Bearer s3cre"}}).status, 401) << path;
-    EXPECT_EQ(cachecar_.admin("POST", path, "{}", {{"Authorization", "s3cret"}}).status, 401) << path;
+    EXPECT_EQ(cachecar_.admin("POST", path, "{}", {{"Authorization", "Bearer s3cre"}}).status, 401)
+        << path;
+    EXPECT_EQ(cachecar_.admin("POST", path, "{}", {{"Authorization", "s3cret"}}).status, 401)
+        << path;
   }
   for (const char* path : {"/admin/purge", "/admin/invalidate", "/admin/warm"}) {
     auto bad = cachecar_.admin("POST", path, "{not json", auth_);
     EXPECT_EQ(bad.status, 400) << path;
     EXPECT_FALSE(json::parse(bad.body)["error"].get<std::string>().empty()) << path;
   }
-  for (const char* path : {"/healthz", "/readyz", "/metrics", "/admin/stats", "/admin/routes", "/admin/config"}) {
+  for (const char* path :
+       {"/healthz", "/readyz", "/metrics", "/admin/stats", "/admin/routes", "/admin/config"}) {
     EXPECT_EQ(cachecar_.admin("POST", path, "{}", auth_).status, 405) << path;
   }
 }
@@ -200,13 +213,14 @@ TEST_F(AdminTest, EntriesShowWhatATierHoldsUnderAKey) {
 void expect_valid_exposition(const std::string& text) {
   TempDir dir;
   std::string path = dir.write("metrics.txt", text);
-  auto parsed = run_command({"/usr/bin/python3", "-c",
-                             "import sys\n"
-                             "from prometheus_client.parser import text_string_to_metric_families\n"
-                             "families = list(text_string_to_metric_families(open(sys.argv[1]).read()))\n"
-                             "print(len(families), 'families')\n",
-                             path},
-                            std::chrono::seconds(20));
+  auto parsed =
+      run_command({"/usr/bin/python3", "-c",
+                   "import sys\n"
+                   "from prometheus_client.parser import text_string_to_metric_families\n"
+                   "families = list(text_string_to_metric_families(open(sys.argv[1]).read()))\n"
+                   "print(len(families), 'families')\n",
+                   path},
+                  std::chrono::seconds(20));
   EXPECT_EQ(parsed.exit_code, 0) << parsed.output;
   std::set<std::string> typed;
   std::istringstream lines(text);
@@ -268,13 +282,15 @@ TEST_F(AdminTest, MetricsAreValidPrometheusTextAndCountersMove) {
   // The latency histograms count every answer: three 2xx to clients, one
   // origin fetch; buckets are cumulative and end at the count.
   EXPECT_EQ(sample_value(after, client_count) - sample_value(before.body, client_count), 3u);
-  EXPECT_EQ(sample_value(after, R"(cachecar_request_duration_seconds_bucket{status="2xx",le="+Inf"})"),
-            sample_value(after, client_count));
+  EXPECT_EQ(
+      sample_value(after, R"(cachecar_request_duration_seconds_bucket{status="2xx",le="+Inf"})"),
+      sample_value(after, client_count));
   EXPECT_EQ(sample_value(after, "cachecar_origin_duration_seconds_count") -
                 sample_value(before.body, "cachecar_origin_duration_seconds_count"),
             1u);
-  EXPECT_LE(sample_value(after, R"(cachecar_request_duration_seconds_bucket{status="2xx",le="0.0001"})"),
-            sample_value(after, R"(cachecar_request_duration_seconds_bucket{status="2xx",le="0.001"})"));
+  EXPECT_LE(
+      sample_value(after, R"(cachecar_request_duration_seconds_bucket{status="2xx",le="0.0001"})"),
+      sample_value(after, R"(cachecar_request_duration_seconds_bucket{status="2xx",le="0.001"})"));
 }
 
 TEST_F(AdminTest, ConfigShowsTheEffectiveConfigWithSecretsRedacted) {
@@ -289,19 +305,25 @@ TEST_F(AdminTest, ConfigShowsTheEffectiveConfigWithSecretsRedacted) {
   EXPECT_EQ(config["routes"][0]["name"], "product");
   EXPECT_EQ(config["routes"][0]["ttl"], "5m");
   EXPECT_EQ(config["routes"][1]["tenant_header"], "X-Tenant-Id");
-  EXPECT_EQ(cachecar_.admin("GET", "/admin/config", {}, auth_).body.find("s3cret"), std::string::npos);
+  EXPECT_EQ(cachecar_.admin("GET", "/admin/config", {}, auth_).body.find("s3cret"),
+            std::string::npos);
   EXPECT_EQ(cachecar_.admin("POST", "/admin/config", "{}", auth_).status, 405);
 }
 
 TEST_F(AdminTest, BadInputGetsAClearError) {
-  EXPECT_THAT(admin_json("POST", "/admin/purge", "{not json", 400, auth_)["error"].get<std::string>(),
-              HasSubstr("not valid JSON"));
-  EXPECT_THAT(admin_json("POST", "/admin/purge", R"({"colour": "red"})", 400, auth_)["error"].get<std::string>(),
+  EXPECT_THAT(
+      admin_json("POST", "/admin/purge", "{not json", 400, auth_)["error"].get<std::string>(),
+      HasSubstr("not valid JSON"));
+  EXPECT_THAT(admin_json("POST", "/admin/purge", R"({"colour": "red"})", 400, auth_)["error"]
+                  .get<std::string>(),
               HasSubstr("expected one of"));
-  EXPECT_THAT(admin_json("POST", "/admin/purge", R"({"prefix": ""})", 400, auth_)["error"].get<std::string>(),
+  EXPECT_THAT(admin_json("POST", "/admin/purge", R"({"prefix": ""})", 400, auth_)["error"]
+                  .get<std::string>(),
               HasSubstr("empty prefix"));
-  EXPECT_EQ(admin_json("GET", "/admin/nothing", {}, 404)["error"], "no admin endpoint at /admin/nothing");
-  EXPECT_EQ(admin_json("GET", "/admin/keys/explain", {}, 400)["error"], "path is required and must start with '/'");
+  EXPECT_EQ(admin_json("GET", "/admin/nothing", {}, 404)["error"],
+            "no admin endpoint at /admin/nothing");
+  EXPECT_EQ(admin_json("GET", "/admin/keys/explain", {}, 400)["error"],
+            "path is required and must start with '/'");
   admin_json("DELETE", "/admin/stats", {}, 405);
 }
 

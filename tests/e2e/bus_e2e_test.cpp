@@ -1,14 +1,14 @@
 // The invalidation bus end to end: events PUBLISHed on a real redis-server
 // reach two cachecar processes; bad events change nothing; a fill racing an
 // invalidation is not stored; a lost subscription is covered by the gap rule.
-#include "support/fixture.hpp"
-#include "support/redis_server.hpp"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <future>
 #include <thread>
+
+#include "support/fixture.hpp"
+#include "support/redis_server.hpp"
 
 namespace cachecar::testing {
 namespace {
@@ -18,8 +18,10 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 using Steady = std::chrono::steady_clock;
 
-std::string bus_config(const RedisServer& redis, const char* max_stale = "5s", const char* stream = nullptr) {
-  return std::string(kTestBase) + "store:\n  redis: { url: \"" + redis.url() + "\", timeout: 200ms, pool: 2 }\n" +
+std::string bus_config(const RedisServer& redis, const char* max_stale = "5s",
+                       const char* stream = nullptr) {
+  return std::string(kTestBase) + "store:\n  redis: { url: \"" + redis.url() +
+         "\", timeout: 200ms, pool: 2 }\n" +
          "invalidation:\n  owners: { product: catalog-service, user-profile: profile-service }\n" +
          (stream ? std::string("  stream: ") + stream + "\n" : std::string()) +
          "routes:\n"
@@ -27,7 +29,9 @@ std::string bus_config(const RedisServer& redis, const char* max_stale = "5s", c
          "    match: { method: [GET, HEAD], path: \"/products/{id:int}\" }\n"
          "    entity: product\n"
          "    ttl: 5m\n"
-         "    max_stale: " + max_stale + "\n"
+         "    max_stale: " +
+         max_stale +
+         "\n"
          "  - name: profile\n"
          "    match: { method: GET, path: \"/users/{id}/profile\" }\n"
          "    entity: user-profile\n"
@@ -39,16 +43,21 @@ std::string bus_config(const RedisServer& redis, const char* max_stale = "5s", c
 json stats(Cachecar& c) { return json::parse(c.admin("GET", "/admin/stats").body); }
 
 bool in_memory(Cachecar& c, const std::string& path, const std::string& header = {}) {
-  std::string target = "/admin/keys/explain?path=" + path + (header.empty() ? "" : "&header=" + header);
+  std::string target =
+      "/admin/keys/explain?path=" + path + (header.empty() ? "" : "&header=" + header);
   return json::parse(c.admin("GET", target).body)["in_memory"] == true;
 }
 
 class BusTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(eventually([&] { return stats(a_)["bus"]["subscribed"] == true && stats(b_)["bus"]["subscribed"] == true; }));
+    ASSERT_TRUE(eventually([&] {
+      return stats(a_)["bus"]["subscribed"] == true && stats(b_)["bus"]["subscribed"] == true;
+    }));
   }
-  std::string publish(const std::string& event) { return redis_.command({"PUBLISH", "cachecar:invalidate", event}); }
+  std::string publish(const std::string& event) {
+    return redis_.command({"PUBLISH", "cachecar:invalidate", event});
+  }
 
   RedisServer redis_;
   Origin origin_;
@@ -63,10 +72,16 @@ TEST_F(BusTest, AnEntityEventDropsEveryProjectionOnEveryProcessAndInRedis) {
   }
   ASSERT_TRUE(in_memory(a_, "/products/42") && in_memory(b_, "/products/42"));
   auto published_at = Steady::now();
-  EXPECT_EQ(publish(R"({"type":"entity-updated","entity":"product","id":"42","source":"catalog-service"})"), ":2\r\n");
-  ASSERT_TRUE(eventually([&] { return !in_memory(a_, "/products/42") && !in_memory(b_, "/products/42"); }));
-  auto applied_after = std::chrono::duration_cast<std::chrono::microseconds>(Steady::now() - published_at);
-  std::printf("publish -> dropped on both processes: %lld us\n", static_cast<long long>(applied_after.count()));
+  EXPECT_EQ(
+      publish(
+          R"({"type":"entity-updated","entity":"product","id":"42","source":"catalog-service"})"),
+      ":2\r\n");
+  ASSERT_TRUE(
+      eventually([&] { return !in_memory(a_, "/products/42") && !in_memory(b_, "/products/42"); }));
+  auto applied_after =
+      std::chrono::duration_cast<std::chrono::microseconds>(Steady::now() - published_at);
+  std::printf("publish -> dropped on both processes: %lld us\n",
+              static_cast<long long>(applied_after.count()));
   EXPECT_FALSE(in_memory(a_, "/products/42%3Fcurrency%3DEUR"));
   EXPECT_TRUE(in_memory(a_, "/products/43"));
   EXPECT_EQ(redis_.command({"EXISTS", "cachecar:e:prod:-:product:42:-:v1"}), ":0\r\n");
@@ -79,7 +94,8 @@ TEST_F(BusTest, AnEventWithoutTenantReachesEveryTenant) {
   a_.get("/users/9/profile", {{"X-Tenant-Id", "acme"}});
   a_.get("/users/9/profile", {{"X-Tenant-Id", "globex"}});
   a_.get("/users/8/profile", {{"X-Tenant-Id", "acme"}});
-  publish(R"({"type":"entity-deleted","entity":"user-profile","id":"9","source":"profile-service"})");
+  publish(
+      R"({"type":"entity-deleted","entity":"user-profile","id":"9","source":"profile-service"})");
   ASSERT_TRUE(eventually([&] { return !in_memory(a_, "/users/9/profile", "X-Tenant-Id:acme"); }));
   EXPECT_FALSE(in_memory(a_, "/users/9/profile", "X-Tenant-Id:globex"));
   EXPECT_TRUE(in_memory(a_, "/users/8/profile", "X-Tenant-Id:acme"));
@@ -88,7 +104,8 @@ TEST_F(BusTest, AnEventWithoutTenantReachesEveryTenant) {
 TEST_F(BusTest, ATenantsEventLeavesOtherTenantsAlone) {
   a_.get("/users/7/profile", {{"X-Tenant-Id", "acme"}});
   a_.get("/users/7/profile", {{"X-Tenant-Id", "globex"}});
-  publish(R"({"type":"entity-updated","entity":"user-profile","id":"7","tenant":"acme","source":"profile-service"})");
+  publish(
+      R"({"type":"entity-updated","entity":"user-profile","id":"7","tenant":"acme","source":"profile-service"})");
   ASSERT_TRUE(eventually([&] { return !in_memory(a_, "/users/7/profile", "X-Tenant-Id:acme"); }));
   EXPECT_TRUE(in_memory(a_, "/users/7/profile", "X-Tenant-Id:globex"));
 }
@@ -102,7 +119,8 @@ TEST_F(BusTest, TagPurgedDropsTaggedEntriesInBothTiers) {
   // B never had it in memory: from Redis it must be gone too.
   EXPECT_EQ(b_.get("/users/5/profile", {{"X-Tenant-Id", "acme"}}).header("Cache-Status"),
             "cachecar; fwd=miss; stored");
-  EXPECT_THAT(b_.get("/users/6/profile", {{"X-Tenant-Id", "acme"}}).header("Cache-Status"), HasSubstr("detail=redis"));
+  EXPECT_THAT(b_.get("/users/6/profile", {{"X-Tenant-Id", "acme"}}).header("Cache-Status"),
+              HasSubstr("detail=redis"));
 }
 
 TEST_F(BusTest, BadEventsChangeNothingAndAreCounted) {
@@ -127,18 +145,21 @@ TEST_F(BusTest, AFillThatRacesAnInvalidationIsNotStored) {
   auto response = slow.get();
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.header("Cache-Status"), "cachecar; fwd=miss; detail=invalidated");
-  EXPECT_EQ(a_.get("/products/50?delay_ms=800").header("Cache-Status"), "cachecar; fwd=miss; stored");
+  EXPECT_EQ(a_.get("/products/50?delay_ms=800").header("Cache-Status"),
+            "cachecar; fwd=miss; stored");
   EXPECT_EQ(origin_.count("/products/50"), 2u);
 }
 
 TEST_F(BusTest, AdminInvalidatePublishesToTheWholeFleet) {
   b_.get("/products/60");
-  auto r = a_.admin("POST", "/admin/invalidate",
-                    R"({"type":"entity-updated","entity":"product","id":"60","source":"catalog-service"})");
+  auto r = a_.admin(
+      "POST", "/admin/invalidate",
+      R"({"type":"entity-updated","entity":"product","id":"60","source":"catalog-service"})");
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(json::parse(r.body)["published"], 2);
   ASSERT_TRUE(eventually([&] { return !in_memory(b_, "/products/60"); }));
-  auto bad = a_.admin("POST", "/admin/invalidate", R"({"type":"entity-updated","entity":"product","source":"x"})");
+  auto bad = a_.admin("POST", "/admin/invalidate",
+                      R"({"type":"entity-updated","entity":"product","source":"x"})");
   EXPECT_EQ(bad.status, 400);
   EXPECT_THAT(bad.body, HasSubstr("not-owner"));
 }
@@ -150,8 +171,10 @@ TEST_F(BusTest, ALostSubscriptionMeansEntriesFromBeforeAreRefetched) {
   bool missed = false;
   for (int attempt = 0; attempt < 50 && !missed; ++attempt) {
     redis_.command({"CLIENT", "KILL", "TYPE", "pubsub"});
-    missed = publish(R"({"type":"entity-updated","entity":"product","id":"70","source":"catalog-service"})") ==
-             ":0\r\n";
+    missed =
+        publish(
+            R"({"type":"entity-updated","entity":"product","id":"70","source":"catalog-service"})") ==
+        ":0\r\n";
   }
   ASSERT_TRUE(missed) << "could not publish while the subscriptions were down";
   ASSERT_TRUE(eventually([&] { return stats(a_)["bus"]["subscriptions"].get<int>() >= 2; }));
@@ -167,9 +190,11 @@ TEST_F(BusTest, AnAdminPurgeOfAnEntityOrATagReachesEveryPeer) {
   a_.get("/users/6/profile", {{"X-Tenant-Id", "acme"}});
   b_.get("/users/6/profile", {{"X-Tenant-Id", "acme"}});
   ASSERT_TRUE(in_memory(b_, "/products/33"));
-  auto purged = json::parse(a_.admin("POST", "/admin/purge", R"({"entity": "product", "id": "33"})").body);
+  auto purged =
+      json::parse(a_.admin("POST", "/admin/purge", R"({"entity": "product", "id": "33"})").body);
   EXPECT_EQ(purged["published"], 2) << purged.dump();
-  EXPECT_TRUE(eventually([&] { return !in_memory(b_, "/products/33"); })) << "the peer dropped its copy";
+  EXPECT_TRUE(eventually([&] { return !in_memory(b_, "/products/33"); }))
+      << "the peer dropped its copy";
   EXPECT_FALSE(in_memory(a_, "/products/33"));
 
   ASSERT_TRUE(in_memory(b_, "/users/6/profile", "X-Tenant-Id:acme"));
@@ -208,7 +233,8 @@ TEST(BusGap, StaleWindowsAndClientMaxStaleDoNotReachPastMaxStale) {
   // A short lifetime and generous stale windows on the product route: none
   // of them may stretch what a bus gap allows.
   auto ttl = config.find("    ttl: 5m\n");
-  config.replace(ttl, 12, "    ttl: 100ms\n    stale_if_error: 1h\n    stale_while_revalidate: 1h\n");
+  config.replace(ttl, 12,
+                 "    ttl: 100ms\n    stale_if_error: 1h\n    stale_while_revalidate: 1h\n");
   Cachecar cachecar(origin.port(), config);
   ASSERT_TRUE(eventually([&] { return stats(cachecar)["bus"]["subscribed"] == true; }));
   ASSERT_EQ(cachecar.get("/products/82").header("Cache-Status"), "cachecar; fwd=miss; stored");
@@ -238,13 +264,15 @@ TEST(BusStream, EventsFromTheStreamAreAppliedAndReplayedAfterAReconnect) {
   // Stream mode subscribes too, and says so (the alert on a lost bus reads this).
   EXPECT_TRUE(eventually([&] { return cachecar.metric("cachecar_bus_subscribed") == 1; }));
   EXPECT_EQ(stats(cachecar)["bus"]["subscribed"], true);
-  redis.command({"XADD", "cachecar:invalidations", "*", "event",
-                 R"({"type":"entity-updated","entity":"product","id":"90","source":"catalog-service"})"});
+  redis.command(
+      {"XADD", "cachecar:invalidations", "*", "event",
+       R"({"type":"entity-updated","entity":"product","id":"90","source":"catalog-service"})"});
   ASSERT_TRUE(eventually([&] { return !in_memory(cachecar, "/products/90"); }));
   // Drop the reader's connection and add an event before it is back.
   redis.command({"CLIENT", "KILL", "TYPE", "normal"});
-  redis.command({"XADD", "cachecar:invalidations", "*", "event",
-                 R"({"type":"entity-updated","entity":"product","id":"91","source":"catalog-service"})"});
+  redis.command(
+      {"XADD", "cachecar:invalidations", "*", "event",
+       R"({"type":"entity-updated","entity":"product","id":"91","source":"catalog-service"})"});
   EXPECT_TRUE(eventually([&] { return !in_memory(cachecar, "/products/91"); }));
   EXPECT_GE(stats(cachecar)["bus"]["stream_events"].get<int>(), 2);
 }

@@ -1,9 +1,6 @@
 // Issue 10, finding 9: a bus that cannot be bent. Events are signed here by
 // the test's own reading of SPEC §5 (not cachecar's code), published on a
 // real redis-server, and heard by two cachecars that require signatures.
-#include "support/fixture.hpp"
-#include "support/redis_server.hpp"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -11,6 +8,9 @@
 
 #include <cstdio>
 #include <ctime>
+
+#include "support/fixture.hpp"
+#include "support/redis_server.hpp"
 
 namespace cachecar::testing {
 namespace {
@@ -21,8 +21,10 @@ using ::testing::HasSubstr;
 constexpr const char* kSecret = "bus-s3cret";
 
 std::string bus_config(const RedisServer& redis) {
-  return std::string(kTestBase) + "store:\n  redis: { url: \"" + redis.url() + "\", timeout: 200ms, pool: 2 }\n" +
-         "invalidation:\n  owners: { product: catalog-service }\n  secret_env: CACHECAR_BUS_SECRET\n"
+  return std::string(kTestBase) + "store:\n  redis: { url: \"" + redis.url() +
+         "\", timeout: 200ms, pool: 2 }\n" +
+         "invalidation:\n  owners: { product: catalog-service }\n  secret_env: "
+         "CACHECAR_BUS_SECRET\n"
          "routes:\n"
          "  - name: product\n"
          "    match: { method: GET, path: \"/products/{id:int}\" }\n"
@@ -48,7 +50,8 @@ std::string sign(const json& e) {
     return e[name].is_string() ? e[name].get<std::string>() : e[name].dump();
   };
   std::string text;
-  for (const char* name : {"type", "entity", "id", "tenant", "source", "version", "ts", "eid", "ack_to", "ack_id"}) {
+  for (const char* name :
+       {"type", "entity", "id", "tenant", "source", "version", "ts", "eid", "ack_to", "ack_id"}) {
     text += field(name) + "\n";
   }
   const json tags = e.contains("tags") ? e["tags"] : json::array();
@@ -82,7 +85,9 @@ bool in_memory(Cachecar& c, const std::string& path) {
 class BusIntegrity : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(eventually([&] { return stats(a_)["bus"]["subscribed"] == true && stats(b_)["bus"]["subscribed"] == true; }));
+    ASSERT_TRUE(eventually([&] {
+      return stats(a_)["bus"]["subscribed"] == true && stats(b_)["bus"]["subscribed"] == true;
+    }));
   }
   long long publish(const json& event) {
     auto reply = redis_.command({"PUBLISH", "cachecar:invalidate", event.dump()});
@@ -97,7 +102,8 @@ class BusIntegrity : public ::testing::Test {
       for (const auto& [reason, rejected] : bus["rejected"].items()) n += rejected.get<long long>();
       return n;
     };
-    ASSERT_TRUE(eventually([&] { return decided(a_) == count && decided(b_) == count; })) << stats(a_)["bus"].dump();
+    ASSERT_TRUE(eventually([&] { return decided(a_) == count && decided(b_) == count; }))
+        << stats(a_)["bus"].dump();
   }
 
   RedisServer redis_;
@@ -110,8 +116,11 @@ class BusIntegrity : public ::testing::Test {
 TEST_F(BusIntegrity, ASignedEventIsAppliedOnceAndItsReplayChangesNothing) {
   a_.get("/products/42");
   b_.get("/products/42");
-  const json event = signed_event(
-      {{"type", "entity-updated"}, {"entity", "product"}, {"id", "42"}, {"source", "catalog-service"}, {"eid", "e-1"}});
+  const json event = signed_event({{"type", "entity-updated"},
+                                   {"entity", "product"},
+                                   {"id", "42"},
+                                   {"source", "catalog-service"},
+                                   {"eid", "e-1"}});
   EXPECT_EQ(publish(event), 2);
   await_received(1);
   EXPECT_EQ(stats(a_)["bus"]["applied"], 1);
@@ -131,8 +140,11 @@ TEST_F(BusIntegrity, ASignedEventIsAppliedOnceAndItsReplayChangesNothing) {
 
 TEST_F(BusIntegrity, AnAckChannelAddedToACapturedEventBreaksItsSignature) {
   a_.get("/products/43");
-  json captured = signed_event(
-      {{"type", "entity-updated"}, {"entity", "product"}, {"id", "43"}, {"source", "catalog-service"}, {"eid", "e-2"}});
+  json captured = signed_event({{"type", "entity-updated"},
+                                {"entity", "product"},
+                                {"id", "43"},
+                                {"source", "catalog-service"},
+                                {"eid", "e-2"}});
   captured["ack_to"] = "cachecar:invalidate";  // every receiver would publish again: an amplifier
   captured["ack_id"] = captured.dump();
   publish(captured);
@@ -145,14 +157,20 @@ TEST_F(BusIntegrity, AnAckChannelAddedToACapturedEventBreaksItsSignature) {
   EXPECT_TRUE(in_memory(a_, "/products/43"));
   // Nothing was published back: one event received each, and no echo
   // arrives within a while (an ack on the bus would be one within a ms).
-  EXPECT_FALSE(eventually([&] { return stats(a_)["bus"]["received"] != 1 || stats(b_)["bus"]["received"] != 1; },
-                          std::chrono::milliseconds(300)));
+  EXPECT_FALSE(eventually(
+      [&] { return stats(a_)["bus"]["received"] != 1 || stats(b_)["bus"]["received"] != 1; },
+      std::chrono::milliseconds(300)));
 }
 
 TEST_F(BusIntegrity, SignedAckFieldsAreHonoured) {
   // The same fields, signed by the owner: acknowledged on the named channel.
-  json event = {{"type", "entity-updated"}, {"entity", "product"}, {"id", "44"},
-                {"source", "catalog-service"}, {"eid", "e-3"}, {"ack_to", "test:acks"}, {"ack_id", "w-1"}};
+  json event = {{"type", "entity-updated"},
+                {"entity", "product"},
+                {"id", "44"},
+                {"source", "catalog-service"},
+                {"eid", "e-3"},
+                {"ack_to", "test:acks"},
+                {"ack_id", "w-1"}};
   event = signed_event(event);
   publish(event);
   await_received(1);
@@ -162,13 +180,16 @@ TEST_F(BusIntegrity, SignedAckFieldsAreHonoured) {
 
 TEST_F(BusIntegrity, TagsCannotBeRegroupedUnderOneSignature) {
   a_.get("/products/45");
-  json event = signed_event({{"type", "tag-purged"}, {"source", "catalog-service"}, {"tags", {"shelf:4", "5"}},
+  json event = signed_event({{"type", "tag-purged"},
+                             {"source", "catalog-service"},
+                             {"tags", {"shelf:4", "5"}},
                              {"eid", "e-4"}});
   event["tags"] = {"shelf:4,5"};
   publish(event);
   await_received(1);
   EXPECT_EQ(stats(a_)["bus"]["rejected"]["bad-signature"], 1);
-  json no_eid = signed_event({{"type", "tag-purged"}, {"source", "catalog-service"}, {"tags", {"shelf:45"}}});
+  json no_eid =
+      signed_event({{"type", "tag-purged"}, {"source", "catalog-service"}, {"tags", {"shelf:45"}}});
   publish(no_eid);
   await_received(2);
   EXPECT_EQ(stats(a_)["bus"]["rejected"]["missing-field"], 1);
@@ -195,7 +216,8 @@ TEST_F(BusIntegrity, AHugeDeeplyNestedPublishIsRejectedWithoutParsingIt) {
 #if !defined(__SANITIZE_ADDRESS__)
   EXPECT_LT(after, before + 150u * 1024 * 1024) << "RSS grew from " << before << " to " << after;
 #endif
-  std::printf("27 MB nested publish: RSS %.1f MB -> %.1f MB\n", before / 1048576.0, after / 1048576.0);
+  std::printf("27 MB nested publish: RSS %.1f MB -> %.1f MB\n", before / 1048576.0,
+              after / 1048576.0);
   EXPECT_TRUE(in_memory(a_, "/products/46"));
 }
 

@@ -1,6 +1,4 @@
 // Cache-aside end to end: the real binary in front of the demo origin.
-#include "support/fixture.hpp"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -8,6 +6,8 @@
 #include <future>
 #include <set>
 #include <thread>
+
+#include "support/fixture.hpp"
 
 namespace cachecar::testing {
 namespace {
@@ -108,14 +108,16 @@ struct UncacheableCase {
   int status = 200;
 };
 
-class UncacheableTest : public CacheAsideTest, public ::testing::WithParamInterface<UncacheableCase> {};
+class UncacheableTest : public CacheAsideTest,
+                        public ::testing::WithParamInterface<UncacheableCase> {};
 
 TEST_P(UncacheableTest, IsForwardedEveryTimeAndNeverStored) {
   std::string target = std::string("/t/u") + GetParam().query;
   for (int i = 0; i < 2; ++i) {
     auto r = cachecar_.get(target);
     EXPECT_EQ(r.status, GetParam().status);
-    EXPECT_EQ(r.header("Cache-Status"), std::string("cachecar; fwd=miss; detail=") + GetParam().detail);
+    EXPECT_EQ(r.header("Cache-Status"),
+              std::string("cachecar; fwd=miss; detail=") + GetParam().detail);
   }
   EXPECT_EQ(origin_.count_target(target), 2u);
 }
@@ -197,7 +199,8 @@ TEST(ShutdownTest, SigtermDuringASlowRequestCompletesIt) {
   auto slow = std::async(std::launch::async, [&] { return cachecar.get("/t/slow?delay_ms=1000"); });
   // Wait until the request is at the origin, then ask cachecar to stop.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (origin.stats()["in_flight"].get<int>() < 1 && std::chrono::steady_clock::now() < deadline) {
+  while (origin.stats()["in_flight"].get<int>() < 1 &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ASSERT_EQ(origin.stats()["in_flight"].get<int>(), 1);

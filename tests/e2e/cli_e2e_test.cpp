@@ -1,15 +1,15 @@
 // The command line of SPEC §2, run as a user would.
-#include "support/fixture.hpp"
-#include "support/process.hpp"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "support/fixture.hpp"
+#include "support/process.hpp"
 
 namespace cachecar::testing {
 namespace {
 
-using ::testing::HasSubstr;
 using std::chrono::seconds;
+using ::testing::HasSubstr;
 
 TEST(Cli, CheckAcceptsTheShippedConfigs) {
   for (const char* file : {"/config/cachecar.yaml", "/config/examples/full.yaml"}) {
@@ -32,7 +32,8 @@ TEST(Cli, CheckPrintsEveryProblemWithLineAndColumn) {
   auto result = run_command({CACHECAR_BINARY, "--config", path, "--check"}, seconds(10));
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_THAT(result.output, HasSubstr(path + ":2:10: workers: expected a whole number"));
-  EXPECT_THAT(result.output, HasSubstr(path + ":5:20: routes[0].match.path: unknown route constraint 'float'"));
+  EXPECT_THAT(result.output,
+              HasSubstr(path + ":5:20: routes[0].match.path: unknown route constraint 'float'"));
   EXPECT_THAT(result.output, HasSubstr(path + ":6:5: unknown key 'routes[0].tll'"));
 }
 
@@ -54,24 +55,32 @@ TEST(Cli, CheckNeedsNoSecretsAndSaysWhichTheRunWillRead) {
   auto check = run_command({CACHECAR_BINARY, "--config", path, "--check"}, seconds(10));
   EXPECT_EQ(check.exit_code, 0) << check.output;
   EXPECT_THAT(check.output, HasSubstr(path + ": ok"));
-  EXPECT_THAT(check.output, HasSubstr("POD_ADMIN_TOKEN (the admin token: admin.listen 0.0.0.0:9901 is not a loopback"));
+  EXPECT_THAT(
+      check.output,
+      HasSubstr("POD_ADMIN_TOKEN (the admin token: admin.listen 0.0.0.0:9901 is not a loopback"));
   EXPECT_THAT(check.output, HasSubstr("POD_BUS_SECRET (invalidation.secret_env"));
   // Running it without the token is still refused: the admin port would be open.
   auto run = run_command({CACHECAR_BINARY, "--config", path}, seconds(10));
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.output, HasSubstr(path + ":1:18: admin.listen: 0.0.0.0 is not a loopback address and POD_ADMIN_TOKEN"));
+  EXPECT_THAT(
+      run.output,
+      HasSubstr(path +
+                ":1:18: admin.listen: 0.0.0.0 is not a loopback address and POD_ADMIN_TOKEN"));
 }
 
 TEST(Cli, CheckStillRejectsListenersThatShareAPort) {
   TempDir dir;
-  std::string path = dir.write("clash.yaml", "listen: 127.0.0.1:8080\nhealth: { listen: 0.0.0.0:8080 }\n");
+  std::string path =
+      dir.write("clash.yaml", "listen: 127.0.0.1:8080\nhealth: { listen: 0.0.0.0:8080 }\n");
   auto check = run_command({CACHECAR_BINARY, "--config", path, "--check"}, seconds(10));
   EXPECT_EQ(check.exit_code, 1);
-  EXPECT_THAT(check.output, HasSubstr(path + ":2:19: health.listen: 0.0.0.0:8080 takes the port of listen"));
+  EXPECT_THAT(check.output,
+              HasSubstr(path + ":2:19: health.listen: 0.0.0.0:8080 takes the port of listen"));
 }
 
 TEST(Cli, MissingConfigFileIsAnError) {
-  auto result = run_command({CACHECAR_BINARY, "--config", "/nonexistent/cachecar.yaml", "--check"}, seconds(10));
+  auto result = run_command({CACHECAR_BINARY, "--config", "/nonexistent/cachecar.yaml", "--check"},
+                            seconds(10));
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_THAT(result.output, HasSubstr("cannot read the config file"));
 }
@@ -98,7 +107,8 @@ TEST(Cli, VersionHelpAndUnknownArguments) {
 TEST(Cli, EnvironmentOverridesTheListenAddress) {
   Origin origin;
   std::uint16_t port = free_port();
-  Cachecar cachecar(origin.port(), kTestBase, {{"CACHECAR_LISTEN", "127.0.0.1:" + std::to_string(port)}});
+  Cachecar cachecar(origin.port(), kTestBase,
+                    {{"CACHECAR_LISTEN", "127.0.0.1:" + std::to_string(port)}});
   EXPECT_EQ(http_request(port, "GET", "/products/1").status, 200);
 }
 

@@ -1,8 +1,5 @@
 // Local coalescing (issue 4): concurrent requests for one missing key cost
 // the origin one fetch.
-#include "support/fixture.hpp"
-#include "support/redis_server.hpp"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -10,6 +7,9 @@
 #include <future>
 #include <map>
 #include <thread>
+
+#include "support/fixture.hpp"
+#include "support/redis_server.hpp"
 
 namespace cachecar::testing {
 namespace {
@@ -63,11 +63,13 @@ TEST(Coalescing, AThousandConcurrentGetsOfAColdKeyCostOneOriginFetch) {
   EXPECT_EQ(1 + collapsed + hits, 1000) << ::testing::PrintToString(statuses);
   auto stats = json::parse(cachecar.admin("GET", "/admin/stats").body);
   EXPECT_EQ(stats["coalescing"]["collapsed"], collapsed);
-  std::printf("1000 concurrent cold GETs (origin delay 200 ms): origin fetches %llu, collapsed %d, hits %d, "
-              "wall %lld ms; %s\n",
-              static_cast<unsigned long long>(origin.count("/products/77")), collapsed, hits,
-              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()),
-              latency_summary(responses).c_str());
+  std::printf(
+      "1000 concurrent cold GETs (origin delay 200 ms): origin fetches %llu, collapsed %d, hits "
+      "%d, "
+      "wall %lld ms; %s\n",
+      static_cast<unsigned long long>(origin.count("/products/77")), collapsed, hits,
+      static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()),
+      latency_summary(responses).c_str());
 }
 
 TEST(Coalescing, WithCoalesceOffEveryRequestFetches) {
@@ -97,11 +99,14 @@ TEST(Coalescing, WaitersOfAFailedFetchElectANewFetcher) {
   Cachecar cachecar(origin.port(), std::string(kConfig) + "limits: { origin_timeout: 300ms }\n");
   // The fetch times out (origin slower than origin_timeout); its waiters do
   // not hang: each gets an answer within its own bound.
-  auto responses = concurrent_gets(cachecar.port(), "/t/slow?delay_ms=1000", 5, std::chrono::seconds(10));
+  auto responses =
+      concurrent_gets(cachecar.port(), "/t/slow?delay_ms=1000", 5, std::chrono::seconds(10));
   for (const auto& r : responses) {
     EXPECT_EQ(r.status, 504) << r.error;
   }
-  EXPECT_GE(json::parse(cachecar.admin("GET", "/admin/stats").body)["coalescing"]["abandoned"].get<int>(), 1);
+  EXPECT_GE(
+      json::parse(cachecar.admin("GET", "/admin/stats").body)["coalescing"]["abandoned"].get<int>(),
+      1);
 }
 
 std::string fleet_config(const RedisServer& redis, const char* lease_poll = "50ms") {
@@ -144,11 +149,15 @@ TEST(FleetCoalescing, ThreeProcessesThreeHundredColdGetsOneOriginFetch) {
   // the holder's release announcement (its own poll was 5 s away).
   int signals = 0;
   for (auto* cachecar : {&a, &b, &c}) {
-    signals += nlohmann::json::parse(cachecar->admin("GET", "/admin/stats").body)["coalescing"]["fleet_signals"].get<int>();
+    signals += nlohmann::json::parse(
+                   cachecar->admin("GET", "/admin/stats").body)["coalescing"]["fleet_signals"]
+                   .get<int>();
   }
   EXPECT_GE(statuses["cachecar; fwd=miss; collapsed; detail=fleet"], 1);
-  EXPECT_EQ(signals, statuses["cachecar; fwd=miss; collapsed; detail=fleet"]) << ::testing::PrintToString(statuses);
-  for (const auto& r : all) EXPECT_LT(r.elapsed, std::chrono::seconds(4)) << "woken by a poll, not the announcement";
+  EXPECT_EQ(signals, statuses["cachecar; fwd=miss; collapsed; detail=fleet"])
+      << ::testing::PrintToString(statuses);
+  for (const auto& r : all)
+    EXPECT_LT(r.elapsed, std::chrono::seconds(4)) << "woken by a poll, not the announcement";
   // One process won the lease; the other two lost it (each once per
   // election it took part in).
   std::uint64_t won = 0, lost = 0;
@@ -158,9 +167,10 @@ TEST(FleetCoalescing, ThreeProcessesThreeHundredColdGetsOneOriginFetch) {
   }
   EXPECT_EQ(won, 1u);
   EXPECT_GE(lost, 2u);
-  std::printf("3 processes x 100 concurrent cold GETs (origin delay 200 ms): origin fetches %llu; %s; %s\n",
-              static_cast<unsigned long long>(origin.count("/products/66")),
-              latency_summary(all).c_str(), ::testing::PrintToString(statuses).c_str());
+  std::printf(
+      "3 processes x 100 concurrent cold GETs (origin delay 200 ms): origin fetches %llu; %s; %s\n",
+      static_cast<unsigned long long>(origin.count("/products/66")), latency_summary(all).c_str(),
+      ::testing::PrintToString(statuses).c_str());
 }
 
 TEST(FleetCoalescing, ALeaseHolderKilledMidFetchCostsTheFleetAtMostTheLease) {
@@ -173,25 +183,31 @@ TEST(FleetCoalescing, ALeaseHolderKilledMidFetchCostsTheFleetAtMostTheLease) {
   auto holder = std::async(std::launch::async, [&] { return a.get(target); });
   // A holds the fleet lease once its fetch is at the origin; then it dies.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (origin.stats()["in_flight"].get<int>() < 1 && std::chrono::steady_clock::now() < deadline) {
+  while (origin.stats()["in_flight"].get<int>() < 1 &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   ASSERT_EQ(origin.stats()["in_flight"].get<int>(), 1);
   a.process().send_signal(SIGKILL);
   a.process().wait_exit(std::chrono::seconds(5));
   auto started = std::chrono::steady_clock::now();
-  auto from_b = std::async(std::launch::async, [&] { return concurrent_gets(b.port(), target, 50); });
-  auto from_c = std::async(std::launch::async, [&] { return concurrent_gets(c.port(), target, 50); });
+  auto from_b =
+      std::async(std::launch::async, [&] { return concurrent_gets(b.port(), target, 50); });
+  auto from_c =
+      std::async(std::launch::async, [&] { return concurrent_gets(c.port(), target, 50); });
   int ok = 0;
   for (auto* burst : {&from_b, &from_c}) {
     for (const auto& r : burst->get()) ok += r.status == 200 ? 1 : 0;
   }
-  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
   EXPECT_EQ(ok, 100);
   EXPECT_LE(origin.count("/products/67"), 2u) << "B:\n" << b.log() << "C:\n" << c.log();
-  std::printf("lease holder killed mid-fetch: 100 requests on 2 peers done in %lld ms "
-              "(lease 1250 ms + origin 800 ms), origin fetches %llu\n",
-              static_cast<long long>(took.count()), static_cast<unsigned long long>(origin.count("/products/67")));
+  std::printf(
+      "lease holder killed mid-fetch: 100 requests on 2 peers done in %lld ms "
+      "(lease 1250 ms + origin 800 ms), origin fetches %llu\n",
+      static_cast<long long>(took.count()),
+      static_cast<unsigned long long>(origin.count("/products/67")));
   holder.wait();
 }
 

@@ -2,8 +2,6 @@
 // Service stops sending, keep-alive clients and new connections are still
 // served for drain_delay, every request in flight completes, and the
 // process exits 0.
-#include "support/fixture.hpp"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -11,6 +9,8 @@
 #include <csignal>
 #include <future>
 #include <thread>
+
+#include "support/fixture.hpp"
 
 namespace cachecar::testing {
 namespace {
@@ -43,8 +43,10 @@ TEST(Drain, UnderLoadReadyzFlipsAtOnceAndNothingInFlightFails) {
       HttpClient client(cachecar.port());
       while (!stop) {
         auto r = client.get("/t/hot");
-        if (r.status != 200) ++hit_failures;
-        else if (signalled) ++hits_after_signal;
+        if (r.status != 200)
+          ++hit_failures;
+        else if (signalled)
+          ++hits_after_signal;
       }
     });
   }
@@ -53,7 +55,8 @@ TEST(Drain, UnderLoadReadyzFlipsAtOnceAndNothingInFlightFails) {
   std::vector<std::future<HttpResponse>> slow;
   for (int i = 0; i < kSlow; ++i) {
     slow.push_back(std::async(std::launch::async, [&, i] {
-      return cachecar.get("/t/slow-" + std::to_string(i) + "?delay_ms=1400");  // outlasts drain_delay
+      return cachecar.get("/t/slow-" + std::to_string(i) +
+                          "?delay_ms=1400");  // outlasts drain_delay
     }));
   }
   eventually([&] { return origin.stats()["in_flight"].get<int>() >= kSlow; });

@@ -3,10 +3,10 @@
 // the origin received and what the innocent client got. Smuggling cases
 // check the answer, that the connection closed, and that the bytes after
 // the head never reached the origin as a request of their own.
-#include "support/fixture.hpp"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "support/fixture.hpp"
 
 namespace cachecar::testing {
 namespace {
@@ -45,7 +45,9 @@ HttpResponse raw_get(std::uint16_t port, const std::string& target, const std::s
   return client.raw("GET " + target + " HTTP/1.1\r\n" + fields + "\r\n");
 }
 
-std::string host_line(std::uint16_t port) { return "Host: 127.0.0.1:" + std::to_string(port) + "\r\n"; }
+std::string host_line(std::uint16_t port) {
+  return "Host: 127.0.0.1:" + std::to_string(port) + "\r\n";
+}
 
 json echoed_headers(const HttpResponse& r) { return json::parse(r.body)["headers"]; }
 
@@ -66,20 +68,23 @@ class QueryAllowList : public Hardening, public ::testing::WithParamInterface<Qu
 
 TEST_P(QueryAllowList, ASpellingTheOriginReadsAsTheKeyedNameIsKeyedAsIt) {
   auto attack = cachecar_.get(GetParam().target);
-  EXPECT_EQ(json::parse(attack.body)["currency"], "EUR") << "the origin got the parameter, canonically named";
+  EXPECT_EQ(json::parse(attack.body)["currency"], "EUR")
+      << "the origin got the parameter, canonically named";
   EXPECT_EQ(origin_.count_target("/products/7?currency=EUR"), 1u);
   auto innocent = cachecar_.get("/products/7");
   EXPECT_EQ(json::parse(innocent.body)["currency"], "USD") << innocent.body;
   EXPECT_EQ(innocent.header("Cache-Status"), "cachecar; fwd=miss; stored");
   // And the same request in its canonical spelling is a hit on the attack's entry.
-  EXPECT_THAT(cachecar_.get("/products/7?currency=EUR").header("Cache-Status"), StartsWith("cachecar; hit"));
+  EXPECT_THAT(cachecar_.get("/products/7?currency=EUR").header("Cache-Status"),
+              StartsWith("cachecar; hit"));
 }
 
-INSTANTIATE_TEST_SUITE_P(Spellings, QueryAllowList,
-                         ::testing::Values(QuerySpelling{"upper_case", "/products/7?Currency=EUR"},
-                                           QuerySpelling{"percent_encoded", "/products/7?curr%65ncy=EUR"},
-                                           QuerySpelling{"both", "/products/7?CURR%45NCY=EUR&utm=x"}),
-                         [](const auto& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(
+    Spellings, QueryAllowList,
+    ::testing::Values(QuerySpelling{"upper_case", "/products/7?Currency=EUR"},
+                      QuerySpelling{"percent_encoded", "/products/7?curr%65ncy=EUR"},
+                      QuerySpelling{"both", "/products/7?CURR%45NCY=EUR&utm=x"}),
+    [](const auto& info) { return std::string(info.param.name); });
 
 TEST_F(Hardening, UnkeyedQueryParametersAreNotForwarded) {
   auto r = cachecar_.get("/products/8?utm_source=mail&currency=EUR");
@@ -145,19 +150,23 @@ TEST_P(RewritingHeaders, NeverReachTheOriginOnACachingRoute) {
   EXPECT_FALSE(echoed_headers(innocent).contains(GetParam().name));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Fields, RewritingHeaders,
-    ::testing::Values(RewritingHeader{"X-Original-URL", "/admin"}, RewritingHeader{"X-Rewrite-URL", "/admin"},
-                      RewritingHeader{"X-HTTP-Method-Override", "DELETE"}, RewritingHeader{"X-HTTP-Method", "PUT"},
-                      RewritingHeader{"X-Method-Override", "DELETE"}, RewritingHeader{"X-Forwarded-Prefix", "/evil"},
-                      RewritingHeader{"X-Original-Host", "evil.example"}, RewritingHeader{"X-Host", "evil.example"},
-                      RewritingHeader{"X-Forwarded-Port", "444"},
-                      RewritingHeader{"Forwarded", "host=evil.example;proto=https"}),
-    [](const auto& info) {
-      std::string name = info.param.name;
-      for (auto& c : name) c = c == '-' ? '_' : c;
-      return name;
-    });
+INSTANTIATE_TEST_SUITE_P(Fields, RewritingHeaders,
+                         ::testing::Values(RewritingHeader{"X-Original-URL", "/admin"},
+                                           RewritingHeader{"X-Rewrite-URL", "/admin"},
+                                           RewritingHeader{"X-HTTP-Method-Override", "DELETE"},
+                                           RewritingHeader{"X-HTTP-Method", "PUT"},
+                                           RewritingHeader{"X-Method-Override", "DELETE"},
+                                           RewritingHeader{"X-Forwarded-Prefix", "/evil"},
+                                           RewritingHeader{"X-Original-Host", "evil.example"},
+                                           RewritingHeader{"X-Host", "evil.example"},
+                                           RewritingHeader{"X-Forwarded-Port", "444"},
+                                           RewritingHeader{"Forwarded",
+                                                           "host=evil.example;proto=https"}),
+                         [](const auto& info) {
+                           std::string name = info.param.name;
+                           for (auto& c : name) c = c == '-' ? '_' : c;
+                           return name;
+                         });
 
 TEST_F(Hardening, AClientsForwardedHostDoesNotReachTheLinksOthersAreServed) {
   auto attack = cachecar_.get("/t/links?echo=1", {{"X-Forwarded-Host", "evil.example"}});
@@ -170,7 +179,8 @@ TEST_F(Hardening, AClientsForwardedHostDoesNotReachTheLinksOthersAreServed) {
 
 TEST(HardeningTrustedProxy, AListedProxysForwardedFieldsAreBelievedAndKeyed) {
   Origin origin;
-  Cachecar cachecar(origin.port(), std::string(kTestBase) + "trusted_proxies: [127.0.0.0/8]\n" + kRoutes);
+  Cachecar cachecar(origin.port(),
+                    std::string(kTestBase) + "trusted_proxies: [127.0.0.0/8]\n" + kRoutes);
   auto via_proxy = cachecar.get("/t/proxied?echo=1", {{"X-Forwarded-For", "203.0.113.9"},
                                                       {"X-Forwarded-Proto", "https"},
                                                       {"X-Forwarded-Host", "localhost"}});
@@ -178,8 +188,10 @@ TEST(HardeningTrustedProxy, AListedProxysForwardedFieldsAreBelievedAndKeyed) {
   EXPECT_EQ(headers["X-Forwarded-For"], "203.0.113.9, 127.0.0.1");
   EXPECT_EQ(headers["X-Forwarded-Proto"], "https");
   EXPECT_EQ(headers["X-Forwarded-Host"], "localhost");
-  auto forwarded = cachecar.get("/t/proxied-forwarded?echo=1", {{"Forwarded", "host=evil.example"}});
-  EXPECT_FALSE(echoed_headers(forwarded).contains("Forwarded")) << "unkeyed on a caching route, even when trusted";
+  auto forwarded =
+      cachecar.get("/t/proxied-forwarded?echo=1", {{"Forwarded", "host=evil.example"}});
+  EXPECT_FALSE(echoed_headers(forwarded).contains("Forwarded"))
+      << "unkeyed on a caching route, even when trusted";
   // The scheme names the resource: the same path over http is another entry.
   auto plain = cachecar.get("/t/proxied?echo=1", {{"X-Forwarded-Host", "localhost"}});
   EXPECT_EQ(plain.header("Cache-Status"), "cachecar; fwd=miss; stored");
@@ -201,7 +213,8 @@ TEST_F(Hardening, AHostOutsideAllowedHostsIsNeverCached) {
 
 TEST(HardeningHosts, WithoutAllowedHostsEachHostIsAnEntryOfItsOwn) {
   Origin origin;
-  Cachecar cachecar(origin.port(), "workers: 1\ndrain_delay: 0s\nlog: { format: text, level: warn }\n" + kRoutes);
+  Cachecar cachecar(origin.port(),
+                    "workers: 1\ndrain_delay: 0s\nlog: { format: text, level: warn }\n" + kRoutes);
   auto attack = raw_get(cachecar.port(), "/t/host?echo=1", "Host: evil.example\r\n");
   EXPECT_EQ(attack.header("Cache-Status"), "cachecar; fwd=miss; stored");
   auto innocent = cachecar.get("/t/host?echo=1");
@@ -223,8 +236,10 @@ struct Confusion {
 class TenantConfusion : public Hardening, public ::testing::WithParamInterface<Confusion> {};
 
 TEST_P(TenantConfusion, IsForwardedAsSentAndNeverCached) {
-  auto attack = raw_get(cachecar_.port(), "/users/5/profile", host_line(cachecar_.port()) + GetParam().fields);
-  EXPECT_EQ(attack.header("Cache-Status"), std::string("cachecar; fwd=bypass; detail=") + GetParam().detail);
+  auto attack = raw_get(cachecar_.port(), "/users/5/profile",
+                        host_line(cachecar_.port()) + GetParam().fields);
+  EXPECT_EQ(attack.header("Cache-Status"),
+            std::string("cachecar; fwd=bypass; detail=") + GetParam().detail);
   auto innocent = cachecar_.get("/users/5/profile", {{"X-Tenant-Id", "acme"}});
   EXPECT_EQ(innocent.header("Cache-Status"), "cachecar; fwd=miss; stored");
   EXPECT_EQ(json::parse(innocent.body)["tenant"], "acme");
@@ -232,19 +247,23 @@ TEST_P(TenantConfusion, IsForwardedAsSentAndNeverCached) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, TenantConfusion,
-    ::testing::Values(
-        Confusion{"two_tenants", "X-Tenant-Id: acme\r\nX-Tenant-Id: globex\r\n", "duplicate-keyed-header"},
-        Confusion{"tenant_named_in_connection", "X-Tenant-Id: acme\r\nConnection: X-Tenant-Id\r\n",
-                  "keyed-header-hop-by-hop"},
-        Confusion{"tenant_named_among_others", "X-Tenant-Id: acme\r\nConnection: keep-alive, x-tenant-id\r\n",
-                  "keyed-header-hop-by-hop"},
-        Confusion{"host_named_in_connection", "X-Tenant-Id: acme\r\nConnection: Host\r\n",
-                  "keyed-header-hop-by-hop"}),
+    ::testing::Values(Confusion{"two_tenants", "X-Tenant-Id: acme\r\nX-Tenant-Id: globex\r\n",
+                                "duplicate-keyed-header"},
+                      Confusion{"tenant_named_in_connection",
+                                "X-Tenant-Id: acme\r\nConnection: X-Tenant-Id\r\n",
+                                "keyed-header-hop-by-hop"},
+                      Confusion{"tenant_named_among_others",
+                                "X-Tenant-Id: acme\r\nConnection: keep-alive, x-tenant-id\r\n",
+                                "keyed-header-hop-by-hop"},
+                      Confusion{"host_named_in_connection",
+                                "X-Tenant-Id: acme\r\nConnection: Host\r\n",
+                                "keyed-header-hop-by-hop"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST_F(Hardening, AVaryHeaderSentTwiceIsNotCached) {
-  auto attack = raw_get(cachecar_.port(), "/t/page/home?echo=1",
-                        host_line(cachecar_.port()) + "Accept-Language: en\r\nAccept-Language: de\r\n");
+  auto attack =
+      raw_get(cachecar_.port(), "/t/page/home?echo=1",
+              host_line(cachecar_.port()) + "Accept-Language: en\r\nAccept-Language: de\r\n");
   EXPECT_EQ(attack.header("Cache-Status"), "cachecar; fwd=bypass; detail=duplicate-keyed-header");
   auto innocent = cachecar_.get("/t/page/home?echo=1", {{"Accept-Language", "en"}});
   EXPECT_EQ(innocent.header("Cache-Status"), "cachecar; fwd=miss; stored");
@@ -252,7 +271,8 @@ TEST_F(Hardening, AVaryHeaderSentTwiceIsNotCached) {
 }
 
 TEST_F(Hardening, ConnectionCannotHideTheForwardedFieldsCachecarWrites) {
-  auto r = cachecar_.get("/t/raw-hop?echo=1", {{"Connection", "X-Forwarded-For, X-Forwarded-Host"}});
+  auto r =
+      cachecar_.get("/t/raw-hop?echo=1", {{"Connection", "X-Forwarded-For, X-Forwarded-Host"}});
   auto headers = echoed_headers(r);
   EXPECT_EQ(headers["X-Forwarded-For"], "127.0.0.1");
   EXPECT_TRUE(headers.contains("X-Forwarded-Host"));
@@ -286,14 +306,20 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         // Finding 3: a last coding other than chunked leaves the length unknown.
         Smuggle{"chunked_then_identity",
-                "POST /t/front HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n" SMUGGLED_BODY},
-        Smuggle{"identity_only", "POST /t/front HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\n" SMUGGLED_BODY},
-        Smuggle{"gzip_only", "POST /t/front HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n" SMUGGLED_BODY},
+                "POST /t/front HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, "
+                "identity\r\n\r\n" SMUGGLED_BODY},
+        Smuggle{"identity_only",
+                "POST /t/front HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+                "identity\r\n\r\n" SMUGGLED_BODY},
+        Smuggle{
+            "gzip_only",
+            "POST /t/front HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n" SMUGGLED_BODY},
         Smuggle{"chunked_line_then_gzip_line",
-                "POST /t/front HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n"
-                    SMUGGLED_BODY},
+                "POST /t/front HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+                "chunked\r\nTransfer-Encoding: gzip\r\n\r\n" SMUGGLED_BODY},
         Smuggle{"transfer_encoding_in_http_1_0",
-                "POST /t/front HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" CHUNKED_SMUGGLE},
+                "POST /t/front HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: "
+                "chunked\r\n\r\n" CHUNKED_SMUGGLE},
         // Finding 8: exactly one, well-formed Host on HTTP/1.1.
         Smuggle{"no_host", "GET /t/front HTTP/1.1\r\nX-A: 1\r\n\r\n"},
         Smuggle{"two_hosts", "GET /t/front HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"},
@@ -302,12 +328,15 @@ INSTANTIATE_TEST_SUITE_P(
         Smuggle{"host_with_space", "GET /t/front HTTP/1.1\r\nHost: a b\r\n\r\n"},
         // These held before the issue; they stay in the table so that they stay held.
         Smuggle{"content_length_and_chunked",
-                "POST /t/front HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
-                    CHUNKED_SMUGGLE},
+                "POST /t/front HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: "
+                "chunked\r\n\r\n" CHUNKED_SMUGGLE},
         Smuggle{"two_content_lengths",
-                "POST /t/front HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 38\r\n\r\n" SMUGGLED_BODY},
-        Smuggle{"nul_in_a_field", std::string("GET /t/front HTTP/1.1\r\nHost: x\r\nX-A: a") + '\0' + "b\r\n\r\n"},
-        Smuggle{"space_before_colon", "GET /t/front HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n"}),
+                "POST /t/front HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: "
+                "38\r\n\r\n" SMUGGLED_BODY},
+        Smuggle{"nul_in_a_field",
+                std::string("GET /t/front HTTP/1.1\r\nHost: x\r\nX-A: a") + '\0' + "b\r\n\r\n"},
+        Smuggle{"space_before_colon",
+                "GET /t/front HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 // ---- finding 12: admin input ----
@@ -319,8 +348,8 @@ TEST_F(Hardening, AdminWarmRefusesPathsAndHeadersThatWouldSplitTheRequest) {
   auto results = json::parse(r.body)["results"];
   EXPECT_EQ(json::parse(r.body)["warmed"], 0);
   EXPECT_THAT(results.dump(), HasSubstr("not a path"));
-  auto headers = cachecar_.admin("POST", "/admin/warm",
-                                 R"({"paths": ["/t/w2"], "headers": {"X-A": "1\r\nX-Injected: 1"}})");
+  auto headers = cachecar_.admin(
+      "POST", "/admin/warm", R"({"paths": ["/t/w2"], "headers": {"X-A": "1\r\nX-Injected: 1"}})");
   EXPECT_EQ(json::parse(headers.body)["warmed"], 0) << headers.body;
   EXPECT_EQ(origin_.count("/t/smuggled"), 0u);
   EXPECT_EQ(origin_.count("/t/w2"), 0u);
@@ -330,7 +359,8 @@ TEST_F(Hardening, AdminWarmNamesAHostNotAUrl) {
   auto warmed = cachecar_.admin("POST", "/admin/warm", R"({"paths": ["/t/warm-host?echo=1"]})");
   ASSERT_EQ(json::parse(warmed.body)["warmed"], 1) << warmed.body;
   auto hit = cachecar_.get("/t/warm-host?echo=1");
-  EXPECT_THAT(hit.header("Cache-Status"), StartsWith("cachecar; hit")) << "warmed under the clients' key";
+  EXPECT_THAT(hit.header("Cache-Status"), StartsWith("cachecar; hit"))
+      << "warmed under the clients' key";
   EXPECT_EQ(echoed_headers(hit)["Host"], "127.0.0.1");
 }
 

@@ -1,12 +1,12 @@
 // RFC 9111 shared-cache behaviour end to end (issue 5): request
 // directives, client validators answered from cache, heuristic freshness,
 // unsafe methods invalidating, targeted cache-control fields.
-#include "support/fixture.hpp"
-
 #include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include <thread>
-#include <gtest/gtest.h>
+
+#include "support/fixture.hpp"
 
 namespace cachecar::testing {
 namespace {
@@ -36,7 +36,8 @@ class HttpSemanticsTest : public ::testing::Test {
 TEST_F(HttpSemanticsTest, RequestMaxAgeMinFreshAndNoCacheGoToTheOrigin) {
   const std::string target = "/t/directives?cc=max-age=600";
   ASSERT_EQ(cachecar_.get(target).header("Cache-Status"), "cachecar; fwd=miss; stored");
-  EXPECT_THAT(cachecar_.get(target, {{"Cache-Control", "max-age=300"}}).header("Cache-Status"), StartsWith("cachecar; hit"));
+  EXPECT_THAT(cachecar_.get(target, {{"Cache-Control", "max-age=300"}}).header("Cache-Status"),
+              StartsWith("cachecar; hit"));
   EXPECT_THAT(cachecar_.get(target, {{"Cache-Control", "max-age=0"}}).header("Cache-Status"),
               StartsWith("cachecar; fwd=request"));
   EXPECT_THAT(cachecar_.get(target, {{"Cache-Control", "min-fresh=3600"}}).header("Cache-Status"),
@@ -73,7 +74,8 @@ TEST_F(HttpSemanticsTest, OnlyIfCachedIs504WhenNothingIsStored) {
   EXPECT_THAT(r.body, HasSubstr("only-if-cached"));
   EXPECT_EQ(origin_.count_target("/t/absent?cc=max-age=60"), 0u);
   cachecar_.get("/t/absent?cc=max-age=60");
-  EXPECT_EQ(cachecar_.get("/t/absent?cc=max-age=60", {{"Cache-Control", "only-if-cached"}}).status, 200);
+  EXPECT_EQ(cachecar_.get("/t/absent?cc=max-age=60", {{"Cache-Control", "only-if-cached"}}).status,
+            200);
 }
 
 TEST_F(HttpSemanticsTest, ClientValidatorsAreAnsweredWith304FromCache) {
@@ -87,10 +89,14 @@ TEST_F(HttpSemanticsTest, ClientValidatorsAreAnsweredWith304FromCache) {
   EXPECT_EQ(by_etag.body, "");
   EXPECT_EQ(by_etag.header("ETag"), etag);
   EXPECT_THAT(by_etag.header("Cache-Status"), StartsWith("cachecar; hit"));
-  EXPECT_EQ(cachecar_.get("/products/3", {{"If-None-Match", "W/" + etag}}).status, 304) << "weak comparison";
+  EXPECT_EQ(cachecar_.get("/products/3", {{"If-None-Match", "W/" + etag}}).status, 304)
+      << "weak comparison";
   EXPECT_EQ(cachecar_.get("/products/3", {{"If-None-Match", "\"other\""}}).status, 200);
   EXPECT_EQ(cachecar_.get("/products/3", {{"If-Modified-Since", last_modified}}).status, 304);
-  EXPECT_EQ(cachecar_.get("/products/3", {{"If-None-Match", "\"other\""}, {"If-Modified-Since", last_modified}}).status,
+  EXPECT_EQ(cachecar_
+                .get("/products/3",
+                     {{"If-None-Match", "\"other\""}, {"If-Modified-Since", last_modified}})
+                .status,
             200)
       << "If-None-Match takes precedence";
   EXPECT_EQ(origin_.count("/products/3"), 1u);
@@ -100,15 +106,16 @@ TEST_F(HttpSemanticsTest, AConditionalFetchAnsweredWith200ReplacesTheEntry) {
   auto first = cachecar_.get("/products/9");
   ASSERT_EQ(first.header("Cache-Status"), "cachecar; fwd=miss; stored");
   // The product changes behind cachecar's back (straight at the origin).
-  ASSERT_EQ(http_request(origin_.port(), "PUT", "/products/9", {{"Content-Type", "application/json"}},
-                         R"({"price": 99})")
+  ASSERT_EQ(http_request(origin_.port(), "PUT", "/products/9",
+                         {{"Content-Type", "application/json"}}, R"({"price": 99})")
                 .status,
             200);
   auto refreshed = cachecar_.get("/products/9", {{"Cache-Control", "no-cache"}});
   EXPECT_EQ(refreshed.header("Cache-Status"), "cachecar; fwd=request; stored");
   EXPECT_NE(refreshed.header("ETag"), first.header("ETag"));
   EXPECT_EQ(json::parse(refreshed.body)["price"], 99);
-  EXPECT_EQ(json::parse(cachecar_.get("/products/9").body)["price"], 99) << "the new representation is stored";
+  EXPECT_EQ(json::parse(cachecar_.get("/products/9").body)["price"], 99)
+      << "the new representation is stored";
   EXPECT_EQ(cachecar_.metric(R"(cachecar_revalidations_total{result="200"})"), 1u);
   EXPECT_EQ(cachecar_.metric(R"(cachecar_revalidations_total{result="304"})"), 0u);
 }
@@ -117,31 +124,36 @@ TEST_F(HttpSemanticsTest, LastModifiedAloneGivesAHeuristicLifetime) {
   // No lifetime from the origin, none from the route: a response modified
   // ten hours ago is fresh for one (a tenth); one without Last-Modified is
   // not stored.
-  EXPECT_EQ(cachecar_.get("/t/heuristic?last_modified=36000").header("Cache-Status"), "cachecar; fwd=miss; stored");
+  EXPECT_EQ(cachecar_.get("/t/heuristic?last_modified=36000").header("Cache-Status"),
+            "cachecar; fwd=miss; stored");
   auto hit = cachecar_.get("/t/heuristic?last_modified=36000").header("Cache-Status");
   ASSERT_THAT(hit, StartsWith("cachecar; hit; ttl="));
   long ttl = std::stol(hit.substr(std::string("cachecar; hit; ttl=").size()));
   EXPECT_GT(ttl, 3500);
   EXPECT_LE(ttl, 3600);
-  EXPECT_EQ(cachecar_.get("/t/plain").header("Cache-Status"), "cachecar; fwd=miss; detail=no-freshness");
+  EXPECT_EQ(cachecar_.get("/t/plain").header("Cache-Status"),
+            "cachecar; fwd=miss; detail=no-freshness");
 }
 
 TEST_F(HttpSemanticsTest, AVaryingResponseIsStoredOncePerVariant) {
   const std::string target = "/t/negotiated?cc=max-age=60&vary=Accept-Language";
   auto en = cachecar_.get(target, {{"Accept-Language", "en"}});
   EXPECT_EQ(en.header("Cache-Status"), "cachecar; fwd=miss; stored");
-  EXPECT_THAT(cachecar_.get(target, {{"Accept-Language", "en"}}).header("Cache-Status"), StartsWith("cachecar; hit"));
+  EXPECT_THAT(cachecar_.get(target, {{"Accept-Language", "en"}}).header("Cache-Status"),
+              StartsWith("cachecar; hit"));
   auto fr = cachecar_.get(target, {{"Accept-Language", "fr"}});
   EXPECT_EQ(fr.header("Cache-Status"), "cachecar; fwd=vary-miss; stored");
   EXPECT_NE(fr.body, en.body) << "the origin answered the second variant (count=2)";
   EXPECT_EQ(cachecar_.get(target, {{"Accept-Language", "fr"}}).body, fr.body);
   EXPECT_EQ(cachecar_.get(target, {{"Accept-Language", "en"}}).body, en.body);
   auto none = cachecar_.get(target);
-  EXPECT_EQ(none.header("Cache-Status"), "cachecar; fwd=vary-miss; stored") << "no header is a variant of its own";
+  EXPECT_EQ(none.header("Cache-Status"), "cachecar; fwd=vary-miss; stored")
+      << "no header is a variant of its own";
   EXPECT_EQ(origin_.count_target(target), 3u);
   // Dropping the URI drops every variant.
   http_request(cachecar_.port(), "POST", "/t/negotiated?cc=max-age=60&vary=Accept-Language");
-  EXPECT_THAT(cachecar_.get(target, {{"Accept-Language", "en"}}).header("Cache-Status"), StartsWith("cachecar; fwd="));
+  EXPECT_THAT(cachecar_.get(target, {{"Accept-Language", "en"}}).header("Cache-Status"),
+              StartsWith("cachecar; fwd="));
 }
 
 TEST_F(HttpSemanticsTest, InterimResponsesAreDroppedAndTheFinalOneServedAndStored) {
@@ -149,7 +161,8 @@ TEST_F(HttpSemanticsTest, InterimResponsesAreDroppedAndTheFinalOneServedAndStore
   EXPECT_EQ(first.status, 200);
   EXPECT_EQ(first.header("Cache-Status"), "cachecar; fwd=miss; stored");
   EXPECT_THAT(first.body, HasSubstr("count=1"));
-  EXPECT_THAT(cachecar_.get("/t/hints?early_hints=1&cc=max-age=60").header("Cache-Status"), StartsWith("cachecar; hit"));
+  EXPECT_THAT(cachecar_.get("/t/hints?early_hints=1&cc=max-age=60").header("Cache-Status"),
+              StartsWith("cachecar; hit"));
   // Passed through (not stored) as well.
   auto passed = http_request(cachecar_.port(), "POST", "/t/hints-post?early_hints=1");
   EXPECT_EQ(passed.status, 200);
@@ -162,9 +175,12 @@ TEST(CacheStatusKey, IsDisclosedOnlyWhenTheAdminTurnsItOn) {
   Cachecar telling(origin.port(), kConfig + "admin: { disclose_keys: true }\n");
   EXPECT_EQ(telling.get("/products/12").header("Cache-Status"),
             "cachecar; fwd=miss; stored; key=\"prod:-:product:12:-:v1\"");
-  EXPECT_EQ(telling.get("/products/12").header("Cache-Status").substr(0, 19), "cachecar; hit; ttl=");
-  EXPECT_THAT(telling.get("/products/12").header("Cache-Status"), HasSubstr("; key=\"prod:-:product:12:-:v1\""));
-  EXPECT_THAT(telling.get("/t/x?cc=no-store").header("Cache-Status"), HasSubstr("key=\"prod:-:http:x:"));
+  EXPECT_EQ(telling.get("/products/12").header("Cache-Status").substr(0, 19),
+            "cachecar; hit; ttl=");
+  EXPECT_THAT(telling.get("/products/12").header("Cache-Status"),
+              HasSubstr("; key=\"prod:-:product:12:-:v1\""));
+  EXPECT_THAT(telling.get("/t/x?cc=no-store").header("Cache-Status"),
+              HasSubstr("key=\"prod:-:http:x:"));
 }
 
 TEST_F(HttpSemanticsTest, ASuccessfulUnsafeRequestInvalidatesTheTargetUri) {
@@ -172,8 +188,8 @@ TEST_F(HttpSemanticsTest, ASuccessfulUnsafeRequestInvalidatesTheTargetUri) {
   EXPECT_THAT(cachecar_.get("/products/4").header("Cache-Status"), StartsWith("cachecar; hit"));
   // The product route takes every method: the PUT is forwarded, and its
   // success drops what was stored for the URI.
-  auto put = http_request(cachecar_.port(), "PUT", "/products/4", {{"Content-Type", "application/json"}},
-                          R"({"price": 1})");
+  auto put = http_request(cachecar_.port(), "PUT", "/products/4",
+                          {{"Content-Type", "application/json"}}, R"({"price": 1})");
   EXPECT_EQ(put.status, 200);
   EXPECT_THAT(put.header("Cache-Status"), StartsWith("cachecar; fwd=method"));
   auto after = cachecar_.get("/products/4");
@@ -189,7 +205,8 @@ TEST_F(HttpSemanticsTest, LocationOfAnUnsafeResponseIsInvalidatedToo) {
   // An unmatched POST whose answer points at the product.
   auto post = http_request(cachecar_.port(), "POST", "/t/created?status=201&location=/products/8");
   EXPECT_EQ(post.status, 201);
-  EXPECT_THAT(cachecar_.get("/products/8").header("Cache-Status"), StartsWith("cachecar; fwd=miss"));
+  EXPECT_THAT(cachecar_.get("/products/8").header("Cache-Status"),
+              StartsWith("cachecar; fwd=miss"));
 }
 
 TEST_F(HttpSemanticsTest, TargetedCacheControlIsObeyedAndNotPassedOn) {
@@ -202,7 +219,8 @@ TEST_F(HttpSemanticsTest, TargetedCacheControlIsObeyedAndNotPassedOn) {
   EXPECT_EQ(first.header("Cachecar-Cache-Control"), "");
   EXPECT_THAT(cachecar_.get(target).header("Cache-Status"), StartsWith("cachecar; hit"));
   // One that is not a valid Structured Field is ignored: Cache-Control counts.
-  EXPECT_EQ(cachecar_.get("/t/targeted-bad?cc=no-store&cachecar_cc=max-age=%2260%22").header("Cache-Status"),
+  EXPECT_EQ(cachecar_.get("/t/targeted-bad?cc=no-store&cachecar_cc=max-age=%2260%22")
+                .header("Cache-Status"),
             "cachecar; fwd=miss; detail=no-store");
   const std::string cdn = "/t/cdn?cc=max-age=0&cdn_cc=max-age=60";
   auto stored = cachecar_.get(cdn);
@@ -218,9 +236,11 @@ TEST_F(HttpSemanticsTest, TargetedCacheControlIsObeyedAndNotPassedOn) {
 // until the stored entry's ttl has gone negative.
 void wait_until_stale(Cachecar& cachecar, const std::string& target) {
   ASSERT_TRUE(eventually([&] {
-    return cachecar.get(target, {{"Cache-Control", "max-stale"}}).header("Cache-Status").find("ttl=-") !=
-           std::string::npos;
-  })) << target << " never went stale";
+    return cachecar.get(target, {{"Cache-Control", "max-stale"}})
+               .header("Cache-Status")
+               .find("ttl=-") != std::string::npos;
+  })) << target
+      << " never went stale";
 }
 
 std::uint64_t origin_heads(Origin& origin) {
@@ -249,7 +269,8 @@ TEST_F(HttpSemanticsTest, AHeadForAStaleEntryGoesOnAsHeadAndUpdatesTheStoredFiel
   EXPECT_THAT(after.header("Cache-Status"), StartsWith("cachecar; hit"));
   EXPECT_EQ(after.header("X-Origin-Count"), "2");
   EXPECT_EQ(after.body, first.body);
-  EXPECT_EQ(origin_.stats()["body_bytes"].get<std::uint64_t>(), body_bytes) << "no body crossed the wire again";
+  EXPECT_EQ(origin_.stats()["body_bytes"].get<std::uint64_t>(), body_bytes)
+      << "no body crossed the wire again";
   EXPECT_EQ(origin_.count_target(target), 2u);
   // A HEAD with nothing stored is fetched as GET, so that it fills.
   auto cold = client.request("HEAD", "/t/head-cold?cc=max-age=60");
@@ -261,13 +282,15 @@ TEST_F(HttpSemanticsTest, QualifiedPrivateAndNoCacheStoreTheResponseWithoutTheNa
   const std::string cookie = "/t/private-field?set_cookie=1&cc=max-age=60,private=%22Set-Cookie%22";
   auto first = cachecar_.get(cookie);
   EXPECT_EQ(first.header("Cache-Status"), "cachecar; fwd=miss; stored");
-  EXPECT_FALSE(first.header("Set-Cookie").empty()) << "the client the origin answered gets its cookie";
+  EXPECT_FALSE(first.header("Set-Cookie").empty())
+      << "the client the origin answered gets its cookie";
   auto hit = cachecar_.get(cookie);
   EXPECT_THAT(hit.header("Cache-Status"), StartsWith("cachecar; hit"));
   EXPECT_FALSE(hit.has_header("Set-Cookie"));
   EXPECT_EQ(hit.body, first.body);
 
-  const std::string named = "/t/no-cache-field?cc=max-age=60,no-cache=%22X-Origin-Count,%20Content-Type%22";
+  const std::string named =
+      "/t/no-cache-field?cc=max-age=60,no-cache=%22X-Origin-Count,%20Content-Type%22";
   ASSERT_EQ(cachecar_.get(named).header("X-Origin-Count"), "1");
   auto without = cachecar_.get(named);
   EXPECT_THAT(without.header("Cache-Status"), StartsWith("cachecar; hit"));

@@ -1,9 +1,9 @@
 // Request limits: oversized headers and bodies get 431/413 with a reason,
 // garbage gets 400, and none of it disturbs other clients.
-#include "support/fixture.hpp"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "support/fixture.hpp"
 
 namespace cachecar::testing {
 namespace {
@@ -27,22 +27,24 @@ class LimitsTest : public ::testing::Test {
 TEST_F(LimitsTest, OversizedHeaderGets431) {
   auto r = cachecar_.get("/t/a", {{"X-Big", std::string(8000, 'h')}});
   EXPECT_EQ(r.status, 431);
-  EXPECT_THAT(nlohmann::json::parse(r.body)["error"].get<std::string>(), HasSubstr("max_header_bytes"));
+  EXPECT_THAT(nlohmann::json::parse(r.body)["error"].get<std::string>(),
+              HasSubstr("max_header_bytes"));
   EXPECT_EQ(origin_.count("/t/a"), 0u);
 }
 
 TEST_F(LimitsTest, OversizedBodyWithContentLengthGets413) {
   auto r = http_request(cachecar_.port(), "POST", "/t/a", {}, std::string(2000, 'b'));
   EXPECT_EQ(r.status, 413);
-  EXPECT_THAT(nlohmann::json::parse(r.body)["error"].get<std::string>(), HasSubstr("max_body_bytes"));
+  EXPECT_THAT(nlohmann::json::parse(r.body)["error"].get<std::string>(),
+              HasSubstr("max_body_bytes"));
   EXPECT_EQ(origin_.count("/t/a"), 0u);
 }
 
 TEST_F(LimitsTest, OversizedChunkedBodyGets413) {
   HttpClient client(cachecar_.port());
   std::string chunk(800, 'c');
-  auto r = client.raw("POST /t/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n320\r\n" + chunk +
-                      "\r\n320\r\n" + chunk + "\r\n0\r\n\r\n");
+  auto r = client.raw("POST /t/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n320\r\n" +
+                      chunk + "\r\n320\r\n" + chunk + "\r\n0\r\n\r\n");
   EXPECT_EQ(r.status, 413);
   EXPECT_EQ(origin_.count("/t/a"), 0u);
 }

@@ -1,13 +1,13 @@
 // Logs (issue 6): JSON lines by default, one line per notable event with
 // its facts as fields, and an access log sampled by log.access_sample.
-#include "support/fixture.hpp"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <csignal>
 #include <sstream>
 #include <thread>
+
+#include "support/fixture.hpp"
 
 namespace cachecar::testing {
 namespace {
@@ -102,7 +102,8 @@ TEST(Logs, TheAccessLogIsSampledAndIndependentOfTheLevel) {
 
 TEST(Logs, TextFormatPutsTheFieldsAfterTheMessage) {
   Origin origin;
-  Cachecar cachecar(origin.port(), logging_config("{ format: text, level: info, access_sample: 1.0 }"));
+  Cachecar cachecar(origin.port(),
+                    logging_config("{ format: text, level: info, access_sample: 1.0 }"));
   cachecar.get("/t/text");
   eventually([&] { return cachecar.log().find("event=access") != std::string::npos; });
   EXPECT_THAT(cachecar.log(), HasSubstr(" event=access "));

@@ -1,11 +1,11 @@
 // The proxy itself: what is forwarded, how, and what the client gets when
 // the origin fails.
-#include "support/fixture.hpp"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
+
+#include "support/fixture.hpp"
 
 namespace cachecar::testing {
 namespace {
@@ -33,9 +33,10 @@ class ProxyTest : public ::testing::Test {
 };
 
 TEST_F(ProxyTest, ForwardsMethodTargetHeadersAndBody) {
-  auto r = http_request(cachecar_.port(), "POST", "/t/echo?echo=1&b=2&a=1",
-                        {{"X-Custom", "yes"}, {"Connection", "X-Hop"}, {"X-Hop", "secret"}, {"Keep-Alive", "5"}},
-                        "hello body");
+  auto r = http_request(
+      cachecar_.port(), "POST", "/t/echo?echo=1&b=2&a=1",
+      {{"X-Custom", "yes"}, {"Connection", "X-Hop"}, {"X-Hop", "secret"}, {"Keep-Alive", "5"}},
+      "hello body");
   ASSERT_EQ(r.status, 200) << r.error;
   EXPECT_EQ(r.header("Cache-Status"), "cachecar; fwd=method");
   auto echo = nlohmann::json::parse(r.body);
@@ -56,8 +57,10 @@ TEST_F(ProxyTest, ForwardsMethodTargetHeadersAndBody) {
 // say where it came from or what it asked for (trusted ones: hardening_e2e_test).
 TEST_F(ProxyTest, AnUntrustedPeersForwardedFieldsAreReplacedByWhatCachecarSaw) {
   auto r = http_request(cachecar_.port(), "GET", "/t/raw/echo?echo=1",
-                        {{"X-Forwarded-For", "203.0.113.9"}, {"X-Forwarded-Host", "evil.example"},
-                         {"X-Forwarded-Proto", "https"}, {"Forwarded", "for=203.0.113.9;host=evil.example"}});
+                        {{"X-Forwarded-For", "203.0.113.9"},
+                         {"X-Forwarded-Host", "evil.example"},
+                         {"X-Forwarded-Proto", "https"},
+                         {"Forwarded", "for=203.0.113.9;host=evil.example"}});
   const auto headers = nlohmann::json::parse(r.body)["headers"];
   EXPECT_EQ(headers["X-Forwarded-For"], "127.0.0.1");
   EXPECT_EQ(headers["X-Forwarded-Host"], "127.0.0.1:" + std::to_string(cachecar_.port()));
@@ -145,7 +148,9 @@ TEST_F(ProxyTest, SlowOriginGets504Fast) {
 }
 
 TEST(OriginDownTest, RefusedConnectionGets502WithAReason) {
-  Cachecar cachecar(free_port(), std::string(kTestBase) + "routes:\n  - { name: p, match: { path: \"/p/{id}\" }, ttl: 1m }\n");
+  Cachecar cachecar(
+      free_port(),
+      std::string(kTestBase) + "routes:\n  - { name: p, match: { path: \"/p/{id}\" }, ttl: 1m }\n");
   for (const char* target : {"/p/1", "/unrouted"}) {
     auto r = cachecar.get(target);
     EXPECT_EQ(r.status, 502) << target;
@@ -158,7 +163,9 @@ TEST(OriginDownTest, RefusedConnectionGets502WithAReason) {
 // Issue 12: errors cachecar writes itself answer in the client's version
 // (a 502 went out as HTTP/1.1 to an HTTP/1.0 client).
 TEST(OriginDownTest, AnHttp10ClientGetsItsErrorInHttp10) {
-  Cachecar cachecar(free_port(), std::string(kTestBase) + "routes:\n  - { name: p, match: { path: \"/p/{id}\" }, ttl: 1m }\n");
+  Cachecar cachecar(
+      free_port(),
+      std::string(kTestBase) + "routes:\n  - { name: p, match: { path: \"/p/{id}\" }, ttl: 1m }\n");
   for (const char* target : {"/p/1", "/unrouted"}) {
     HttpClient client(cachecar.port());
     auto r = client.raw(std::string("GET ") + target + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");

@@ -1,12 +1,12 @@
 // The shared Redis tier end to end: two cachecar processes share one real
 // redis-server; Redis failing never fails a client request.
-#include "support/fixture.hpp"
-#include "support/redis_server.hpp"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <thread>
+
+#include "support/fixture.hpp"
+#include "support/redis_server.hpp"
 
 namespace cachecar::testing {
 namespace {
@@ -17,8 +17,9 @@ using ::testing::StartsWith;
 
 std::string config_for(const RedisServer& redis, const std::string& ca_file = {}) {
   std::string tls = ca_file.empty() ? "" : ", tls_ca_file: \"" + ca_file + "\"";
-  return std::string(kTestBase) + "store:\n  redis: { url: \"" + redis.url() + "\", timeout: 100ms, pool: 2" + tls +
-         " }\n" + "invalidation:\n  owners: { product: catalog-service }\n" +
+  return std::string(kTestBase) + "store:\n  redis: { url: \"" + redis.url() +
+         "\", timeout: 100ms, pool: 2" + tls + " }\n" +
+         "invalidation:\n  owners: { product: catalog-service }\n" +
          R"(routes:
   - name: product
     match: { method: [GET, HEAD], path: "/products/{id:int}" }
@@ -63,7 +64,8 @@ TEST(SharedRedisExpiry, AnEntryExpiredInMemoryIsRenewedFromAPeersFreshCopy) {
   Origin origin;
   std::string config = config_for(redis);
   config.replace(config.find("  - name: knobs"), 0,
-                 "  - name: brief\n    match: { path: \"/t/brief/{*rest}\" }\n    ttl: 300ms\n    ttl_jitter: 0%\n");
+                 "  - name: brief\n    match: { path: \"/t/brief/{*rest}\" }\n    ttl: 300ms\n    "
+                 "ttl_jitter: 0%\n");
   Cachecar a(origin.port(), config);
   Cachecar b(origin.port(), config);
   b.get("/t/brief/x");  // B holds it in memory; it will expire there
@@ -108,10 +110,12 @@ TEST_F(SharedRedisTest, TenantsStayIsolatedInTheSharedTier) {
 TEST_F(SharedRedisTest, PurgeReachesTheSharedTier) {
   for (const char* target : {"/products/12", "/products/13", "/products/14"}) a_.get(target);
   // An entry purged only from memory would come straight back from Redis.
-  auto by_key = json::parse(a_.admin("POST", "/admin/purge", R"({"key": "prod:-:product:12:-:v1"})").body);
+  auto by_key =
+      json::parse(a_.admin("POST", "/admin/purge", R"({"key": "prod:-:product:12:-:v1"})").body);
   EXPECT_EQ(by_key["purged"], 1);
   EXPECT_EQ(by_key["purged_redis"], 1);
-  auto by_entity = json::parse(a_.admin("POST", "/admin/purge", R"({"entity": "product", "id": "13"})").body);
+  auto by_entity =
+      json::parse(a_.admin("POST", "/admin/purge", R"({"entity": "product", "id": "13"})").body);
   EXPECT_EQ(by_entity["purged"], 1);
   EXPECT_EQ(by_entity["purged_redis"], 1);
   EXPECT_EQ(b_.get("/products/12").header("Cache-Status"), "cachecar; fwd=miss; stored");
@@ -174,7 +178,9 @@ TEST(RedisFailOpen, PausedRedisCostsNoClientRequestAndBoundedDelay) {
   // second; 6 s leaves room for a loaded machine and still tells them apart.
   EXPECT_LT(took, std::chrono::seconds(6));
   // Resumed: within 2 s fills reach Redis again.
-  auto stores = [&] { return json::parse(cachecar.admin("GET", "/admin/stats").body)["tiers"]["redis"]["stores"]; };
+  auto stores = [&] {
+    return json::parse(cachecar.admin("GET", "/admin/stats").body)["tiers"]["redis"]["stores"];
+  };
   auto before = stores().get<int>();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
   int i = 0;
@@ -199,8 +205,9 @@ TEST(RedisTls, TheSharedTierAndTheBusWorkOverTls) {
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  auto published = a.admin("POST", "/admin/invalidate",
-                           R"({"type":"entity-updated","entity":"product","id":"21","source":"catalog-service"})");
+  auto published = a.admin(
+      "POST", "/admin/invalidate",
+      R"({"type":"entity-updated","entity":"product","id":"21","source":"catalog-service"})");
   EXPECT_EQ(json::parse(published.body)["published"], 2) << published.body;
   while (json::parse(b.admin("GET", "/admin/stats").body)["bus"]["applied"] != 1 &&
          std::chrono::steady_clock::now() < deadline) {

@@ -1,14 +1,14 @@
 // The stampede controls that refresh instead of waiting (issue 4):
 // stale-while-revalidate, conditional revalidation, early refresh (XFetch),
 // warming and rebuild_rate, against the real binary and a counting origin.
-#include "support/fixture.hpp"
-#include "support/redis_server.hpp"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
+
+#include "support/fixture.hpp"
+#include "support/redis_server.hpp"
 
 namespace cachecar::testing {
 namespace {
@@ -20,14 +20,16 @@ using Clock = std::chrono::steady_clock;
 
 // Asks for `target` until the answer is no longer a fresh hit (the entry
 // has expired); returns that answer and how long it took.
-std::pair<HttpResponse, Clock::duration> first_answer_after_expiry(Cachecar& cachecar, const std::string& target) {
+std::pair<HttpResponse, Clock::duration> first_answer_after_expiry(Cachecar& cachecar,
+                                                                   const std::string& target) {
   auto deadline = Clock::now() + std::chrono::seconds(10);
   for (;;) {
     auto started = Clock::now();
     auto r = cachecar.get(target);
     auto took = Clock::now() - started;
     const auto& status = r.header("Cache-Status");
-    bool fresh_hit = status.rfind("cachecar; hit; ttl=", 0) == 0 && status.find("ttl=-") == std::string::npos;
+    bool fresh_hit =
+        status.rfind("cachecar; hit; ttl=", 0) == 0 && status.find("ttl=-") == std::string::npos;
     if (!fresh_hit || Clock::now() > deadline) return {r, took};
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -60,15 +62,17 @@ TEST(StaleWhileRevalidate, AStaleEntryIsServedAtOnceAndRefreshedOnceInTheBackgro
   EXPECT_THAT(stale.header("Cache-Status"), StartsWith("cachecar; hit; ttl=-"));
   EXPECT_THAT(stale.header("Cache-Status"), HasSubstr("detail=stale-while-revalidate"));
   EXPECT_EQ(stale.body, first.body);
-  EXPECT_LT(took, std::chrono::milliseconds(kOriginDelayMs / 2)) << "the stale answer waited for the origin";
+  EXPECT_LT(took, std::chrono::milliseconds(kOriginDelayMs / 2))
+      << "the stale answer waited for the origin";
   // A burst while the refresh runs: all stale, all at once, no more fetches.
   auto burst = concurrent_gets(cachecar.port(), target, 50);
   for (const auto& r : burst) {
     EXPECT_THAT(r.header("Cache-Status"), HasSubstr("detail=stale-while-revalidate"));
   }
-  std::printf("stale-while-revalidate, origin delay %d ms: first stale answer %.1f ms; 50 concurrent: %s\n",
-              kOriginDelayMs, std::chrono::duration<double, std::milli>(took).count(),
-              latency_summary(burst).c_str());
+  std::printf(
+      "stale-while-revalidate, origin delay %d ms: first stale answer %.1f ms; 50 concurrent: %s\n",
+      kOriginDelayMs, std::chrono::duration<double, std::milli>(took).count(),
+      latency_summary(burst).c_str());
   // The one background fetch lands; then the key is a fresh hit again.
   EXPECT_TRUE(eventually([&] { return stats(cachecar)["refreshes"]["outcomes"]["stored"] == 1; }));
   EXPECT_EQ(origin.count_target(target), 2u);
@@ -107,7 +111,8 @@ TEST(StaleWhileRevalidate, MustRevalidateClosesTheWindow) {
 TEST(StaleWhileRevalidate, OneBackgroundRefreshForTheWholeFleet) {
   RedisServer redis;
   Origin origin;
-  std::string config = kSwrConfig + "store:\n  redis: { url: \"" + redis.url() + "\", timeout: 500ms }\n";
+  std::string config =
+      kSwrConfig + "store:\n  redis: { url: \"" + redis.url() + "\", timeout: 500ms }\n";
   Cachecar a(origin.port(), config);
   Cachecar b(origin.port(), config);
   const std::string target = "/t/slow/fleet?delay_ms=" + std::to_string(kOriginDelayMs);
@@ -154,7 +159,8 @@ TEST(Revalidation, A304RenewsTheEntryWithoutTheBodyAndUpdatesItsHeaders) {
   EXPECT_EQ(renewed.header("X-Origin-Count"), "2") << "the 304's fields replace the stored ones";
   auto origin_stats = origin.stats();
   EXPECT_EQ(origin_stats["not_modified"], 1);
-  EXPECT_EQ(origin_stats["body_bytes"].get<std::uint64_t>(), bytes_before) << "the origin sent no body again";
+  EXPECT_EQ(origin_stats["body_bytes"].get<std::uint64_t>(), bytes_before)
+      << "the origin sent no body again";
 
   auto after = cachecar.get(target);
   EXPECT_THAT(after.header("Cache-Status"), StartsWith("cachecar; hit; ttl="));
@@ -239,14 +245,16 @@ routes:
 )");
   // The fixture waited for /readyz to list nothing "starting".
   EXPECT_THAT(cachecar.get("/t/warm/a").header("Cache-Status"), StartsWith("cachecar; hit; ttl="));
-  EXPECT_THAT(cachecar.get("/t/warm/b?x=1").header("Cache-Status"), StartsWith("cachecar; hit; ttl="));
+  EXPECT_THAT(cachecar.get("/t/warm/b?x=1").header("Cache-Status"),
+              StartsWith("cachecar; hit; ttl="));
   EXPECT_EQ(origin.count_target("/t/warm/a"), 1u);
   // Refetched before each expiry: three lifetimes on, still only hits.
   auto until = Clock::now() + std::chrono::seconds(3);
   int misses = 0;
   while (Clock::now() < until) {
     auto status = cachecar.get("/t/warm/a").header("Cache-Status");
-    if (status.rfind("cachecar; hit; ttl=", 0) != 0 || status.find("ttl=-") != std::string::npos) ++misses;
+    if (status.rfind("cachecar; hit; ttl=", 0) != 0 || status.find("ttl=-") != std::string::npos)
+      ++misses;
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
   EXPECT_EQ(misses, 0);
@@ -259,10 +267,11 @@ TEST(Warming, ReadinessWaitsForTheFirstWarmFetch) {
   // until it is in. (The fixture itself waits; ask right after exec here.)
   TempDir dir;
   auto port = free_port(), admin = free_port();
-  std::string path = dir.write("c.yaml", std::string(kTestBase) + "listen: 127.0.0.1:" + std::to_string(port) +
-                                             "\norigin: http://127.0.0.1:" + std::to_string(origin.port()) +
-                                             "\nadmin: { listen: 127.0.0.1:" + std::to_string(admin) + " }\n" +
-                                             R"(routes:
+  std::string path =
+      dir.write("c.yaml", std::string(kTestBase) + "listen: 127.0.0.1:" + std::to_string(port) +
+                              "\norigin: http://127.0.0.1:" + std::to_string(origin.port()) +
+                              "\nadmin: { listen: 127.0.0.1:" + std::to_string(admin) + " }\n" +
+                              R"(routes:
   - name: warmed
     match: { path: "/t/warm/{*rest}" }
     ttl: 1m
@@ -293,8 +302,9 @@ routes:
     tenant: { header: X-Tenant-Id }
     ttl: 1m
 )");
-  auto r = cachecar.admin("POST", "/admin/warm",
-                          R"({"paths": ["/t/now", "/nowhere", "/t/no-store?cc=no-store", "/users/7/profile"]})");
+  auto r = cachecar.admin(
+      "POST", "/admin/warm",
+      R"({"paths": ["/t/now", "/nowhere", "/t/no-store?cc=no-store", "/users/7/profile"]})");
   ASSERT_EQ(r.status, 200) << r.body;
   auto body = json::parse(r.body);
   EXPECT_EQ(body["warmed"], 1);
@@ -305,13 +315,14 @@ routes:
   EXPECT_THAT(cachecar.get("/t/now").header("Cache-Status"), StartsWith("cachecar; hit"));
 
   // With the tenant header, a tenant-scoped path warms for that tenant.
-  r = cachecar.admin("POST", "/admin/warm", R"({"paths": ["/users/7/profile"], "headers": {"X-Tenant-Id": "acme"}})");
+  r = cachecar.admin("POST", "/admin/warm",
+                     R"({"paths": ["/users/7/profile"], "headers": {"X-Tenant-Id": "acme"}})");
   EXPECT_EQ(json::parse(r.body)["warmed"], 1) << r.body;
   EXPECT_THAT(cachecar.get("/users/7/profile", {{"X-Tenant-Id", "acme"}}).header("Cache-Status"),
               StartsWith("cachecar; hit"));
 
-  for (const char* bad : {"{", R"({"paths": []})", R"({"paths": ["relative"]})", R"({"paths": "/t/x"})",
-                          R"({"paths": ["/t/x"], "headers": ["X"]})"}) {
+  for (const char* bad : {"{", R"({"paths": []})", R"({"paths": ["relative"]})",
+                          R"({"paths": "/t/x"})", R"({"paths": ["/t/x"], "headers": ["X"]})"}) {
     auto refused = cachecar.admin("POST", "/admin/warm", bad);
     EXPECT_EQ(refused.status, 400) << bad;
     EXPECT_TRUE(json::parse(refused.body).contains("error")) << refused.body;

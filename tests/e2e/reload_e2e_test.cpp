@@ -3,14 +3,14 @@
 // table for new requests; requests in flight finish under the old one; a
 // file with problems changes nothing and says where; under load no request
 // fails.
-#include "support/fixture.hpp"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <csignal>
 #include <future>
 #include <thread>
+
+#include "support/fixture.hpp"
 
 namespace cachecar::testing {
 namespace {
@@ -35,7 +35,8 @@ const std::map<std::string, std::string> kTokenEnv{{"RELOAD_TEST_TOKEN", "reload
 const Headers kAuth{{"Authorization", "Bearer reload-s3cret"}};
 
 std::string route_mode(Cachecar& c) {
-  return json::parse(c.admin("GET", "/admin/routes", {}, kAuth).body)["routes"][0]["mode"].get<std::string>();
+  return json::parse(c.admin("GET", "/admin/routes", {}, kAuth).body)["routes"][0]["mode"]
+      .get<std::string>();
 }
 
 std::uint64_t reloads(Cachecar& c, const std::string& result) {
@@ -45,7 +46,8 @@ std::uint64_t reloads(Cachecar& c, const std::string& result) {
 TEST(Reload, SighupBringsInTheNewRoutesWhileARequestInFlightFinishesOnTheOld) {
   Origin origin;
   Cachecar cachecar(origin.port(), kCaching, kTokenEnv);
-  auto in_flight = std::async(std::launch::async, [&] { return cachecar.get("/t/slow?delay_ms=700"); });
+  auto in_flight =
+      std::async(std::launch::async, [&] { return cachecar.get("/t/slow?delay_ms=700"); });
   ASSERT_TRUE(eventually([&] { return origin.stats()["in_flight"].get<int>() >= 1; }));
 
   cachecar.rewrite_config(kBypass);
@@ -58,7 +60,8 @@ TEST(Reload, SighupBringsInTheNewRoutesWhileARequestInFlightFinishesOnTheOld) {
 
   auto old = in_flight.get();
   EXPECT_EQ(old.status, 200);
-  EXPECT_EQ(old.header("Cache-Status"), "cachecar; fwd=miss; stored") << "begun under the caching route";
+  EXPECT_EQ(old.header("Cache-Status"), "cachecar; fwd=miss; stored")
+      << "begun under the caching route";
   EXPECT_EQ(reloads(cachecar, "failed"), 0u);
   EXPECT_TRUE(cachecar.process().running());
 }
@@ -71,7 +74,8 @@ TEST(Reload, AConfigMapSymlinkSwapIsPickedUpAndABadFileChangesNothing) {
   cachecar.rewrite_config(kBypass);
   ASSERT_TRUE(eventually([&] { return route_mode(cachecar) == "bypass"; })) << cachecar.log();
   EXPECT_EQ(cachecar.get("/t/a").header("Cache-Status"), "cachecar; fwd=bypass");
-  EXPECT_EQ(json::parse(cachecar.admin("GET", "/admin/config", {}, kAuth).body)["routes_generation"], 2);
+  EXPECT_EQ(
+      json::parse(cachecar.admin("GET", "/admin/config", {}, kAuth).body)["routes_generation"], 2);
 
   // Line 12 of the composed file (kTestBase, then the route) is the route's ttl.
   cachecar.rewrite_config(routes_config("    mode: cache-aside\n    ttl: 5 parsecs\n"));
@@ -94,7 +98,9 @@ TEST(Reload, AdminReloadNeedsTheTokenAndNamesSettingsThatNeedARestart) {
   Origin origin;
   Cachecar cachecar(origin.port(), kCaching, kTokenEnv);
   EXPECT_EQ(cachecar.admin("POST", "/admin/reload").status, 401);
-  EXPECT_EQ(cachecar.admin("POST", "/admin/reload", "", {{"Authorization", "Bearer reload-s3creT"}}).status, 401);
+  EXPECT_EQ(cachecar.admin("POST", "/admin/reload", "", {{"Authorization", "Bearer reload-s3creT"}})
+                .status,
+            401);
   EXPECT_EQ(cachecar.admin("GET", "/admin/reload").status, 405);
 
   auto same = cachecar.admin("POST", "/admin/reload", "", kAuth);
@@ -108,13 +114,17 @@ TEST(Reload, AdminReloadNeedsTheTokenAndNamesSettingsThatNeedARestart) {
   EXPECT_EQ(body["reloaded"], true);
   EXPECT_EQ(body["routes"], 1);
   EXPECT_THAT(body["restart_required"], Contains("limits"));
-  EXPECT_EQ(json::parse(cachecar.admin("GET", "/admin/config", {}, kAuth).body)["limits"]["origin_timeout"], "5s")
+  EXPECT_EQ(json::parse(
+                cachecar.admin("GET", "/admin/config", {}, kAuth).body)["limits"]["origin_timeout"],
+            "5s")
       << "limits apply from the next start";
   // What is filled now says which route table it was filled under.
   cachecar.get("/t/after-reload");
-  auto key = json::parse(cachecar.admin("GET", "/admin/keys/explain?path=/t/after-reload", {}, kAuth).body)["key"];
+  auto key = json::parse(
+      cachecar.admin("GET", "/admin/keys/explain?path=/t/after-reload", {}, kAuth).body)["key"];
   std::string encoded;
-  for (char ch : key.get<std::string>()) encoded += ch == ':' ? std::string("%3A") : std::string(1, ch);
+  for (char ch : key.get<std::string>())
+    encoded += ch == ':' ? std::string("%3A") : std::string(1, ch);
   auto entry = json::parse(cachecar.admin("GET", "/admin/entries/" + encoded, {}, kAuth).body);
   EXPECT_EQ(entry["memory"]["generation"], body["generation"]) << entry.dump();
 }

@@ -2,12 +2,9 @@
 // memory tier's bound is a bound on the process, not on a number it
 // reports; running out of descriptors does not turn the accept loop into
 // a busy loop.
-#include "support/fixture.hpp"
-
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -19,13 +16,16 @@
 #include <sstream>
 #include <thread>
 
+#include "support/fixture.hpp"
+
 namespace cachecar::testing {
 namespace {
 
 using nlohmann::json;
 
 #if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;  // ASan's allocator and quarantine make RSS say nothing about ours
+constexpr bool kSanitized =
+    true;  // ASan's allocator and quarantine make RSS say nothing about ours
 #else
 constexpr bool kSanitized = false;
 #endif
@@ -36,7 +36,8 @@ constexpr std::uint64_t kMaxBytes = 8 * 1024 * 1024;
 constexpr std::uint64_t kAllowance = 24 * 1024 * 1024;
 
 TEST(MemoryBound, FiftyThousandDistinctObjectsCostNoMoreThanMaxBytes) {
-  if (kSanitized) GTEST_SKIP() << "RSS under AddressSanitizer measures its allocator, not cachecar's";
+  if (kSanitized)
+    GTEST_SKIP() << "RSS under AddressSanitizer measures its allocator, not cachecar's";
   Origin origin;
   Cachecar cachecar(origin.port(), std::string(kTestBase) + R"(
 store:
@@ -59,10 +60,12 @@ routes:
   auto memory = json::parse(cachecar.admin("GET", "/admin/stats").body)["tiers"]["memory"];
   const auto charged = memory["bytes"].get<std::uint64_t>();
   const auto entries = memory["entries"].get<std::uint64_t>();
-  std::printf("memory tier: %llu entries, %llu bytes charged (%.0f per entry); RSS %.1f MB -> %.1f MB (+%.1f MB)\n",
-              static_cast<unsigned long long>(entries), static_cast<unsigned long long>(charged),
-              static_cast<double>(charged) / static_cast<double>(entries), before / 1048576.0, after / 1048576.0,
-              (static_cast<double>(after) - static_cast<double>(before)) / 1048576.0);
+  std::printf(
+      "memory tier: %llu entries, %llu bytes charged (%.0f per entry); RSS %.1f MB -> %.1f MB "
+      "(+%.1f MB)\n",
+      static_cast<unsigned long long>(entries), static_cast<unsigned long long>(charged),
+      static_cast<double>(charged) / static_cast<double>(entries), before / 1048576.0,
+      after / 1048576.0, (static_cast<double>(after) - static_cast<double>(before)) / 1048576.0);
   EXPECT_LE(charged, kMaxBytes);
   EXPECT_GT(entries, 2500u) << "a 1 KiB response should cost under 3 KiB, not 65";
   EXPECT_LE(after, before + kMaxBytes + kAllowance);
@@ -87,7 +90,8 @@ double cpu_seconds(int pid) {
 
 std::size_t open_descriptors(int pid) {
   std::size_t count = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+  for ([[maybe_unused]] const auto& entry :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
     ++count;
   }
   return count;
@@ -143,12 +147,14 @@ routes:
   while (std::chrono::steady_clock::now() - wall_before < std::chrono::seconds(1)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  const double cpu_share = (cpu_seconds(pid) - cpu_before) /
-                           std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_before).count();
+  const double cpu_share =
+      (cpu_seconds(pid) - cpu_before) /
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_before).count();
   // Descriptors come back: the backlog is accepted and served again.
   idle.clear();
   ASSERT_EQ(::prlimit(pid, RLIMIT_NOFILE, &original, nullptr), 0);
-  EXPECT_TRUE(eventually([&] { return http_request(cachecar.port(), "GET", "/t/after").status == 200; }));
+  EXPECT_TRUE(
+      eventually([&] { return http_request(cachecar.port(), "GET", "/t/after").status == 200; }));
   const auto failures = cachecar.metric("cachecar_accept_failures_total");
   std::printf("while out of descriptors: %.1f%% of a core; %llu failed accepts\n", cpu_share * 100,
               static_cast<unsigned long long>(failures));

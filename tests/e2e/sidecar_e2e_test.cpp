@@ -3,16 +3,16 @@
 // listener stays on loopback and keeps everything else behind the token.
 // 127.0.0.2 stands in for the pod IP: another address of this host that a
 // 127.0.0.1 bind does not cover.
-#include "support/fixture.hpp"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "support/fixture.hpp"
 
 namespace cachecar::testing {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 const Headers kAuth{{"Authorization", "Bearer pod-s3cret"}};
 
@@ -35,7 +35,8 @@ class ProbeListener : public ::testing::Test {
  protected:
   Origin origin_;
   std::uint16_t probe_port_ = free_port();
-  Cachecar cachecar_{origin_.port(), sidecar_config(probe_port_), {{"CACHECAR_ADMIN_TOKEN", "pod-s3cret"}}};
+  Cachecar cachecar_{
+      origin_.port(), sidecar_config(probe_port_), {{"CACHECAR_ADMIN_TOKEN", "pod-s3cret"}}};
 };
 
 TEST_F(ProbeListener, AnswersOnEveryAddressWhileTheAdminListenerDoesNot) {

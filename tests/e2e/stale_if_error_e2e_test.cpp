@@ -1,13 +1,13 @@
 // stale-if-error (issue 4): when the origin fails or answers 5xx, an
 // expired entry answers instead, inside its window, unless the origin said
 // must-revalidate.
-#include "support/fixture.hpp"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <csignal>
 #include <thread>
+
+#include "support/fixture.hpp"
 
 namespace cachecar::testing {
 namespace {
@@ -32,7 +32,8 @@ routes:
 
 // Asks for `target` until the fresh entry has expired, i.e. until the answer
 // is no longer a fresh hit; returns that answer.
-HttpResponse first_answer_after_expiry(Cachecar& cachecar, const std::string& target, const Headers& headers = {}) {
+HttpResponse first_answer_after_expiry(Cachecar& cachecar, const std::string& target,
+                                       const Headers& headers = {}) {
   HttpResponse r;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   do {

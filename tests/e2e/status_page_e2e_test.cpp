@@ -1,15 +1,15 @@
 // The status page at GET /admin (issue 6): served as self-contained HTML,
 // escaped, and rendered by a real browser (Debian's headless Chromium),
 // whose screenshot is kept in build/<preset>/test-artifacts/.
-#include "support/fixture.hpp"
-#include "support/redis_server.hpp"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <thread>
+
+#include "support/fixture.hpp"
+#include "support/redis_server.hpp"
 
 namespace cachecar::testing {
 namespace {
@@ -19,7 +19,8 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 std::string page_config(const RedisServer& redis) {
-  return std::string(kTestBase) + "store:\n  redis: { url: \"" + redis.url() + "\", timeout: 200ms }\n" +
+  return std::string(kTestBase) + "store:\n  redis: { url: \"" + redis.url() +
+         "\", timeout: 200ms }\n" +
          "invalidation:\n  owners: { product: catalog-service }\n"
          "routes:\n"
          "  - name: product\n"
@@ -36,10 +37,12 @@ class StatusPageTest : public ::testing::Test {
     cachecar_.get("/products/1");
     cachecar_.get("/products/2");
     // An event whose detail carries markup: the page must show it as text.
-    redis_.command({"PUBLISH", "cachecar:invalidate",
-                    R"({"type":"entity-updated","entity":"<b>bold</b>","id":"1","source":"intruder"})"});
+    redis_.command(
+        {"PUBLISH", "cachecar:invalidate",
+         R"({"type":"entity-updated","entity":"<b>bold</b>","id":"1","source":"intruder"})"});
     eventually([&] {
-      return json::parse(cachecar_.admin("GET", "/admin/stats").body)["bus"]["rejected"]["not-owner"] != 0;
+      return json::parse(
+                 cachecar_.admin("GET", "/admin/stats").body)["bus"]["rejected"]["not-owner"] != 0;
     });
   }
   RedisServer redis_;
@@ -65,12 +68,17 @@ TEST_F(StatusPageTest, IsSelfContainedEscapedHtmlWithTheCounters) {
 
 TEST_F(StatusPageTest, RendersInHeadlessChromiumAndTheScreenshotIsKept) {
   namespace fs = std::filesystem;
-  ASSERT_TRUE(fs::exists("/usr/bin/chromium")) << "scripts/install-deps.sh installs Debian's chromium";
+  ASSERT_TRUE(fs::exists("/usr/bin/chromium"))
+      << "scripts/install-deps.sh installs Debian's chromium";
   TempDir profile;
   const std::string url = "http://127.0.0.1:" + std::to_string(cachecar_.admin_port()) + "/admin";
-  const std::vector<std::string> browser{"/usr/bin/chromium",        "--headless=new", "--no-sandbox",
-                                         "--disable-gpu",            "--disable-dev-shm-usage",
-                                         "--no-first-run",           "--user-data-dir=" + profile.path()};
+  const std::vector<std::string> browser{"/usr/bin/chromium",
+                                         "--headless=new",
+                                         "--no-sandbox",
+                                         "--disable-gpu",
+                                         "--disable-dev-shm-usage",
+                                         "--no-first-run",
+                                         "--user-data-dir=" + profile.path()};
   // The DOM the browser built: the table and cards are there once rendered.
   auto dom_command = browser;
   dom_command.insert(dom_command.end(), {"--dump-dom", url});

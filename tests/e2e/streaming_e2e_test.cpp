@@ -3,17 +3,16 @@
 // origin_idle_timeout ends it. A streamed response's head goes out before
 // its body is awaited, and an origin that fails mid-body leaves the client
 // a complete head and a visibly truncated body, not an empty reply.
-#include "support/fixture.hpp"
-
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <functional>
+
+#include "support/fixture.hpp"
 
 namespace cachecar::testing {
 namespace {
@@ -36,7 +35,8 @@ routes:
 
 // Sends `request` on a fresh connection and reads until the server closes
 // it (or `limit` passes). `on_head` runs once, when the head has arrived.
-std::string read_until_close(std::uint16_t port, const std::string& request, const std::function<void()>& on_head = {},
+std::string read_until_close(std::uint16_t port, const std::string& request,
+                             const std::function<void()>& on_head = {},
                              std::chrono::seconds limit = std::chrono::seconds(15)) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
@@ -47,13 +47,14 @@ std::string read_until_close(std::uint16_t port, const std::string& request, con
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof tick);
   std::string received;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-      ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
+      ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(request.size())) {
     bool head_seen = false;
     const auto deadline = std::chrono::steady_clock::now() + limit;
     char buffer[16 * 1024];
     while (std::chrono::steady_clock::now() < deadline) {
       ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-      if (n == 0) break;                                       // closed
+      if (n == 0) break;                                            // closed
       if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) break;  // reset
       if (n > 0) received.append(buffer, static_cast<std::size_t>(n));
       if (!head_seen && received.find("\r\n\r\n") != std::string::npos) {
@@ -90,7 +91,8 @@ TEST_F(Streaming, ASlowButSteadyBodyIsNotCutOffByOriginTimeout) {
     EXPECT_EQ(r.status, 200) << target << ": " << r.error;
     EXPECT_EQ(r.body.size(), 24000u) << target;
   }
-  EXPECT_THAT(cachecar_.get("/t/cacheable-trickle?size=24000&piece=2000&trickle_ms=150").header("Cache-Status"),
+  EXPECT_THAT(cachecar_.get("/t/cacheable-trickle?size=24000&piece=2000&trickle_ms=150")
+                  .header("Cache-Status"),
               StartsWith("cachecar; hit"));
 }
 
@@ -99,15 +101,17 @@ TEST_F(Streaming, AStreamedHeadIsSentBeforeTheBodyHasArrived) {
   // 16 KiB the relay reads at a time, so a relay that waited for its
   // buffer to fill would send the head only after the last piece.
   std::uint64_t pieces_when_head_arrived = 0;
-  auto message = read_until_close(cachecar_.port(), get_request("/t/raw/sse?size=4000&piece=1000&trickle_ms=400&chunked=1"),
-                                  [&] { pieces_when_head_arrived = origin_.stats()["pieces_sent"]; });
+  auto message = read_until_close(
+      cachecar_.port(), get_request("/t/raw/sse?size=4000&piece=1000&trickle_ms=400&chunked=1"),
+      [&] { pieces_when_head_arrived = origin_.stats()["pieces_sent"]; });
   EXPECT_THAT(message, StartsWith("HTTP/1.1 200"));
   EXPECT_LT(pieces_when_head_arrived, 4u) << "the head waited for the whole body";
   EXPECT_THAT(message, HasSubstr("\r\n0\r\n\r\n")) << "and the stream then ended properly";
 }
 
 TEST_F(Streaming, AResetMidBodyLeavesTheHeadAndATruncatedBody) {
-  auto message = read_until_close(cachecar_.port(), get_request("/t/raw/cut?size=50000&piece=5000&reset_after=10000"));
+  auto message = read_until_close(
+      cachecar_.port(), get_request("/t/raw/cut?size=50000&piece=5000&reset_after=10000"));
   EXPECT_THAT(message, StartsWith("HTTP/1.1 200"));
   EXPECT_THAT(message, HasSubstr("Content-Length: 50000"));
   EXPECT_GE(body_bytes(message), 10000u);
@@ -118,7 +122,8 @@ TEST_F(Streaming, AResetMidBodyLeavesTheHeadAndATruncatedBody) {
 TEST_F(Streaming, SilenceInsideABodyEndsItAfterOriginIdleTimeout) {
   // One piece, then 8 s of silence (origin_idle_timeout is 2 s).
   auto started = std::chrono::steady_clock::now();
-  auto message = read_until_close(cachecar_.port(), get_request("/t/raw/stall?size=4000&piece=2000&trickle_ms=8000"));
+  auto message = read_until_close(cachecar_.port(),
+                                  get_request("/t/raw/stall?size=4000&piece=2000&trickle_ms=8000"));
   auto took = std::chrono::steady_clock::now() - started;
   EXPECT_THAT(message, StartsWith("HTTP/1.1 200"));
   EXPECT_LT(body_bytes(message), 4000u);

@@ -2,13 +2,13 @@
 // view it changes in both tiers and across the fleet before the client
 // hears back; an origin error leaves the cache alone. Real processes, a real
 // redis-server, the counting demo origin.
-#include "support/fixture.hpp"
-#include "support/redis_server.hpp"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <thread>
+
+#include "support/fixture.hpp"
+#include "support/redis_server.hpp"
 
 namespace cachecar::testing {
 namespace {
@@ -25,7 +25,8 @@ std::string routes(const std::string& write_mode, const std::string& refresh_fro
             "    match: { method: [PUT, PATCH, DELETE], path: \"/products/{id}\" }\n"
             "    mode: write-through\n"
             "    refreshes: product\n"
-            "    refresh_from: " + refresh_from + "\n"
+            "    refresh_from: " +
+                refresh_from + "\n"
           : "  - name: product-write\n"
             "    match: { method: [PUT, PATCH, DELETE], path: \"/products/{id}\" }\n"
             "    mode: bypass\n";
@@ -66,7 +67,8 @@ TEST(WriteThrough, APutRefreshesTheViewBeforeTheClientHearsBack) {
   EXPECT_EQ(json::parse(after.body)["price"], 20.5);
   EXPECT_EQ(version_of(after), version_of(written));
   EXPECT_EQ(origin.count("/products/5"), 3u) << "the first GET, the PUT, and the refetch";
-  EXPECT_EQ(json::parse(cachecar.admin("GET", "/admin/stats").body)["refreshes"]["write_refreshed"], 1);
+  EXPECT_EQ(json::parse(cachecar.admin("GET", "/admin/stats").body)["refreshes"]["write_refreshed"],
+            1);
 }
 
 TEST(WriteThrough, RefreshFromResponseStoresTheWritesOwnBody) {
@@ -125,10 +127,13 @@ RoundsResult run_rounds(std::uint16_t write_port, Cachecar& b, int rounds, After
     while (!caught_up && Clock::now() < deadline) {
       caught_up = version_of(reader.get("/products/9")) == version_of(written);
     }
-    EXPECT_TRUE(caught_up) << "round " << i << ": B still served the old version 2 s after the write; B: "
-                           << b.admin("GET", "/admin/stats").body << "\nB's log:\n" << b.log();
+    EXPECT_TRUE(caught_up) << "round " << i
+                           << ": B still served the old version 2 s after the write; B: "
+                           << b.admin("GET", "/admin/stats").body << "\nB's log:\n"
+                           << b.log();
     result.worst_window_ms =
-        std::max(result.worst_window_ms, std::chrono::duration<double, std::milli>(Clock::now() - written_at).count());
+        std::max(result.worst_window_ms,
+                 std::chrono::duration<double, std::milli>(Clock::now() - written_at).count());
   }
   return result;
 }
@@ -144,8 +149,10 @@ TEST(ReadYourWrites, WriteThroughAcrossTheFleetHasNoStaleRead) {
   EXPECT_EQ(result.stale, 0);
   auto stats = json::parse(a.admin("GET", "/admin/stats").body)["refreshes"];
   EXPECT_EQ(stats["write_unacknowledged"], 0);
-  std::printf("write-through, 500 rounds (PUT via A, GET via B): %d stale reads; %.2f s (%.2f ms a round)\n",
-              result.stale, seconds, seconds * 1000 / 500);
+  std::printf(
+      "write-through, 500 rounds (PUT via A, GET via B): %d stale reads; %.2f s (%.2f ms a "
+      "round)\n",
+      result.stale, seconds, seconds * 1000 / 500);
 }
 
 TEST(ReadYourWrites, CacheAsideWithOnlyTheBusShowsTheWindow) {
@@ -157,14 +164,17 @@ TEST(ReadYourWrites, CacheAsideWithOnlyTheBusShowsTheWindow) {
   // origin, not through a cachecar, whose RFC 9111 §4.4 invalidation would
   // drop the view fleet-wide itself), then publishes the event.
   auto result = run_rounds(origin.port(), b, 500, [&](int version) {
-    auto published = a.admin("POST", "/admin/invalidate",
-                             R"({"type":"entity-updated","entity":"product","id":"9","source":"catalog-service",)"
-                             R"("version":)" + std::to_string(version) + "}");
+    auto published = a.admin(
+        "POST", "/admin/invalidate",
+        R"({"type":"entity-updated","entity":"product","id":"9","source":"catalog-service",)"
+        R"("version":)" +
+            std::to_string(version) + "}");
     EXPECT_EQ(published.status, 200) << published.body;
   });
-  std::printf("cache-aside + bus only, 500 rounds (PUT to the origin, event, GET via B): %d stale reads; "
-              "longest stale window %.2f ms\n",
-              result.stale, result.worst_window_ms);
+  std::printf(
+      "cache-aside + bus only, 500 rounds (PUT to the origin, event, GET via B): %d stale reads; "
+      "longest stale window %.2f ms\n",
+      result.stale, result.worst_window_ms);
 }
 
 }  // namespace

@@ -1,10 +1,10 @@
 // Cache-Control and RFC 9213 targeted-field parsing: any field value.
-#include "cache/cache_control.hpp"
-#include "cache/targeted_field.hpp"
-
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+
+#include "cache/cache_control.hpp"
+#include "cache/targeted_field.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view value(reinterpret_cast<const char*>(data), size);

@@ -2,9 +2,6 @@
 // routes, with the path, query and header lines taken from the input.
 // Invariants: the canonical target is a fixed point (canonicalising it
 // again gives it back, with the same key), and keys have six segments.
-#include "cache/canonical_form.hpp"
-#include "cache/field_lines.hpp"
-
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -13,10 +10,12 @@
 #include <utility>
 #include <vector>
 
+#include "cache/canonical_form.hpp"
+#include "cache/field_lines.hpp"
+
 namespace {
 
 using namespace cachecar;
-
 
 std::vector<config::RoutePolicy> make_routes() {
   std::vector<config::RoutePolicy> routes(3);
@@ -48,7 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto first = input.find('\n');
   std::string_view target = input.substr(0, first);
   cache::FieldLines::Lines lines;
-  for (std::string_view rest = first == std::string_view::npos ? std::string_view{} : input.substr(first + 1);
+  for (std::string_view rest = first == std::string_view::npos ? std::string_view{}
+                                                               : input.substr(first + 1);
        !rest.empty();) {
     auto end = rest.find('\n');
     std::string_view line = rest.substr(0, end);
@@ -60,27 +60,29 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const cache::FieldLines headers(lines);
   auto question = target.find('?');
   std::string_view path = target.substr(0, question);
-  std::string_view query = question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
+  std::string_view query =
+      question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
   for (const auto& route : routes) {
     for (const auto* forwarding : {&open, &allowed}) {
       config::RouteValues values;
       if (!route.path.match(path, values)) continue;
       cache::KeyScratch first_key;
       auto authority = cache::forwarded_authority(headers, size % 2 == 0);
-      if (cache::key_canonical_request(route, "prod", *forwarding, values, query, headers, authority, first_key) !=
-          cache::Refusal::none) {
+      if (cache::key_canonical_request(route, "prod", *forwarding, values, query, headers,
+                                       authority, first_key) != cache::Refusal::none) {
         continue;
       }
       if (std::count(first_key.key.begin(), first_key.key.end(), ':') != 5) __builtin_trap();
       const std::string canonical = first_key.target;
       std::string_view canonical_path = std::string_view(canonical).substr(0, canonical.find('?'));
       auto q = canonical.find('?');
-      std::string_view canonical_query = q == std::string::npos ? std::string_view{} : std::string_view(canonical).substr(q + 1);
+      std::string_view canonical_query =
+          q == std::string::npos ? std::string_view{} : std::string_view(canonical).substr(q + 1);
       config::RouteValues again;
       if (!route.path.match(canonical_path, again)) __builtin_trap();
       cache::KeyScratch second_key;
-      if (cache::key_canonical_request(route, "prod", *forwarding, again, canonical_query, headers, authority,
-                                       second_key) != cache::Refusal::none) {
+      if (cache::key_canonical_request(route, "prod", *forwarding, again, canonical_query, headers,
+                                       authority, second_key) != cache::Refusal::none) {
         __builtin_trap();
       }
       if (second_key.target != canonical || second_key.key != first_key.key) __builtin_trap();

@@ -1,11 +1,11 @@
 // Invalidation events: parsing, validation and signature checks on any
 // payload, with and without a secret. An accepted signed event re-serialised
 // and re-signed must be accepted again.
-#include "invalidation/event.hpp"
-
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+
+#include "invalidation/event.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace cachecar::invalidation;

@@ -1,10 +1,10 @@
 // The request head path: Beast's parser with the listener's limits, then the
 // framing checks (request_framing.hpp). Whatever the bytes, no crash, no
 // sanitizer report; a head the checks pass has exactly one Host on HTTP/1.1.
-#include "net/request_framing.hpp"
-
 #include <cstddef>
 #include <cstdint>
+
+#include "net/request_framing.hpp"
 
 namespace http = cachecar::net::http;
 

@@ -1,8 +1,8 @@
 // The RESP reply parser (hiredis as a codec): any bytes, fed in two pieces.
-#include "redis/resp_codec.hpp"
-
 #include <cstddef>
 #include <cstdint>
+
+#include "redis/resp_codec.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   cachecar::redis::ReplyParser parser;

@@ -1,12 +1,12 @@
 // Route templates: compile the first line of the input, match the second as
 // a path. Invariant: a path that matches has a canonical form that matches
 // again and is its own canonical form.
-#include "config/route_template.hpp"
-
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "config/route_template.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);

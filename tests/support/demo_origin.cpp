@@ -30,17 +30,16 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <nlohmann/json.hpp>
-
 #include <cctype>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace asio = boost::asio;
@@ -83,7 +82,8 @@ std::string http_date(std::time_t t) {
 std::string percent_decoded(std::string_view text) {
   std::string out;
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+    if (text[i] == '%' && i + 2 < text.size() &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
         std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
       out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
       i += 2;
@@ -115,13 +115,18 @@ std::map<std::string, std::string> query_of(std::string_view target) {
 
 json product_json(int id, const Product& p, const std::string& currency) {
   double price = currency == "EUR" ? p.price * 0.92 : p.price;
-  return {{"id", id}, {"name", p.name}, {"price", price}, {"currency", currency.empty() ? "USD" : currency},
-          {"category", p.category}, {"version", p.version}};
+  return {{"id", id},
+          {"name", p.name},
+          {"price", price},
+          {"currency", currency.empty() ? "USD" : currency},
+          {"category", p.category},
+          {"version", p.version}};
 }
 
 using Response = http::response<http::string_body>;
 
-Response json_reply(const http::request<http::string_body>& req, http::status status, const json& body) {
+Response json_reply(const http::request<http::string_body>& req, http::status status,
+                    const json& body) {
   Response res{status, req.version()};
   res.set(http::field::content_type, "application/json");
   res.body() = body.dump();
@@ -148,9 +153,11 @@ Response products(const http::request<http::string_body>& req, std::string_view 
   switch (req.method()) {
     case http::verb::get:
     case http::verb::head: {
-      if (it == state.products.end()) return json_reply(req, http::status::not_found, {{"error", "no such product"}});
+      if (it == state.products.end())
+        return json_reply(req, http::status::not_found, {{"error", "no such product"}});
       auto res = json_reply(req, http::status::ok, product_json(id, it->second, query["currency"]));
-      res.set(http::field::etag, "\"p" + std::to_string(id) + "-v" + std::to_string(it->second.version) + "\"");
+      res.set(http::field::etag,
+              "\"p" + std::to_string(id) + "-v" + std::to_string(it->second.version) + "\"");
       res.set(http::field::last_modified, http_date(it->second.modified));
       return res;
     }
@@ -158,10 +165,12 @@ Response products(const http::request<http::string_body>& req, std::string_view 
     case http::verb::patch: {
       json body = json::parse(req.body(), nullptr, false);
       if (body.is_discarded() || !body.is_object()) {
-        return json_reply(req, http::status::bad_request, {{"error", "body must be a JSON object"}});
+        return json_reply(req, http::status::bad_request,
+                          {{"error", "body must be a JSON object"}});
       }
       Product& p = state.products[id];
-      if (it == state.products.end()) p = Product{"product " + std::to_string(id), 10.0, 1, 0, std::time(nullptr)};
+      if (it == state.products.end())
+        p = Product{"product " + std::to_string(id), 10.0, 1, 0, std::time(nullptr)};
       if (body.contains("name")) p.name = body["name"].get<std::string>();
       if (body.contains("price")) p.price = body["price"].get<double>();
       if (body.contains("category")) p.category = body["category"].get<int>();
@@ -185,7 +194,8 @@ Response profile(const http::request<http::string_body>& req, std::string_view p
   std::string slot = tenant + "/" + id;
   if (req.method() == http::verb::put || req.method() == http::verb::patch) {
     json body = json::parse(req.body(), nullptr, false);
-    if (body.is_discarded()) return json_reply(req, http::status::bad_request, {{"error", "body must be JSON"}});
+    if (body.is_discarded())
+      return json_reply(req, http::status::bad_request, {{"error", "body must be JSON"}});
     state.profiles[slot].update(body);
   }
   json p = state.profiles.count(slot) ? state.profiles[slot] : json::object();
@@ -206,8 +216,10 @@ Response test_knobs(const http::request<http::string_body>& req, std::string_vie
       headers[name] = value;
     }
     return json_reply(req, http::status::ok,
-                      {{"method", std::string(req.method_string())}, {"target", std::string(target)},
-                       {"body", req.body()}, {"headers", headers}});
+                      {{"method", std::string(req.method_string())},
+                       {"target", std::string(target)},
+                       {"body", req.body()},
+                       {"headers", headers}});
   }
   int status = query.count("status") ? std::atoi(query["status"].c_str()) : 200;
   Response res{static_cast<http::status>(status), req.version()};
@@ -226,10 +238,12 @@ Response test_knobs(const http::request<http::string_body>& req, std::string_vie
     res.set(query["hop"], "1");
   }
   if (query.count("last_modified")) {
-    res.set(http::field::last_modified, http_date(std::time(nullptr) - std::atol(query["last_modified"].c_str())));
+    res.set(http::field::last_modified,
+            http_date(std::time(nullptr) - std::atol(query["last_modified"].c_str())));
   }
   std::size_t size = query.count("size") ? std::stoul(query["size"]) : 0;
-  std::string body = "count=" + std::to_string(state.targets[std::string(target)]) + " target=" + std::string(target);
+  std::string body = "count=" + std::to_string(state.targets[std::string(target)]) +
+                     " target=" + std::string(target);
   if (size > body.size()) body.append(size - body.size(), 'x');
   res.body() = body;
   if (query.count("chunked")) res.chunked(true);
@@ -242,10 +256,15 @@ Response dispatch(const http::request<http::string_body>& req) {
   auto query = query_of(target);
   if (path == "/__stats") {
     return json_reply(req, http::status::ok,
-                      {{"requests", state.requests}, {"connections", state.connections},
-                       {"in_flight", state.in_flight - 1}, {"paths", state.paths}, {"targets", state.targets},
-                       {"not_modified", state.not_modified}, {"body_bytes", state.body_bytes},
-                       {"methods", state.methods}, {"pieces_sent", state.pieces_sent}});
+                      {{"requests", state.requests},
+                       {"connections", state.connections},
+                       {"in_flight", state.in_flight - 1},
+                       {"paths", state.paths},
+                       {"targets", state.targets},
+                       {"not_modified", state.not_modified},
+                       {"body_bytes", state.body_bytes},
+                       {"methods", state.methods},
+                       {"pieces_sent", state.pieces_sent}});
   }
   if (path == "/__reset") {
     state.requests = 0;
@@ -261,7 +280,8 @@ Response dispatch(const http::request<http::string_body>& req) {
   if (path == "/products" || (path.rfind("/products/", 0) == 0 && path.size() > 10)) {
     return products(req, path, query);
   }
-  if (path.rfind("/users/", 0) == 0 && path.size() > 15 && path.substr(path.size() - 8) == "/profile") {
+  if (path.rfind("/users/", 0) == 0 && path.size() > 15 &&
+      path.substr(path.size() - 8) == "/profile") {
     return profile(req, path);
   }
   if (path.rfind("/t/", 0) == 0) {
@@ -283,7 +303,8 @@ Response dispatch(const http::request<http::string_body>& req) {
 // A response written the slow way: the head, then the body in pieces
 // (trickle_ms apart), or cut off by a reset after reset_after bytes. Ends
 // the connection.
-asio::awaitable<void> write_slowly(beast::tcp_stream& stream, Response& res, std::map<std::string, std::string>& query) {
+asio::awaitable<void> write_slowly(beast::tcp_stream& stream, Response& res,
+                                   std::map<std::string, std::string>& query) {
   std::string body = std::move(res.body());
   res.body().clear();
   const bool chunked = res.chunked();
@@ -293,8 +314,10 @@ asio::awaitable<void> write_slowly(beast::tcp_stream& stream, Response& res, std
   auto [head_error, head_bytes] = co_await http::async_write_header(stream, head, use_tuple);
   if (head_error) co_return;
   const std::size_t piece = query.count("piece") ? std::stoul(query["piece"]) : 2048;
-  const auto gap = std::chrono::milliseconds(query.count("trickle_ms") ? std::atoi(query["trickle_ms"].c_str()) : 0);
-  const std::size_t cut = query.count("reset_after") ? std::stoul(query["reset_after"]) : body.size();
+  const auto gap = std::chrono::milliseconds(
+      query.count("trickle_ms") ? std::atoi(query["trickle_ms"].c_str()) : 0);
+  const std::size_t cut =
+      query.count("reset_after") ? std::stoul(query["reset_after"]) : body.size();
   asio::steady_timer timer(stream.get_executor());
   for (std::size_t at = 0; at < std::min(cut, body.size()); at += piece) {
     if (at > 0 && gap.count() > 0) {
@@ -343,7 +366,8 @@ asio::awaitable<void> session(tcp::socket socket) {
     }
     ++state.in_flight;
     auto query = query_of(target);
-    int delay = query.count("delay_ms") ? std::atoi(query["delay_ms"].c_str()) : state.default_delay_ms;
+    int delay =
+        query.count("delay_ms") ? std::atoi(query["delay_ms"].c_str()) : state.default_delay_ms;
     if (delay > 0 && counted) {
       asio::steady_timer timer(stream.get_executor(), std::chrono::milliseconds(delay));
       co_await timer.async_wait(use_tuple);
@@ -352,8 +376,9 @@ asio::awaitable<void> session(tcp::socket socket) {
     --state.in_flight;
     // Conditional GET (RFC 9110 §13.1.2): the representation is unchanged,
     // so the answer is its header fields without the body.
-    if (auto etag = res.find(http::field::etag); etag != res.end() && res.result() == http::status::ok &&
-        req[http::field::if_none_match] == etag->value()) {
+    if (auto etag = res.find(http::field::etag); etag != res.end() &&
+                                                 res.result() == http::status::ok &&
+                                                 req[http::field::if_none_match] == etag->value()) {
       res.result(http::status::not_modified);
       res.erase(http::field::content_type);
       res.body().clear();
@@ -361,11 +386,14 @@ asio::awaitable<void> session(tcp::socket socket) {
     }
     if (counted && req.method() != http::verb::head) state.body_bytes += res.body().size();
     if (!res.chunked()) res.prepare_payload();
-    if (req.method() == http::verb::head) res.body().clear();  // Content-Length stays: that of the GET
+    if (req.method() == http::verb::head)
+      res.body().clear();  // Content-Length stays: that of the GET
     res.keep_alive(req.keep_alive());
     if (query.count("early_hints")) {
-      static const std::string hints = "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n";
-      auto [hints_error, hints_written] = co_await asio::async_write(stream, asio::buffer(hints), use_tuple);
+      static const std::string hints =
+          "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n";
+      auto [hints_error, hints_written] =
+          co_await asio::async_write(stream, asio::buffer(hints), use_tuple);
       if (hints_error) break;
     }
     if (query.count("trickle_ms") || query.count("reset_after")) {
@@ -393,8 +421,10 @@ int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:5000";
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == "--listen" && i + 1 < argc) listen = argv[++i];
-    else if (arg == "--delay-ms" && i + 1 < argc) state.default_delay_ms = std::atoi(argv[++i]);
+    if (arg == "--listen" && i + 1 < argc)
+      listen = argv[++i];
+    else if (arg == "--delay-ms" && i + 1 < argc)
+      state.default_delay_ms = std::atoi(argv[++i]);
     else {
       std::cerr << "usage: demo_origin [--listen HOST:PORT] [--delay-ms N]\n";
       return 2;

@@ -2,7 +2,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -18,7 +17,8 @@ std::uint64_t resident_bytes(int pid) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;  // "VmRSS:   1234 kB"
+    if (line.rfind("VmRSS:", 0) == 0)
+      return std::stoull(line.substr(6)) * 1024;  // "VmRSS:   1234 kB"
   }
   return 0;
 }
@@ -89,7 +89,8 @@ std::string Cachecar::compose_config(const std::string& yaml) const {
   std::string body = yaml;
   const std::string own_admin = "admin: { ";
   if (auto at = body.find("\n" + own_admin); at != std::string::npos) {
-    body.insert(at + 1 + own_admin.size(), "listen: 127.0.0.1:" + std::to_string(admin_port_) + ", ");
+    body.insert(at + 1 + own_admin.size(),
+                "listen: 127.0.0.1:" + std::to_string(admin_port_) + ", ");
   } else {
     config << "admin: { listen: 127.0.0.1:" << admin_port_ << " }\n";
   }
@@ -118,8 +119,8 @@ void Cachecar::rewrite_config(const std::string& yaml) {
   fs::remove_all(dir / previous);
 }
 
-Cachecar::Cachecar(std::uint16_t origin_port, const std::string& yaml, std::map<std::string, std::string> env,
-                   bool configmap_layout)
+Cachecar::Cachecar(std::uint16_t origin_port, const std::string& yaml,
+                   std::map<std::string, std::string> env, bool configmap_layout)
     : origin_port_(origin_port), configmap_layout_(configmap_layout) {
   namespace fs = std::filesystem;
   // A port found free can be taken before cachecar binds it (by another
@@ -181,7 +182,8 @@ void Cachecar::wait_for_startup(std::chrono::steady_clock::time_point deadline) 
   // Up, but perhaps still subscribing to the bus or warming: /readyz lists
   // what is pending. Tests start from a finished start-up.
   while (std::chrono::steady_clock::now() < deadline) {
-    auto ready = nlohmann::json::parse(http_request(admin_port_, "GET", "/readyz").body, nullptr, false);
+    auto ready =
+        nlohmann::json::parse(http_request(admin_port_, "GET", "/readyz").body, nullptr, false);
     if (ready.is_object() && ready.contains("starting") && ready["starting"].empty()) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -192,8 +194,8 @@ HttpResponse Cachecar::get(const std::string& target, const Headers& headers) {
   return http_request(port_, "GET", target, headers);
 }
 
-HttpResponse Cachecar::admin(const std::string& method, const std::string& target, const std::string& body,
-                             const Headers& headers) {
+HttpResponse Cachecar::admin(const std::string& method, const std::string& target,
+                             const std::string& body, const Headers& headers) {
   return http_request(admin_port_, method, target, headers, body);
 }
 

@@ -2,18 +2,17 @@
 // child processes on free loopback ports, stopped by PID when the test ends.
 #pragma once
 
-#include "support/http_client.hpp"
-#include "support/process.hpp"
-
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "support/http_client.hpp"
+#include "support/process.hpp"
 
 namespace cachecar::testing {
 
@@ -55,17 +54,18 @@ class Origin {
 // and the loopback names every test client uses declared one site (else
 // each cachecar's own port, in Host, would enter the key).
 inline constexpr const char* kTestBase =
-    "workers: 1\ndrain_delay: 0s\nlog: { format: text, level: warn }\nallowed_hosts: [127.0.0.1, localhost]\n";
+    "workers: 1\ndrain_delay: 0s\nlog: { format: text, level: warn }\nallowed_hosts: [127.0.0.1, "
+    "localhost]\n";
 
 class Cachecar {
  public:
   // Writes a config of listen/origin/admin on fresh ports followed by
-  // `yaml` (whose own "admin: { ... }" line, if any, gets the admin port), starts the binary and waits (bounded) until /healthz answers and
-  // /readyz has nothing left "starting" (bus subscription, warming).
-  // With `configmap_layout`, the file sits where Kubernetes mounts a
+  // `yaml` (whose own "admin: { ... }" line, if any, gets the admin port), starts the binary and
+  // waits (bounded) until /healthz answers and /readyz has nothing left "starting" (bus
+  // subscription, warming). With `configmap_layout`, the file sits where Kubernetes mounts a
   // ConfigMap: DIR/cachecar.yaml -> ..data/cachecar.yaml, ..data -> ..v1.
-  Cachecar(std::uint16_t origin_port, const std::string& yaml, std::map<std::string, std::string> env = {},
-           bool configmap_layout = false);
+  Cachecar(std::uint16_t origin_port, const std::string& yaml,
+           std::map<std::string, std::string> env = {}, bool configmap_layout = false);
   std::uint16_t port() const { return port_; }
   const std::string& config_path() const { return config_path_; }
   // Replaces the config with `yaml` (same ports) the way its layout is
@@ -73,8 +73,8 @@ class Cachecar {
   void rewrite_config(const std::string& yaml);
   std::uint16_t admin_port() const { return admin_port_; }
   HttpResponse get(const std::string& target, const Headers& headers = {});
-  HttpResponse admin(const std::string& method, const std::string& target, const std::string& body = {},
-                     const Headers& headers = {});
+  HttpResponse admin(const std::string& method, const std::string& target,
+                     const std::string& body = {}, const Headers& headers = {});
   ChildProcess& process() { return *process_; }
   std::string log() const;  // what cachecar wrote to stderr
   // The value of one series of GET /metrics, written as it appears there

@@ -1,18 +1,17 @@
 #include "support/http_client.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
-#include <algorithm>
 #include <cstdio>
 #include <optional>
 
@@ -93,15 +92,16 @@ struct HttpClient::Impl {
   }
 };
 
-HttpClient::HttpClient(std::uint16_t port, std::chrono::milliseconds timeout, const std::string& address)
+HttpClient::HttpClient(std::uint16_t port, std::chrono::milliseconds timeout,
+                       const std::string& address)
     : impl_(std::make_unique<Impl>(port, timeout, address)) {}
 
 HttpClient::~HttpClient() = default;
 
 void HttpClient::close() { impl_->stream.reset(); }
 
-HttpResponse HttpClient::request(const std::string& method, const std::string& target, const Headers& headers,
-                                 const std::string& body) {
+HttpResponse HttpClient::request(const std::string& method, const std::string& target,
+                                 const Headers& headers, const std::string& body) {
   http::request<http::string_body> req;
   req.method_string(method);
   req.target(target);
@@ -109,7 +109,8 @@ HttpResponse HttpClient::request(const std::string& method, const std::string& t
   req.set(http::field::host, impl_->address.to_string() + ":" + std::to_string(impl_->port));
   for (const auto& [name, value] : headers) req.insert(name, value);
   req.body() = body;
-  if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") req.prepare_payload();
+  if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")
+    req.prepare_payload();
   for (int attempt = 0; attempt < 2; ++attempt) {
     bool reused = impl_->stream.has_value();
     if (!reused) {
@@ -143,7 +144,8 @@ HttpResponse HttpClient::raw(const std::string& bytes) {
     }
     ++connections_opened_;
   }
-  auto ec = impl_->run([&](auto handler) { asio::async_write(*impl_->stream, asio::buffer(bytes), handler); });
+  auto ec = impl_->run(
+      [&](auto handler) { asio::async_write(*impl_->stream, asio::buffer(bytes), handler); });
   if (ec) {
     HttpResponse failed;
     failed.error = "write: " + ec.message();
@@ -164,8 +166,8 @@ std::vector<HttpResponse> concurrent_gets(std::uint16_t port, const std::string&
           const auto started = std::chrono::steady_clock::now();
           beast::tcp_stream stream(co_await asio::this_coro::executor);
           stream.expires_after(timeout);
-          auto [connect_error] =
-              co_await stream.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), use_tuple);
+          auto [connect_error] = co_await stream.async_connect(
+              tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), use_tuple);
           if (connect_error) {
             out->error = "connect: " + connect_error.message();
             co_return;
@@ -185,9 +187,11 @@ std::vector<HttpResponse> concurrent_gets(std::uint16_t port, const std::string&
             co_return;
           }
           out->status = res.result_int();
-          for (const auto& field : res) out->headers.emplace_back(field.name_string(), field.value());
+          for (const auto& field : res)
+            out->headers.emplace_back(field.name_string(), field.value());
           out->body = res.body();
-          out->elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+          out->elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
+              std::chrono::steady_clock::now() - started);
         },
         asio::detached);
   }
@@ -200,9 +204,13 @@ std::string latency_summary(const std::vector<HttpResponse>& responses) {
   std::vector<double> ms;
   for (const auto& r : responses) ms.push_back(static_cast<double>(r.elapsed.count()) / 1000.0);
   std::sort(ms.begin(), ms.end());
-  auto at = [&](double q) { return ms[std::min(ms.size() - 1, static_cast<std::size_t>(q * static_cast<double>(ms.size())))]; };
+  auto at = [&](double q) {
+    return ms[std::min(ms.size() - 1,
+                       static_cast<std::size_t>(q * static_cast<double>(ms.size())))];
+  };
   char text[96];
-  std::snprintf(text, sizeof text, "p50 %.1f ms, p99 %.1f ms, max %.1f ms", at(0.50), at(0.99), ms.back());
+  std::snprintf(text, sizeof text, "p50 %.1f ms, p99 %.1f ms, max %.1f ms", at(0.50), at(0.99),
+                ms.back());
   return text;
 }
 

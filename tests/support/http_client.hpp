@@ -16,12 +16,12 @@ namespace cachecar::testing {
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpResponse {
-  int status = 0;  // 0: no response (connection failed or closed)
+  int status = 0;        // 0: no response (connection failed or closed)
   unsigned version = 0;  // 11 for HTTP/1.1, 10 for HTTP/1.0
   Headers headers;
   std::string body;
   bool chunked = false;
-  std::string error;  // why status is 0
+  std::string error;                     // why status is 0
   std::chrono::microseconds elapsed{0};  // connect to last byte (concurrent_gets only)
 
   std::string header(std::string_view name) const;  // "" when absent
@@ -31,15 +31,18 @@ struct HttpResponse {
 class HttpClient {
  public:
   // Connects to `address` (a loopback address: tests never leave the host).
-  explicit HttpClient(std::uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(10),
+  explicit HttpClient(std::uint16_t port,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(10),
                       const std::string& address = "127.0.0.1");
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
-  HttpResponse request(const std::string& method, const std::string& target, const Headers& headers = {},
-                       const std::string& body = {});
-  HttpResponse get(const std::string& target, const Headers& headers = {}) { return request("GET", target, headers); }
+  HttpResponse request(const std::string& method, const std::string& target,
+                       const Headers& headers = {}, const std::string& body = {});
+  HttpResponse get(const std::string& target, const Headers& headers = {}) {
+    return request("GET", target, headers);
+  }
   // Writes `bytes` as they are, then reads one response.
   HttpResponse raw(const std::string& bytes);
   void close();
@@ -57,8 +60,9 @@ class HttpClient {
 // "p50 X ms, p99 Y ms, max Z ms" (for the measurements tests print).
 std::string latency_summary(const std::vector<HttpResponse>& responses);
 
-std::vector<HttpResponse> concurrent_gets(std::uint16_t port, const std::string& target, int count,
-                                          std::chrono::milliseconds timeout = std::chrono::seconds(30));
+std::vector<HttpResponse> concurrent_gets(
+    std::uint16_t port, const std::string& target, int count,
+    std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 // One request on a fresh connection.
 HttpResponse http_request(std::uint16_t port, const std::string& method, const std::string& target,

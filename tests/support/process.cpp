@@ -34,18 +34,22 @@ ChildProcess::ChildProcess(const Options& options) {
   std::vector<std::string> args = options.argv;
   for (auto& s : args) argv.push_back(s.data());
   argv.push_back(nullptr);
-  int stderr_fd = options.stderr_path.empty()
-                      ? -1
-                      : ::open(options.stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  int stdout_file_fd = options.stdout_path.empty() || options.capture_stdout
-                           ? -1
-                           : ::open(options.stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int stderr_fd =
+      options.stderr_path.empty()
+          ? -1
+          : ::open(options.stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int stdout_file_fd =
+      options.stdout_path.empty() || options.capture_stdout
+          ? -1
+          : ::open(options.stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
-    if (options.capture_stdout) ::dup2(pipe_fds[1], STDOUT_FILENO);
-    else if (stdout_file_fd >= 0) ::dup2(stdout_file_fd, STDOUT_FILENO);
+    if (options.capture_stdout)
+      ::dup2(pipe_fds[1], STDOUT_FILENO);
+    else if (stdout_file_fd >= 0)
+      ::dup2(stdout_file_fd, STDOUT_FILENO);
     if (stderr_fd >= 0) ::dup2(stderr_fd, STDERR_FILENO);
     if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) ::_exit(126);
     ::execve(argv[0], argv.data(), envp.data());
@@ -60,7 +64,9 @@ ChildProcess::ChildProcess(const Options& options) {
 }
 
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept
-    : pid_(other.pid_), stdout_fd_(other.stdout_fd_), pending_(std::move(other.pending_)),
+    : pid_(other.pid_),
+      stdout_fd_(other.stdout_fd_),
+      pending_(std::move(other.pending_)),
       exit_code_(other.exit_code_) {
   other.pid_ = -1;
   other.stdout_fd_ = -1;
@@ -84,7 +90,8 @@ std::optional<std::string> ChildProcess::read_line(std::chrono::milliseconds tim
       pending_.erase(0, newline + 1);
       return line;
     }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0 || stdout_fd_ < 0) return std::nullopt;
     pollfd fd{stdout_fd_, POLLIN, 0};
     if (::poll(&fd, 1, static_cast<int>(left.count())) <= 0) return std::nullopt;

@@ -5,9 +5,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <unistd.h>
-
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -51,7 +50,8 @@ int connect_to(std::uint16_t port, const std::string& unix_path) {
 }
 
 // Sends `request` and returns what arrives within 2 s (or until the peer closes).
-std::string exchange(std::uint16_t port, const std::string& request, const std::string& unix_path = {}) {
+std::string exchange(std::uint16_t port, const std::string& request,
+                     const std::string& unix_path = {}) {
   int fd = connect_to(port, unix_path);
   if (fd < 0) return {};
   ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
@@ -95,10 +95,14 @@ RedisServer::~RedisServer() {
 
 std::string RedisServer::url() const {
   switch (transport_) {
-    case Transport::tls: return "rediss://127.0.0.1:" + std::to_string(port_) + "/0";
-    case Transport::unix_socket: return "unix://" + dir_ + "/redis.sock";
-    case Transport::tcp_password: return "redis://default:s3cret@127.0.0.1:" + std::to_string(port_) + "/3";
-    case Transport::tcp: break;
+    case Transport::tls:
+      return "rediss://127.0.0.1:" + std::to_string(port_) + "/0";
+    case Transport::unix_socket:
+      return "unix://" + dir_ + "/redis.sock";
+    case Transport::tcp_password:
+      return "redis://default:s3cret@127.0.0.1:" + std::to_string(port_) + "/3";
+    case Transport::tcp:
+      break;
   }
   return "redis://127.0.0.1:" + std::to_string(port_) + "/0";
 }
@@ -109,13 +113,13 @@ void RedisServer::make_certificates() {
     if (result.exit_code != 0) throw std::runtime_error("openssl failed: " + result.output);
   };
   auto make_ca = [&](const std::string& name) {
-    run({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key", "-out",
-         name + ".crt", "-days", "2", "-subj", "/CN=cachecar test " + name});
+    run({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+         name + ".key", "-out", name + ".crt", "-days", "2", "-subj", "/CN=cachecar test " + name});
   };
   make_ca("ca");
   make_ca("other-ca");
-  run({"/usr/bin/openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
-       "-subj", "/CN=127.0.0.1"});
+  run({"/usr/bin/openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out",
+       "server.csr", "-subj", "/CN=127.0.0.1"});
   run({"/bin/sh", "-c", "printf 'subjectAltName=IP:127.0.0.1\n' > san.cnf"});
   run({"/usr/bin/openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
        "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "san.cnf"});
@@ -131,30 +135,34 @@ bool RedisServer::ready() {
     if (fd >= 0) ::close(fd);
     return fd >= 0;
   }
-  std::string unix_path = transport_ == Transport::unix_socket ? dir_ + "/redis.sock" : std::string();
+  std::string unix_path =
+      transport_ == Transport::unix_socket ? dir_ + "/redis.sock" : std::string();
   std::string reply = exchange(port_, "PING\r\n", unix_path);
   return reply.rfind("+PONG", 0) == 0 || reply.rfind("-NOAUTH", 0) == 0;
 }
 
 void RedisServer::start() {
   ChildProcess::Options options;
-  options.argv = {"/usr/bin/redis-server", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                  "--daemonize", "no", "--loglevel", "warning"};
+  options.argv = {
+      "/usr/bin/redis-server", "--bind", "127.0.0.1",  "--save", "", "--appendonly", "no",
+      "--daemonize",           "no",     "--loglevel", "warning"};
   switch (transport_) {
     case Transport::tcp:
       options.argv.insert(options.argv.end(), {"--port", std::to_string(port_)});
       break;
     case Transport::tls:
       options.argv.insert(options.argv.end(),
-                          {"--port", "0", "--tls-port", std::to_string(port_), "--tls-cert-file", dir_ + "/server.crt",
-                           "--tls-key-file", dir_ + "/server.key", "--tls-ca-cert-file", ca_file_,
-                           "--tls-auth-clients", "no"});
+                          {"--port", "0", "--tls-port", std::to_string(port_), "--tls-cert-file",
+                           dir_ + "/server.crt", "--tls-key-file", dir_ + "/server.key",
+                           "--tls-ca-cert-file", ca_file_, "--tls-auth-clients", "no"});
       break;
     case Transport::unix_socket:
-      options.argv.insert(options.argv.end(), {"--port", "0", "--unixsocket", dir_ + "/redis.sock"});
+      options.argv.insert(options.argv.end(),
+                          {"--port", "0", "--unixsocket", dir_ + "/redis.sock"});
       break;
     case Transport::tcp_password:
-      options.argv.insert(options.argv.end(), {"--port", std::to_string(port_), "--requirepass", "s3cret"});
+      options.argv.insert(options.argv.end(),
+                          {"--port", std::to_string(port_), "--requirepass", "s3cret"});
       break;
   }
   options.stdout_path = "/dev/null";
@@ -183,10 +191,12 @@ void RedisServer::restart() {
 }
 
 std::string RedisServer::command(const std::vector<std::string>& args) const {
-  if (transport_ == Transport::tls) throw std::logic_error("RedisServer::command speaks plain RESP only");
+  if (transport_ == Transport::tls)
+    throw std::logic_error("RedisServer::command speaks plain RESP only");
   std::string request = "*" + std::to_string(args.size()) + "\r\n";
   for (const auto& a : args) request += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
-  return exchange(port_, request, transport_ == Transport::unix_socket ? dir_ + "/redis.sock" : std::string());
+  return exchange(port_, request,
+                  transport_ == Transport::unix_socket ? dir_ + "/redis.sock" : std::string());
 }
 
 }  // namespace cachecar::testing

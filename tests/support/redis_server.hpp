@@ -3,18 +3,23 @@
 // kill and restart it on the same port.
 #pragma once
 
-#include "support/process.hpp"
-
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "support/process.hpp"
+
 namespace cachecar::testing {
 
 class RedisServer {
  public:
-  enum class Transport { tcp, tls, unix_socket, tcp_password };  // tcp_password: AUTH default/secret, db 3
+  enum class Transport {
+    tcp,
+    tls,
+    unix_socket,
+    tcp_password
+  };  // tcp_password: AUTH default/secret, db 3
 
   // TLS: the test makes its own CA and a server certificate for 127.0.0.1.
   explicit RedisServer(Transport transport = Transport::tcp);

@@ -1,10 +1,11 @@
 #include "cache/cache_control.hpp"
-#include "cache/targeted_field.hpp"
-#include "cache/http_date.hpp"
 
 #include <gtest/gtest.h>
 
 #include <optional>
+
+#include "cache/http_date.hpp"
+#include "cache/targeted_field.hpp"
 
 namespace cachecar::cache {
 namespace {
@@ -45,7 +46,9 @@ class DirectiveTable : public ::testing::TestWithParam<DirectiveCase> {};
 TEST_P(DirectiveTable, Parses) {
   const auto& c = GetParam();
   auto d = parse_cache_control(c.field);
-  auto secs = [](std::optional<long long> v) { return v ? std::optional<seconds>(seconds(*v)) : std::nullopt; };
+  auto secs = [](std::optional<long long> v) {
+    return v ? std::optional<seconds>(seconds(*v)) : std::nullopt;
+  };
   EXPECT_EQ(d.max_age, secs(c.max_age)) << c.field;
   EXPECT_EQ(d.s_maxage, secs(c.s_maxage)) << c.field;
   EXPECT_EQ(d.min_fresh, secs(c.min_fresh)) << c.field;
@@ -60,33 +63,92 @@ INSTANTIATE_TEST_SUITE_P(
     Rfc9111, DirectiveTable,
     ::testing::Values(
         DirectiveCase{"plain", "max-age=60", 60, {}, {}, {}, false, false, false, false},
-        DirectiveCase{"quoted_number", "max-age=\"60\"", 60, {}, {}, {}, false, false, false, false},
-        DirectiveCase{"spaces", "  max-age=60 ,  no-store ", 60, {}, {}, {}, true, false, false, false},
-        DirectiveCase{"upper_case", "NO-CACHE, S-MAXAGE=9", {}, 9, {}, {}, false, true, false, false},
-        DirectiveCase{"duplicate_first_wins", "max-age=10, max-age=20", 10, {}, {}, {}, false, false, false, false},
+        DirectiveCase{
+            "quoted_number", "max-age=\"60\"", 60, {}, {}, {}, false, false, false, false},
+        DirectiveCase{
+            "spaces", "  max-age=60 ,  no-store ", 60, {}, {}, {}, true, false, false, false},
+        DirectiveCase{
+            "upper_case", "NO-CACHE, S-MAXAGE=9", {}, 9, {}, {}, false, true, false, false},
+        DirectiveCase{"duplicate_first_wins",
+                      "max-age=10, max-age=20",
+                      10,
+                      {},
+                      {},
+                      {},
+                      false,
+                      false,
+                      false,
+                      false},
         DirectiveCase{"negative_is_zero", "s-maxage=-1", {}, 0, {}, {}, false, false, false, false},
         DirectiveCase{"fraction_is_zero", "max-age=1.5", 0, {}, {}, {}, false, false, false, false},
         DirectiveCase{"empty_value_is_zero", "max-age=", 0, {}, {}, {}, false, false, false, false},
-        DirectiveCase{"private_with_fields", "private=\"a, b\", max-age=5", 5, {}, {}, {}, false, false, false, false},
-        DirectiveCase{"private_empty_list", "private=\"\"", {}, {}, {}, {}, false, false, true, false},
-        DirectiveCase{"no_cache_with_field", "no-cache=\"Set-Cookie\"", {}, {}, {}, {}, false, false, false, false},
-        DirectiveCase{"no_cache_comma_only", "no-cache=\" , \"", {}, {}, {}, {}, false, true, false, false},
-        DirectiveCase{"request_min_fresh", "min-fresh=30", {}, {}, 30, {}, false, false, false, false},
-        DirectiveCase{"request_max_stale_any", "max-stale", {}, {}, {}, {}, false, false, false, true},
-        DirectiveCase{"request_max_stale_n", "max-stale=120", {}, {}, {}, 120, false, false, false, false},
-        DirectiveCase{"unknown_ignored", "foo=bar, max-age=7, baz", 7, {}, {}, {}, false, false, false, false},
+        DirectiveCase{"private_with_fields",
+                      "private=\"a, b\", max-age=5",
+                      5,
+                      {},
+                      {},
+                      {},
+                      false,
+                      false,
+                      false,
+                      false},
+        DirectiveCase{
+            "private_empty_list", "private=\"\"", {}, {}, {}, {}, false, false, true, false},
+        DirectiveCase{"no_cache_with_field",
+                      "no-cache=\"Set-Cookie\"",
+                      {},
+                      {},
+                      {},
+                      {},
+                      false,
+                      false,
+                      false,
+                      false},
+        DirectiveCase{
+            "no_cache_comma_only", "no-cache=\" , \"", {}, {}, {}, {}, false, true, false, false},
+        DirectiveCase{
+            "request_min_fresh", "min-fresh=30", {}, {}, 30, {}, false, false, false, false},
+        DirectiveCase{
+            "request_max_stale_any", "max-stale", {}, {}, {}, {}, false, false, false, true},
+        DirectiveCase{
+            "request_max_stale_n", "max-stale=120", {}, {}, {}, 120, false, false, false, false},
+        DirectiveCase{"unknown_ignored",
+                      "foo=bar, max-age=7, baz",
+                      7,
+                      {},
+                      {},
+                      {},
+                      false,
+                      false,
+                      false,
+                      false},
         DirectiveCase{"empty_items", ",,max-age=8,,", 8, {}, {}, {}, false, false, false, false},
-        DirectiveCase{"space_before_equals", "max-age =60", {}, {}, {}, {}, false, false, false, false},
-        DirectiveCase{"space_after_equals", "max-age= 60", 0, {}, {}, {}, false, false, false, false},
-        DirectiveCase{"quoted_lookalike", "ext=\"max-age=3600\", max-age=1", 1, {}, {}, {}, false, false, false, false},
-        DirectiveCase{"leading_zeros", "max-age=003600", 3600, {}, {}, {}, false, false, false, false},
-        DirectiveCase{"single_quotes", "max-age='3600'", 0, {}, {}, {}, false, false, false, false}),
+        DirectiveCase{
+            "space_before_equals", "max-age =60", {}, {}, {}, {}, false, false, false, false},
+        DirectiveCase{
+            "space_after_equals", "max-age= 60", 0, {}, {}, {}, false, false, false, false},
+        DirectiveCase{"quoted_lookalike",
+                      "ext=\"max-age=3600\", max-age=1",
+                      1,
+                      {},
+                      {},
+                      {},
+                      false,
+                      false,
+                      false,
+                      false},
+        DirectiveCase{
+            "leading_zeros", "max-age=003600", 3600, {}, {}, {}, false, false, false, false},
+        DirectiveCase{
+            "single_quotes", "max-age='3600'", 0, {}, {}, {}, false, false, false, false}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(CacheControl, QualifiedFormsListTheirFieldsInLowerCase) {
-  auto d = parse_cache_control("private=\"Set-Cookie, X-User\", no-cache=\"X-Trace\", no-cache=\"x-trace\"");
+  auto d = parse_cache_control(
+      "private=\"Set-Cookie, X-User\", no-cache=\"X-Trace\", no-cache=\"x-trace\"");
   EXPECT_EQ(d.private_fields, (std::vector<std::string>{"set-cookie", "x-user"}));
-  EXPECT_EQ(d.no_cache_fields, (std::vector<std::string>{"x-trace"})) << "a name listed twice counts once";
+  EXPECT_EQ(d.no_cache_fields, (std::vector<std::string>{"x-trace"}))
+      << "a name listed twice counts once";
   EXPECT_FALSE(d.is_private);
   EXPECT_FALSE(d.no_cache);
   // A comma inside the quotes does not split the directive list.
@@ -110,7 +172,8 @@ TEST_P(TargetedFieldTable, IsAStructuredFieldDictionaryWithTypedDirectives) {
 INSTANTIATE_TEST_SUITE_P(
     Rfc9213, TargetedFieldTable,
     ::testing::Values(TargetedCase{"max_age", "max-age=3600", true},
-                      TargetedCase{"several", "max-age=60, stale-while-revalidate=30, must-revalidate", true},
+                      TargetedCase{"several",
+                                   "max-age=60, stale-while-revalidate=30, must-revalidate", true},
                       TargetedCase{"extension", "foobar, max-age=3600", true},
                       TargetedCase{"no_store", "no-store", true},
                       TargetedCase{"private_fields", "private=\"set-cookie\"", true},

@@ -26,8 +26,8 @@ ResponseFacts response(const char* cache_control = nullptr, unsigned status = 20
   return r;
 }
 
-StorageDecision decide(const ResponseFacts& r, const config::RoutePolicy& route, RequestFacts request = {},
-                       double draw = 0.0) {
+StorageDecision decide(const ResponseFacts& r, const config::RoutePolicy& route,
+                       RequestFacts request = {}, double draw = 0.0) {
   return decide_storage(request, r, route, kNow, draw);
 }
 
@@ -97,7 +97,8 @@ TEST(Cacheability, StatusCodes) {
 
 TEST(Cacheability, NoFreshnessNoStore) {
   EXPECT_EQ(decide(response(), route_with_ttl(std::nullopt)).verdict, StoreVerdict::no_freshness);
-  EXPECT_EQ(decide(response("max-age=0"), route_with_ttl(std::nullopt)).verdict, StoreVerdict::expired);
+  EXPECT_EQ(decide(response("max-age=0"), route_with_ttl(std::nullopt)).verdict,
+            StoreVerdict::expired);
 }
 
 TEST(Cacheability, HeuristicFreshnessIsATenthOfTheTimeSinceLastModifiedCappedAtADay) {
@@ -111,10 +112,13 @@ TEST(Cacheability, HeuristicFreshnessIsATenthOfTheTimeSinceLastModifiedCappedAtA
   r.last_modified = now - std::chrono::hours(24 * 30);
   EXPECT_EQ(decide(r, route_with_ttl(std::nullopt)).time_to_live, std::chrono::hours(24));
   r.age = std::chrono::seconds(600);
-  EXPECT_EQ(decide(r, route_with_ttl(std::nullopt)).time_to_live, std::chrono::hours(24) - std::chrono::minutes(10));
-  EXPECT_EQ(decide(r, route_with_ttl(seconds(60))).time_to_live, seconds(60)) << "the route's ttl comes first";
+  EXPECT_EQ(decide(r, route_with_ttl(std::nullopt)).time_to_live,
+            std::chrono::hours(24) - std::chrono::minutes(10));
+  EXPECT_EQ(decide(r, route_with_ttl(seconds(60))).time_to_live, seconds(60))
+      << "the route's ttl comes first";
   r.status = 302;
-  EXPECT_EQ(decide(r, route_with_ttl(std::nullopt)).verdict, StoreVerdict::status) << "not cacheable by default";
+  EXPECT_EQ(decide(r, route_with_ttl(std::nullopt)).verdict, StoreVerdict::status)
+      << "not cacheable by default";
 }
 
 TEST(Cacheability, VaryOutsideTheKeyIsStoredPerVariantButVaryStarNever) {
@@ -138,11 +142,15 @@ TEST(Cacheability, StaleIfErrorComesFromTheRouteOrTheOriginAndYieldsToMustRevali
 TEST(Cacheability, StaleWhileRevalidateComesFromTheRouteOrTheOriginAndYieldsToMustRevalidate) {
   auto route = route_with_ttl(seconds(60));
   EXPECT_EQ(decide(response(), route).stale_while_revalidate, seconds(0));
-  EXPECT_EQ(decide(response("max-age=10, stale-while-revalidate=30"), route).stale_while_revalidate, seconds(30));
+  EXPECT_EQ(decide(response("max-age=10, stale-while-revalidate=30"), route).stale_while_revalidate,
+            seconds(30));
   route.stale_while_revalidate = seconds(90);
-  EXPECT_EQ(decide(response("max-age=10, stale-while-revalidate=30"), route).stale_while_revalidate, seconds(90));
-  EXPECT_EQ(decide(response("max-age=10, must-revalidate"), route).stale_while_revalidate, seconds(0));
-  EXPECT_EQ(decide(response("max-age=10, proxy-revalidate"), route).stale_while_revalidate, seconds(0));
+  EXPECT_EQ(decide(response("max-age=10, stale-while-revalidate=30"), route).stale_while_revalidate,
+            seconds(90));
+  EXPECT_EQ(decide(response("max-age=10, must-revalidate"), route).stale_while_revalidate,
+            seconds(0));
+  EXPECT_EQ(decide(response("max-age=10, proxy-revalidate"), route).stale_while_revalidate,
+            seconds(0));
 }
 
 TEST(Cacheability, JitterOnlyShortensWithinItsBound) {

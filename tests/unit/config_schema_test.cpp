@@ -2,16 +2,16 @@
 // 11): every key the loader accepts is in the schema, and the schema names
 // no key the loader would reject. Which values are valid is checked against
 // the shipped configs by tests/docs/validate_configs.py.
-#include "config/config_keys.hpp"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+
+#include "config/config_keys.hpp"
 
 namespace cachecar::config {
 namespace {
@@ -50,7 +50,8 @@ Sections schema_sections() {
 Sections loader_sections() {
   Sections sections;
   for (const auto& section : config_sections()) {
-    sections[std::string(section.path)] = std::set<std::string>(section.keys.begin(), section.keys.end());
+    sections[std::string(section.path)] =
+        std::set<std::string>(section.keys.begin(), section.keys.end());
   }
   return sections;
 }
@@ -61,13 +62,16 @@ TEST(ConfigSchema, DescribesExactlyTheKeysTheLoaderAccepts) {
   for (const auto& [path, keys] : loader) {
     auto it = schema.find(path);
     ASSERT_NE(it, schema.end()) << "the schema has no section '" << path << "'";
-    for (const auto& key : keys) EXPECT_TRUE(it->second.count(key)) << "the schema lacks '" << path << "." << key << "'";
+    for (const auto& key : keys)
+      EXPECT_TRUE(it->second.count(key)) << "the schema lacks '" << path << "." << key << "'";
   }
   for (const auto& [path, keys] : schema) {
     auto it = loader.find(path);
-    ASSERT_NE(it, loader.end()) << "the schema describes '" << path << "', which the loader does not read";
+    ASSERT_NE(it, loader.end()) << "the schema describes '" << path
+                                << "', which the loader does not read";
     for (const auto& key : keys) {
-      EXPECT_TRUE(it->second.count(key)) << "the schema names '" << path << "." << key << "', which the loader rejects";
+      EXPECT_TRUE(it->second.count(key))
+          << "the schema names '" << path << "." << key << "', which the loader rejects";
     }
   }
 }

@@ -16,7 +16,8 @@ namespace fs = std::filesystem;
 class FakeCgroup : public ::testing::Test {
  protected:
   FakeCgroup() {
-    root_ = fs::temp_directory_path() / ("cachecar-cgroup-" + std::to_string(std::random_device{}()));
+    root_ =
+        fs::temp_directory_path() / ("cachecar-cgroup-" + std::to_string(std::random_device{}()));
     fs::create_directories(root_);
   }
   ~FakeCgroup() override { fs::remove_all(root_); }
@@ -58,7 +59,8 @@ TEST_F(FakeCgroup, V1QuotaAndPeriod) {
   write("cpu,cpuacct/docker/abc/cpu.cfs_period_us", "100000");
   write("cpu,cpuacct/cpu.cfs_quota_us", "-1");
   write("cpu,cpuacct/cpu.cfs_period_us", "100000");
-  EXPECT_EQ(cpus("12:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n1:name=systemd:/docker/abc\n"), 0.5);
+  EXPECT_EQ(cpus("12:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n1:name=systemd:/docker/abc\n"),
+            0.5);
 }
 
 TEST_F(FakeCgroup, V1UnlimitedIsNoQuota) {

@@ -48,7 +48,8 @@ class EntryCodecTest : public ::testing::TestWithParam<BodyCompression> {};
 TEST_P(EntryCodecTest, RoundTripsSmallAndLargeBodies) {
   std::string large;
   for (int i = 0; i < 5000; ++i) large += "row " + std::to_string(i % 50) + ";";
-  for (const std::string& body : {std::string(), std::string("tiny"), large, std::string(4096, '\0')}) {
+  for (const std::string& body :
+       {std::string(), std::string("tiny"), large, std::string(4096, '\0')}) {
     Entry original = sample(body);
     auto bytes = encode_entry(original, GetParam());
     auto decoded = decode_entry(bytes);
@@ -61,7 +62,8 @@ TEST_P(EntryCodecTest, RoundTripsSmallAndLargeBodies) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Compressions, EntryCodecTest,
-                         ::testing::Values(BodyCompression::none, BodyCompression::zstd, BodyCompression::lz4));
+                         ::testing::Values(BodyCompression::none, BodyCompression::zstd,
+                                           BodyCompression::lz4));
 
 TEST(EntryCodec, AnotherFormatVersionIsAMiss) {
   auto bytes = encode_entry(sample("body"), BodyCompression::none);
@@ -86,7 +88,8 @@ TEST(EntryCodec, ABodyOverTheBoundIsRefusedBeforeItIsSized) {
   const auto bytes = encode_entry(sample(std::string(5000, 'z')), BodyCompression::zstd);
   EXPECT_TRUE(decode_entry(bytes, 5000));
   EXPECT_FALSE(decode_entry(bytes, 4999));
-  EXPECT_FALSE(decode_entry(encode_entry(sample(std::string(5000, 'z')), BodyCompression::none), 4999));
+  EXPECT_FALSE(
+      decode_entry(encode_entry(sample(std::string(5000, 'z')), BodyCompression::none), 4999));
 }
 
 // Found by fuzz_entry_codec (issue 10): a stored time of -2.8e15 ms
@@ -94,8 +97,8 @@ TEST(EntryCodec, ABodyOverTheBoundIsRefusedBeforeItIsSized) {
 TEST(EntryCodec, TimesOutsideTheCalendarAreAMiss) {
   const auto bytes = encode_entry(sample("body"), BodyCompression::none);
   for (std::size_t at : {5u, 13u}) {  // stored_at, expires_at (after "CCE", version, compression)
-    for (std::int64_t ms : {std::int64_t{-2'812'953'577'362'033}, std::int64_t{-1}, std::int64_t{242'589'235'927'471},
-                            INT64_MAX}) {
+    for (std::int64_t ms : {std::int64_t{-2'812'953'577'362'033}, std::int64_t{-1},
+                            std::int64_t{242'589'235'927'471}, INT64_MAX}) {
       std::string damaged = bytes;
       std::memcpy(damaged.data() + at, &ms, sizeof ms);
       EXPECT_FALSE(decode_entry(damaged)) << at << " " << ms;

@@ -1,10 +1,10 @@
 #include "cache/fetch_lock.hpp"
 
+#include <gtest/gtest.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <gtest/gtest.h>
-
 #include <thread>
 
 namespace cachecar::cache {
@@ -40,10 +40,13 @@ TEST(FetchLocks, WaitersOnOtherThreadsGetTheResult) {
     ASSERT_TRUE(ticket.flight);
     threads.emplace_back([&, ticket_flight = ticket.flight] {
       asio::io_context context;
-      asio::co_spawn(context, [&, flight = ticket_flight]() -> asio::awaitable<void> {
-        auto [outcome, result] = co_await flight->wait(milliseconds(5000));
-        if (outcome == FlightOutcome::filled && result && result->body == "body") ++served;
-      }, asio::detached);
+      asio::co_spawn(
+          context,
+          [&, flight = ticket_flight]() -> asio::awaitable<void> {
+            auto [outcome, result] = co_await flight->wait(milliseconds(5000));
+            if (outcome == FlightOutcome::filled && result && result->body == "body") ++served;
+          },
+          asio::detached);
       context.run();
     });
   }
@@ -62,11 +65,14 @@ TEST(FetchLocks, ADroppedPermitWakesWaitersToElectAgain) {
   {
     auto fetcher = locks.acquire("k");
     auto waiter = locks.acquire("k");
-    asio::co_spawn(context, [&, flight = waiter.flight]() -> asio::awaitable<void> {
-      seen = (co_await flight->wait(milliseconds(5000))).first;
-    }, asio::detached);
+    asio::co_spawn(
+        context,
+        [&, flight = waiter.flight]() -> asio::awaitable<void> {
+          seen = (co_await flight->wait(milliseconds(5000))).first;
+        },
+        asio::detached);
     context.run_one();  // the waiter registers
-  }  // the fetcher's permit goes without a result
+  }                     // the fetcher's permit goes without a result
   context.run();
   EXPECT_EQ(seen, FlightOutcome::abandoned);
   EXPECT_EQ(locks.stats().abandoned, 1u);
@@ -79,9 +85,12 @@ TEST(FetchLocks, AWaiterGivesUpAtItsLimit) {
   auto fetcher = locks.acquire("k");
   asio::io_context context;
   FlightOutcome seen = FlightOutcome::filled;
-  asio::co_spawn(context, [&, flight = locks.acquire("k").flight]() -> asio::awaitable<void> {
-    seen = (co_await flight->wait(milliseconds(20))).first;
-  }, asio::detached);
+  asio::co_spawn(
+      context,
+      [&, flight = locks.acquire("k").flight]() -> asio::awaitable<void> {
+        seen = (co_await flight->wait(milliseconds(20))).first;
+      },
+      asio::detached);
   context.run();
   EXPECT_EQ(seen, FlightOutcome::pending);
 }

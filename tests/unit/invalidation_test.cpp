@@ -1,12 +1,13 @@
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
 #include "cache/key_builder.hpp"
 #include "invalidation/event.hpp"
 #include "invalidation/gap.hpp"
 #include "invalidation/log.hpp"
 #include "invalidation/replay_guard.hpp"
 #include "invalidation/scope.hpp"
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 namespace cachecar::invalidation {
 namespace {
@@ -15,7 +16,8 @@ using Clock = std::chrono::system_clock;
 const Clock::time_point kNow = *parse_rfc3339("2026-11-26T10:00:00Z");
 
 ValidationPolicy policy(std::string secret = {}) {
-  return {{{"product", "catalog-service"}, {"user-profile", "profile-service"}}, std::move(secret),
+  return {{{"product", "catalog-service"}, {"user-profile", "profile-service"}},
+          std::move(secret),
           std::chrono::minutes(5)};
 }
 
@@ -33,8 +35,9 @@ TEST(Event, AcceptsTheSpecExample) {
 }
 
 TEST(Event, NumericIdsAreAccepted) {
-  auto v = validate_event(R"({"type":"entity-deleted","entity":"product","id":42,"source":"catalog-service"})",
-                          policy(), kNow);
+  auto v = validate_event(
+      R"({"type":"entity-deleted","entity":"product","id":42,"source":"catalog-service"})",
+      policy(), kNow);
   ASSERT_TRUE(v.event);
   EXPECT_EQ(v.event->id, "42");
 }
@@ -59,30 +62,44 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         RejectCase{"not_json", "{nope", Rejection::malformed},
         RejectCase{"array", "[1]", Rejection::malformed},
-        RejectCase{"unknown_type", R"({"type":"entity-born","entity":"product","source":"catalog-service"})",
+        RejectCase{"unknown_type",
+                   R"({"type":"entity-born","entity":"product","source":"catalog-service"})",
                    Rejection::unknown_type},
-        RejectCase{"no_source", R"({"type":"entity-updated","entity":"product","id":"1"})", Rejection::missing_field},
-        RejectCase{"no_entity", R"({"type":"entity-updated","source":"catalog-service"})", Rejection::missing_field},
-        RejectCase{"not_owner", R"({"type":"entity-updated","entity":"product","id":"1","source":"profile-service"})",
+        RejectCase{"no_source", R"({"type":"entity-updated","entity":"product","id":"1"})",
+                   Rejection::missing_field},
+        RejectCase{"no_entity", R"({"type":"entity-updated","source":"catalog-service"})",
+                   Rejection::missing_field},
+        RejectCase{
+            "not_owner",
+            R"({"type":"entity-updated","entity":"product","id":"1","source":"profile-service"})",
+            Rejection::not_owner},
+        RejectCase{"unowned_entity",
+                   R"({"type":"entity-updated","entity":"order","id":"1","source":"x"})",
                    Rejection::not_owner},
-        RejectCase{"unowned_entity", R"({"type":"entity-updated","entity":"order","id":"1","source":"x"})",
+        RejectCase{"tags_without_tags", R"({"type":"tag-purged","source":"catalog-service"})",
+                   Rejection::missing_field},
+        RejectCase{"tags_from_stranger",
+                   R"({"type":"tag-purged","tags":["a"],"source":"stranger"})",
                    Rejection::not_owner},
-        RejectCase{"tags_without_tags", R"({"type":"tag-purged","source":"catalog-service"})", Rejection::missing_field},
-        RejectCase{"tags_from_stranger", R"({"type":"tag-purged","tags":["a"],"source":"stranger"})",
-                   Rejection::not_owner},
-        RejectCase{"bad_tags", R"({"type":"tag-purged","tags":"a","source":"catalog-service"})", Rejection::malformed},
-        RejectCase{"bad_version",
-                   R"({"type":"entity-updated","entity":"product","source":"catalog-service","version":"7"})",
-                   Rejection::malformed}),
+        RejectCase{"bad_tags", R"({"type":"tag-purged","tags":"a","source":"catalog-service"})",
+                   Rejection::malformed},
+        RejectCase{
+            "bad_version",
+            R"({"type":"entity-updated","entity":"product","source":"catalog-service","version":"7"})",
+            Rejection::malformed}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Event, TheFleetMayPurgeTagsAndUnownedEntitiesButNotOwnedOnes) {
-  EXPECT_TRUE(validate_event(R"({"type":"tag-purged","tags":["a"],"source":"cachecar"})", policy(), kNow).event);
   EXPECT_TRUE(
-      validate_event(R"({"type":"entity-updated","entity":"order","id":"1","source":"cachecar"})", policy(), kNow)
+      validate_event(R"({"type":"tag-purged","tags":["a"],"source":"cachecar"})", policy(), kNow)
+          .event);
+  EXPECT_TRUE(
+      validate_event(R"({"type":"entity-updated","entity":"order","id":"1","source":"cachecar"})",
+                     policy(), kNow)
           .event);
   EXPECT_EQ(
-      validate_event(R"({"type":"entity-updated","entity":"product","id":"1","source":"cachecar"})", policy(), kNow)
+      validate_event(R"({"type":"entity-updated","entity":"product","id":"1","source":"cachecar"})",
+                     policy(), kNow)
           .reason,
       Rejection::not_owner);
 }
@@ -98,7 +115,8 @@ TEST(Event, SignaturesFollowTheSpecAndAreChecked) {
   e.ts = "2026-11-26T10:00:00Z";
   e.eid = "e-1";
   EXPECT_EQ(signing_text(e),
-            "entity-updated\nproduct\n42\n\ncatalog-service\n7\n2026-11-26T10:00:00Z\ne-1\n\n\n2\na\nb\n");
+            "entity-updated\nproduct\n42\n\ncatalog-service\n7\n2026-11-26T10:00:00Z\ne-"
+            "1\n\n\n2\na\nb\n");
   // RFC 4231 test case 2 pins the HMAC itself.
   EXPECT_EQ(hmac_sha256_hex("Jefe", "what do ya want for nothing?"),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
@@ -108,7 +126,8 @@ TEST(Event, SignaturesFollowTheSpecAndAreChecked) {
   EXPECT_EQ(validate_event(to_json(e), policy("s3cret"), kNow).reason, Rejection::bad_signature);
   auto tampered = nlohmann::json::parse(signed_json);
   tampered["id"] = "43";
-  EXPECT_EQ(validate_event(tampered.dump(), policy("s3cret"), kNow).reason, Rejection::bad_signature);
+  EXPECT_EQ(validate_event(tampered.dump(), policy("s3cret"), kNow).reason,
+            Rejection::bad_signature);
 }
 
 // Issue 10, finding 9: every field that makes a cachecar act is signed, and
@@ -150,8 +169,9 @@ TEST(Event, OversizedOrDeeplyNestedEventsAreRejectedUnparsed) {
   EXPECT_EQ(v.reason, Rejection::malformed);
   EXPECT_NE(v.detail.find("nested"), std::string::npos);
   // Brackets inside strings are text, not nesting.
-  EXPECT_TRUE(validate_event(R"({"type":"tag-purged","source":"catalog-service","tags":["[[[[[[[[[[\"]]"]})",
-                             policy(), kNow)
+  EXPECT_TRUE(validate_event(
+                  R"({"type":"tag-purged","source":"catalog-service","tags":["[[[[[[[[[[\"]]"]})",
+                  policy(), kNow)
                   .event);
 }
 
@@ -159,7 +179,8 @@ TEST(ReplayGuard, AnEidIsAppliedOnceWithinTheWindow) {
   ReplayGuard guard(std::chrono::minutes(5), 3);
   EXPECT_TRUE(guard.first_sighting("a", kNow));
   EXPECT_FALSE(guard.first_sighting("a", kNow + std::chrono::minutes(9)));
-  EXPECT_TRUE(guard.first_sighting("a", kNow + std::chrono::minutes(11)));  // its ts is long refused by then
+  EXPECT_TRUE(guard.first_sighting(
+      "a", kNow + std::chrono::minutes(11)));  // its ts is long refused by then
   EXPECT_TRUE(guard.first_sighting("b", kNow + std::chrono::minutes(11)));
   EXPECT_TRUE(guard.first_sighting("c", kNow + std::chrono::minutes(11)));
   EXPECT_TRUE(guard.first_sighting("d", kNow + std::chrono::minutes(11)));
@@ -193,11 +214,12 @@ TEST(Scope, AnEntityIdEventCoversEveryProjectionVersionAndTheSharedEntries) {
   e.id = "42";
   e.tenant = "acme";
   Scope scope = scope_of(e, "prod");
-  for (const char* key : {"prod:acme:product:42:-:v1", "prod:acme:product:42:9f00aa:v2", "prod:-:product:42:-:v1"}) {
+  for (const char* key :
+       {"prod:acme:product:42:-:v1", "prod:acme:product:42:9f00aa:v2", "prod:-:product:42:-:v1"}) {
     EXPECT_TRUE(scope.covers(key, cache::implicit_tags(key))) << key;
   }
-  for (const char* key : {"prod:globex:product:42:-:v1", "prod:acme:product:43:-:v1", "prod:acme:order:42:-:v1",
-                          "staging:acme:product:42:-:v1"}) {
+  for (const char* key : {"prod:globex:product:42:-:v1", "prod:acme:product:43:-:v1",
+                          "prod:acme:order:42:-:v1", "staging:acme:product:42:-:v1"}) {
     EXPECT_FALSE(scope.covers(key, cache::implicit_tags(key))) << key;
   }
 }
@@ -207,8 +229,10 @@ TEST(Scope, WithoutTenantEveryTenantIsCovered) {
   e.entity = "product";
   e.id = "42";
   Scope scope = scope_of(e, "prod");
-  EXPECT_TRUE(scope.covers("prod:globex:product:42:-:v1", cache::implicit_tags("prod:globex:product:42:-:v1")));
-  EXPECT_TRUE(scope.covers("prod:-:product:42:-:v1", cache::implicit_tags("prod:-:product:42:-:v1")));
+  EXPECT_TRUE(scope.covers("prod:globex:product:42:-:v1",
+                           cache::implicit_tags("prod:globex:product:42:-:v1")));
+  EXPECT_TRUE(
+      scope.covers("prod:-:product:42:-:v1", cache::implicit_tags("prod:-:product:42:-:v1")));
 }
 
 TEST(Scope, WithoutIdTheWholeEntityIsCovered) {
@@ -244,7 +268,8 @@ TEST(InvalidationLog, AFillSeesInvalidationsRecordedAfterItBegan) {
   mine.id = "42";
   log.record(scope_of(mine, "prod"));
   EXPECT_TRUE(log.invalidated_since(before, key, tags));
-  EXPECT_FALSE(log.invalidated_since(log.begin_fill(), key, tags)) << "a fill that began after it is fine";
+  EXPECT_FALSE(log.invalidated_since(log.begin_fill(), key, tags))
+      << "a fill that began after it is fine";
 }
 
 TEST(InvalidationLog, AnEntryStoredBeforeAnInvalidationOfItIsDeadWhereverItIsRead) {
@@ -258,7 +283,8 @@ TEST(InvalidationLog, AnEntryStoredBeforeAnInvalidationOfItIsDeadWhereverItIsRea
   mine.id = "42";
   log.record(scope_of(mine, "prod"));
   EXPECT_TRUE(log.invalidated_after(stored_before, key, tags));
-  EXPECT_FALSE(log.invalidated_after(std::chrono::system_clock::now() + std::chrono::milliseconds(5), key, tags))
+  EXPECT_FALSE(log.invalidated_after(
+      std::chrono::system_clock::now() + std::chrono::milliseconds(5), key, tags))
       << "stored after the invalidation: fine";
   EXPECT_FALSE(log.invalidated_after(stored_before, "prod:-:product:43:-:v1",
                                      cache::implicit_tags("prod:-:product:43:-:v1")))
@@ -289,7 +315,8 @@ TEST(GapState, EntriesFromBeforeADropExpireWithMaxStaleAndAreRefetchedAfter) {
   EXPECT_FALSE(gap.servable(t0, t0 + seconds(71), seconds(60)));
   EXPECT_FALSE(gap.servable(t0, t0 + seconds(11), seconds(0)));
   gap.mark_subscribed(t0 + seconds(80), true);
-  EXPECT_FALSE(gap.servable(t0 + seconds(79), t0 + seconds(81), seconds(60))) << "filled before the return";
+  EXPECT_FALSE(gap.servable(t0 + seconds(79), t0 + seconds(81), seconds(60)))
+      << "filled before the return";
   EXPECT_TRUE(gap.servable(t0 + seconds(81), t0 + seconds(82), seconds(0)));
 }
 
@@ -304,7 +331,8 @@ TEST(GapState, StreamModeTracksTheSubscriptionButHoldsNothingBack) {
   EXPECT_TRUE(gap.subscribed());
   gap.mark_down(t0 + seconds(10));
   EXPECT_FALSE(gap.subscribed());
-  EXPECT_TRUE(gap.servable(t0, t0 + seconds(100), seconds(0))) << "the stream replays what was missed";
+  EXPECT_TRUE(gap.servable(t0, t0 + seconds(100), seconds(0)))
+      << "the stream replays what was missed";
   gap.mark_subscribed(t0 + seconds(80), true);
   EXPECT_TRUE(gap.servable(t0, t0 + seconds(81), seconds(0)));
 }

@@ -10,7 +10,8 @@ namespace {
 class MapHeaders final : public HeaderSource {
  public:
   MapHeaders() = default;
-  MapHeaders(std::initializer_list<std::pair<const std::string, std::string>> values) : values_(values) {}
+  MapHeaders(std::initializer_list<std::pair<const std::string, std::string>> values)
+      : values_(values) {}
   std::optional<std::string_view> header(std::string_view name) const override {
     auto it = values_.find(std::string(name));
     if (it == values_.end()) return std::nullopt;
@@ -31,12 +32,13 @@ config::RoutePolicy product_route() {
   return route;
 }
 
-std::string key_of(const config::RoutePolicy& route, std::string_view path, std::string_view query = {},
-                   const MapHeaders& headers = MapHeaders{}) {
+std::string key_of(const config::RoutePolicy& route, std::string_view path,
+                   std::string_view query = {}, const MapHeaders& headers = MapHeaders{}) {
   config::RouteValues values;
   EXPECT_TRUE(route.path.match(path, values)) << path;
   KeyScratch scratch;
-  if (build_key(route, "prod", values, query, headers, scratch) != KeyOutcome::built) return "<no key>";
+  if (build_key(route, "prod", values, query, headers, scratch) != KeyOutcome::built)
+    return "<no key>";
   return scratch.key;
 }
 

@@ -14,7 +14,9 @@ EntryPtr entry_of(std::size_t body_bytes, char fill = 'x') {
   return e;
 }
 
-std::size_t charge_of(std::string_view key, std::size_t body_bytes) { return entry_of(body_bytes)->charge(key.size()); }
+std::size_t charge_of(std::string_view key, std::size_t body_bytes) {
+  return entry_of(body_bytes)->charge(key.size());
+}
 
 TEST(MemoryTier, EvictsLeastRecentlyUsedFirst) {
   // One shard so the order is global; room for exactly three entries.
@@ -48,7 +50,8 @@ TEST(MemoryTier, PeekChangesNeitherOrderNorCounters) {
 TEST(MemoryTier, NeverHoldsMoreThanMaxBytes) {
   const std::uint64_t max_bytes = 64 * 1024;
   MemoryTier tier(max_bytes, 8 * 1024, 4);
-  for (int i = 0; i < 1000; ++i) tier.insert("key-" + std::to_string(i), entry_of(100 + (i * 37) % 3000));
+  for (int i = 0; i < 1000; ++i)
+    tier.insert("key-" + std::to_string(i), entry_of(100 + (i * 37) % 3000));
   auto stats = tier.stats();
   EXPECT_LE(stats.bytes, max_bytes);
   EXPECT_GT(stats.evictions, 0u);
@@ -104,8 +107,12 @@ TEST(MemoryTier, ConcurrentUseFromFourThreadsStaysConsistent) {
         std::string key = "k" + std::to_string((i * 7 + t) % 500);
         char fill = static_cast<char>('a' + (key.size() + key.back()) % 26);
         switch (i % 4) {
-          case 0: tier.insert(key, entry_of(200 + i % 900, fill)); break;
-          case 3: tier.remove(key); break;
+          case 0:
+            tier.insert(key, entry_of(200 + i % 900, fill));
+            break;
+          case 3:
+            tier.remove(key);
+            break;
           default:
             if (auto e = tier.find(key)) {
               // Every body of a key has that key's fill byte: no torn or swapped entries.

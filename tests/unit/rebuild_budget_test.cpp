@@ -27,7 +27,8 @@ TEST(RebuildBudget, AWaitReservesTheNextTokenAndTooLongAWaitTakesNothing) {
   EXPECT_EQ(budget.take(t, milliseconds(1000)), milliseconds(500));   // reserved
   EXPECT_EQ(budget.take(t, milliseconds(1000)), milliseconds(1000));  // the one after
   EXPECT_FALSE(budget.take(t, milliseconds(1000)));                   // 1.5 s away: refused
-  EXPECT_EQ(budget.take(t + milliseconds(1500), {}), Clock::duration::zero()) << "the refusal reserved nothing";
+  EXPECT_EQ(budget.take(t + milliseconds(1500), {}), Clock::duration::zero())
+      << "the refusal reserved nothing";
 }
 
 TEST(RebuildBudget, SlowRatesHoldOneToken) {

@@ -7,7 +7,8 @@ namespace {
 
 TEST(RespCodec, FormatsBinarySafeCommands) {
   std::string value("a\0b\r\n", 5);
-  EXPECT_EQ(format_command({"SET", "k", value}), std::string("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\na\0b\r\n\r\n", 31));
+  EXPECT_EQ(format_command({"SET", "k", value}),
+            std::string("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\na\0b\r\n\r\n", 31));
 }
 
 TEST(RespCodec, ParsesRepliesFedInPieces) {
@@ -35,7 +36,9 @@ TEST(RespCodec, ParsesRepliesFedInPieces) {
 // Found by fuzz_resp (issue 10): hiredis allocated the announced array on
 // its header alone, 10 GB for "*1244444444".
 TEST(RespCodec, AHugeArrayHeaderIsRefusedBeforeHiredisSeesIt) {
-  auto feed = [](ReplyParser& parser, std::string_view bytes) { return parser.feed(bytes.data(), bytes.size()); };
+  auto feed = [](ReplyParser& parser, std::string_view bytes) {
+    return parser.feed(bytes.data(), bytes.size());
+  };
   ReplyParser parser;
   EXPECT_FALSE(feed(parser, "*1244444444\r\n"));
   ReplyParser split;

@@ -1,16 +1,16 @@
 // The conformance suite every Store implementation must pass. A new tier
 // adds one factory to the INSTANTIATE list at the bottom.
-#include "store/memory_tier.hpp"
-#include "store/redis_tier.hpp"
-#include "store/store.hpp"
-#include "support/redis_server.hpp"
+#include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
-#include <gtest/gtest.h>
-
 #include <functional>
+
+#include "store/memory_tier.hpp"
+#include "store/redis_tier.hpp"
+#include "store/store.hpp"
+#include "support/redis_server.hpp"
 
 namespace cachecar::store {
 namespace {
@@ -110,7 +110,8 @@ TEST_P(StoreConformance, ErasePrefixRemovesEveryMatchingKey) {
 }
 
 TEST_P(StoreConformance, RejectsEntriesOverItsEntryLimit) {
-  EXPECT_EQ(run(store_->put("huge", entry(std::string(2 * 1024 * 1024, 'x')))), PutResult::too_large);
+  EXPECT_EQ(run(store_->put("huge", entry(std::string(2 * 1024 * 1024, 'x')))),
+            PutResult::too_large);
   EXPECT_EQ(run(store_->get("huge")), nullptr);
 }
 
@@ -156,7 +157,8 @@ cachecar::testing::RedisServer& shared_redis(Transport transport) {
   return tls;
 }
 
-std::unique_ptr<Store> make_redis_tier(asio::any_io_executor executor, config::Compression compression,
+std::unique_ptr<Store> make_redis_tier(asio::any_io_executor executor,
+                                       config::Compression compression,
                                        Transport transport = Transport::tcp) {
   auto& server = shared_redis(transport);
   std::string error;
@@ -169,7 +171,8 @@ std::unique_ptr<Store> make_redis_tier(asio::any_io_executor executor, config::C
     asio::io_context flush_context;
     RedisTier flusher(flush_context.get_executor(), config, 64 * 1024);
     auto done = asio::co_spawn(
-        flush_context, [&]() -> asio::awaitable<std::uint64_t> { co_return co_await flusher.erase_prefix(""); },
+        flush_context,
+        [&]() -> asio::awaitable<std::uint64_t> { co_return co_await flusher.erase_prefix(""); },
         asio::use_future);
     while (done.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
       flush_context.run_one_for(std::chrono::milliseconds(100));
@@ -183,25 +186,38 @@ std::unique_ptr<Store> make_redis_tier(asio::any_io_executor executor, config::C
 
 INSTANTIATE_TEST_SUITE_P(
     Stores, StoreConformance,
-    ::testing::Values(
-        StoreFactory{"memory",
-                     [](asio::any_io_executor) { return std::make_unique<MemoryTier>(4 * 1024 * 1024, 64 * 1024); }},
-        StoreFactory{"redis_zstd", [](asio::any_io_executor ex) { return make_redis_tier(ex, config::Compression::zstd); }},
-        StoreFactory{"redis_lz4", [](asio::any_io_executor ex) { return make_redis_tier(ex, config::Compression::lz4); }},
-        StoreFactory{"redis_plain",
-                     [](asio::any_io_executor ex) { return make_redis_tier(ex, config::Compression::none); }},
-        StoreFactory{"redis_tls",
-                     [](asio::any_io_executor ex) {
-                       return make_redis_tier(ex, config::Compression::zstd, Transport::tls);
-                     }},
-        StoreFactory{"redis_auth_select",
-                     [](asio::any_io_executor ex) {
-                       return make_redis_tier(ex, config::Compression::zstd, Transport::tcp_password);
-                     }},
-        StoreFactory{"redis_unix",
-                     [](asio::any_io_executor ex) {
-                       return make_redis_tier(ex, config::Compression::zstd, Transport::unix_socket);
-                     }}),
+    ::testing::Values(StoreFactory{"memory",
+                                   [](asio::any_io_executor) {
+                                     return std::make_unique<MemoryTier>(4 * 1024 * 1024,
+                                                                         64 * 1024);
+                                   }},
+                      StoreFactory{"redis_zstd",
+                                   [](asio::any_io_executor ex) {
+                                     return make_redis_tier(ex, config::Compression::zstd);
+                                   }},
+                      StoreFactory{"redis_lz4",
+                                   [](asio::any_io_executor ex) {
+                                     return make_redis_tier(ex, config::Compression::lz4);
+                                   }},
+                      StoreFactory{"redis_plain",
+                                   [](asio::any_io_executor ex) {
+                                     return make_redis_tier(ex, config::Compression::none);
+                                   }},
+                      StoreFactory{"redis_tls",
+                                   [](asio::any_io_executor ex) {
+                                     return make_redis_tier(ex, config::Compression::zstd,
+                                                            Transport::tls);
+                                   }},
+                      StoreFactory{"redis_auth_select",
+                                   [](asio::any_io_executor ex) {
+                                     return make_redis_tier(ex, config::Compression::zstd,
+                                                            Transport::tcp_password);
+                                   }},
+                      StoreFactory{"redis_unix",
+                                   [](asio::any_io_executor ex) {
+                                     return make_redis_tier(ex, config::Compression::zstd,
+                                                            Transport::unix_socket);
+                                   }}),
     [](const auto& info) { return info.param.name; });
 
 }  // namespace

@@ -26,13 +26,14 @@ TEST_P(DurationTest, Parses) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Units, DurationTest,
-                         ::testing::Values(DurationCase{"250ms", 250}, DurationCase{"10s", 10'000},
-                                           DurationCase{"5m", 300'000}, DurationCase{"1h", 3'600'000},
-                                           DurationCase{"1.5s", 1'500}, DurationCase{"0", 0},
-                                           DurationCase{"10", std::nullopt}, DurationCase{"s", std::nullopt},
-                                           DurationCase{"10 s", std::nullopt}, DurationCase{"-1s", std::nullopt},
-                                           DurationCase{"10d", std::nullopt}));
+INSTANTIATE_TEST_SUITE_P(
+    Units, DurationTest,
+    ::testing::Values(DurationCase{"250ms", 250}, DurationCase{"10s", 10'000},
+                      DurationCase{"5m", 300'000}, DurationCase{"1h", 3'600'000},
+                      DurationCase{"1.5s", 1'500}, DurationCase{"0", 0},
+                      DurationCase{"10", std::nullopt}, DurationCase{"s", std::nullopt},
+                      DurationCase{"10 s", std::nullopt}, DurationCase{"-1s", std::nullopt},
+                      DurationCase{"10d", std::nullopt}));
 
 TEST(Units, Sizes) {
   std::string error;

@@ -1,10 +1,10 @@
 #include "cache/vary.hpp"
 
-#include "cache/field_lines.hpp"
-
 #include <gtest/gtest.h>
 
 #include <map>
+
+#include "cache/field_lines.hpp"
 
 namespace cachecar::cache {
 namespace {
@@ -28,7 +28,8 @@ const std::string kKey = "prod:-:page:home:-:v1";
 const std::string kFingerprint = "prod\n-\npage\nhome\n\n";
 
 TEST(Vary, AVariantKeyExtendsTheRouteKeyAndItsFingerprint) {
-  auto placement = place(kKey, kFingerprint, {"accept-language"}, Headers(Map{{"accept-language", "en"}}));
+  auto placement =
+      place(kKey, kFingerprint, {"accept-language"}, Headers(Map{{"accept-language", "en"}}));
   EXPECT_EQ(placement.primary, kKey);
   EXPECT_EQ(placement.key.substr(0, kKey.size() + 1), kKey + "~");
   EXPECT_EQ(placement.key.size(), kKey.size() + 17);
@@ -37,22 +38,29 @@ TEST(Vary, AVariantKeyExtendsTheRouteKeyAndItsFingerprint) {
 }
 
 TEST(Vary, DifferentValuesAbsentHeadersAndEmptyOnesAreDifferentVariants) {
-  auto en = place(kKey, kFingerprint, {"accept-language"}, Headers(Map{{"accept-language", "en"}})).key;
-  auto fr = place(kKey, kFingerprint, {"accept-language"}, Headers(Map{{"accept-language", "fr"}})).key;
+  auto en =
+      place(kKey, kFingerprint, {"accept-language"}, Headers(Map{{"accept-language", "en"}})).key;
+  auto fr =
+      place(kKey, kFingerprint, {"accept-language"}, Headers(Map{{"accept-language", "fr"}})).key;
   auto absent = place(kKey, kFingerprint, {"accept-language"}, Headers(Map{})).key;
-  auto empty = place(kKey, kFingerprint, {"accept-language"}, Headers(Map{{"accept-language", ""}})).key;
+  auto empty =
+      place(kKey, kFingerprint, {"accept-language"}, Headers(Map{{"accept-language", ""}})).key;
   EXPECT_NE(en, fr);
   EXPECT_NE(absent, empty);
-  EXPECT_EQ(en, place(kKey, kFingerprint, {"accept-language"}, Headers(Map{{"accept-language", "en"}})).key);
+  EXPECT_EQ(
+      en,
+      place(kKey, kFingerprint, {"accept-language"}, Headers(Map{{"accept-language", "en"}})).key);
 }
 
 TEST(Vary, PlacingFromAVariantKeyStartsAgainFromTheRouteKey) {
-  auto first = place(kKey, kFingerprint, {"accept-language"}, Headers(Map{{"accept-language", "en"}}));
+  auto first =
+      place(kKey, kFingerprint, {"accept-language"}, Headers(Map{{"accept-language", "en"}}));
   auto again = place(first.key, first.fingerprint, {"accept-language", "x-device"},
                      Headers(Map{{"accept-language", "en"}, {"x-device", "phone"}}));
   EXPECT_EQ(again.primary, kKey);
   EXPECT_EQ(again.key.size(), kKey.size() + 17) << "one suffix, not two";
-  EXPECT_EQ(again.fingerprint.find("accept-language:=en"), again.fingerprint.rfind("accept-language:=en"));
+  EXPECT_EQ(again.fingerprint.find("accept-language:=en"),
+            again.fingerprint.rfind("accept-language:=en"));
 }
 
 TEST(Vary, NoVaryLeavesKeyAndFingerprintAlone) {
