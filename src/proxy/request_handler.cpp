@@ -397,12 +397,12 @@ asio::awaitable<store::EntryPtr> RequestHandler::await_fleet(const Plan& plan,
     auto deadline = std::chrono::steady_clock::now() + 2 * lease_ttl;
     bool reelect = false;
     while (std::chrono::steady_clock::now() < deadline) {
-      if (!waiter.signalled) {
+      if (waiter.signals == 0) {
         // No release announcement yet: look anyway every store.redis.lease_poll.
         waiter.timer.expires_after(runtime_.config.redis->lease_poll);
         co_await waiter.timer.async_wait(net::use_tuple);
       }
-      waiter.signalled = false;
+      waiter.signals = 0;
       auto entry = co_await redis->get(key);
       if (usable_fill(entry)) co_return entry;
       auto state = co_await redis->lease_state(key);

@@ -119,7 +119,7 @@ asio::awaitable<RequestHandler::FleetDrop> RequestHandler::drop_across_fleet(
   event.tenant = view.tenant;
   auto expectation = runtime_.acks.expect(executor_);
   event.ack_to = runtime_.acks.channel();
-  event.ack_id = expectation->id();
+  event.ack_id = expectation->name();
   long long receivers = co_await redis->publish(
       config.invalidation.channel, invalidation::to_json(event, config.invalidation.secret));
   result.receivers = receivers;
@@ -132,11 +132,12 @@ asio::awaitable<RequestHandler::FleetDrop> RequestHandler::drop_across_fleet(
   result.published = true;
   auto& waiter = expectation->waiter();
   const auto deadline = std::chrono::steady_clock::now() + kAckTimeout;
-  while (waiter.received < receivers && std::chrono::steady_clock::now() < deadline) {
+  while (static_cast<long long>(waiter.signals) < receivers &&
+         std::chrono::steady_clock::now() < deadline) {
     waiter.timer.expires_at(deadline);
     co_await waiter.timer.async_wait(net::use_tuple);
   }
-  result.acknowledged = waiter.received;
+  result.acknowledged = static_cast<long long>(waiter.signals);
   co_return result;
 }
 
