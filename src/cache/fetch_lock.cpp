@@ -40,10 +40,16 @@ asio::awaitable<std::pair<FlightOutcome, store::EntryPtr>> Flight::wait(
     if (outcome_ != FlightOutcome::pending) co_return std::make_pair(outcome_, entry_);
     id = next_waker_++;
     // Weak: a waiter that is gone (its frame destroyed with its io_context)
-    // must never be posted to.
+    // must never be posted to. The strong reference moves into the posted
+    // handler, so the waking thread holds none once post() returns: the
+    // waiter's thread may finish, and its io_context go, at any moment
+    // after, and the last reference must die where the timer's service
+    // lives (it once died here, after the service: use-after-free).
     std::weak_ptr<asio::steady_timer> weak = timer;
     wakers_.emplace_back(id, [weak, executor] {
-      if (auto alive = weak.lock()) asio::post(executor, [alive] { alive->cancel(); });
+      if (auto alive = weak.lock()) {
+        asio::post(executor, [alive = std::move(alive)] { alive->cancel(); });
+      }
     });
   }
   co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));

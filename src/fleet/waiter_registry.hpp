@@ -61,8 +61,10 @@ class WaiterRegistry {
     auto [first, last] = waiters_.equal_range(std::string(name));
     std::size_t woken = 0;
     for (auto it = first; it != last; ++it, ++woken) {
-      auto waiter = it->second;  // kept alive by the posted handler
-      boost::asio::post(waiter->timer.get_executor(), [waiter] {
+      // The handler holds the waiter alive; this thread keeps no reference
+      // of its own, so the last one never dies here, where the timer's
+      // io_context may already be gone.
+      boost::asio::post(it->second->timer.get_executor(), [waiter = it->second] {
         ++waiter->signals;
         waiter->timer.cancel();
       });
