@@ -47,74 +47,117 @@ struct Worker {
   std::unique_ptr<net::Listener> listener;
   std::thread thread;
 };
+using Workers = std::vector<std::unique_ptr<Worker>>;
 
-}  // namespace
+struct Endpoints {
+  tcp::endpoint origin, listen, admin;
+  std::optional<tcp::endpoint> probes;
+};
 
-int run_server(config::Config config) {
-  asio::io_context main_context{1};
-  // Before anything answers: a signal that comes while the rest starts is
-  // queued for the drain below, not left to its default (death by SIGINT).
-  asio::signal_set signals(main_context, SIGINT, SIGTERM, SIGHUP);
-  auto origin = resolve(main_context, config.origin.host, config.origin.port, "origin");
-  auto listen = resolve(main_context, config.listen.host, config.listen.port, "listen");
-  auto admin_listen =
-      resolve(main_context, config.admin.listen.host, config.admin.listen.port, "admin.listen");
-  std::optional<tcp::endpoint> probe_listen;
-  if (config.health.listen) {
-    probe_listen = resolve(main_context, config.health.listen->host, config.health.listen->port,
-                           "health.listen");
-    if (!probe_listen) return 1;
+std::optional<Endpoints> resolve_endpoints(asio::io_context& context,
+                                           const config::Config& config) {
+  auto origin = resolve(context, config.origin.host, config.origin.port, "origin");
+  auto listen = resolve(context, config.listen.host, config.listen.port, "listen");
+  auto admin = resolve(context, config.admin.listen.host, config.admin.listen.port, "admin.listen");
+  if (!origin || !listen || !admin) return std::nullopt;
+  Endpoints endpoints{*origin, *listen, *admin, std::nullopt};
+  if (const auto& health = config.health.listen) {
+    endpoints.probes = resolve(context, health->host, health->port, "health.listen");
+    if (!endpoints.probes) return std::nullopt;
   }
-  if (!origin || !listen || !admin_listen) return 1;
+  return endpoints;
+}
 
-  std::size_t worker_count = static_cast<std::size_t>(config.workers);
-  if (worker_count == 0) {
-    auto automatic = automatic_worker_count();
-    worker_count = automatic.workers;
-    spdlog::info("workers: 0 means {} here: {}", worker_count, automatic.reason);
-  }
-  proxy::Runtime runtime(std::move(config), worker_count, *origin);
-  const auto& cfg = runtime.config;
+std::size_t worker_count_for(int configured) {
+  if (configured > 0) return static_cast<std::size_t>(configured);
+  auto automatic = automatic_worker_count();
+  spdlog::info("workers: 0 means {} here: {}", automatic.workers, automatic.reason);
+  return automatic.workers;
+}
 
-  std::vector<std::unique_ptr<Worker>> workers;
-  net::SessionLimits limits{cfg.limits.max_header_bytes, cfg.limits.max_body_bytes,
-                            cfg.limits.header_timeout};
+// One io_context, handler and listener per worker; false (logged) when the
+// listen address cannot be bound.
+bool start_workers(proxy::Runtime& runtime, const tcp::endpoint& listen, Workers& workers) {
+  const auto& limits = runtime.config.limits;
+  net::SessionLimits session{limits.max_header_bytes, limits.max_body_bytes, limits.header_timeout};
   try {
-    for (std::size_t i = 0; i < worker_count; ++i) {
+    for (std::size_t i = 0; i < runtime.workers; ++i) {
       auto worker = std::make_unique<Worker>();
       worker->handler =
           std::make_unique<proxy::RequestHandler>(runtime, i, worker->context.get_executor());
       worker->listener =
-          std::make_unique<net::Listener>(worker->context, *listen, limits, *worker->handler);
+          std::make_unique<net::Listener>(worker->context, listen, session, *worker->handler);
       worker->listener->start();
       if (auto* tier = worker->handler->redis_tier()) runtime.redis_tiers.push_back(tier);
       workers.push_back(std::move(worker));
     }
   } catch (const boost::system::system_error& e) {
-    spdlog::error("cannot listen on {}: {}", cfg.listen.to_string(), e.code().message());
-    return 1;
+    spdlog::error("cannot listen on {}: {}", runtime.config.listen.to_string(), e.code().message());
+    return false;
+  }
+  return true;
+}
+
+std::unique_ptr<store::RedisTier> control_redis(asio::io_context& context,
+                                                const config::Config& cfg) {
+  if (!cfg.redis) return nullptr;
+  return std::make_unique<store::RedisTier>(context.get_executor(), *cfg.redis,
+                                            cfg.memory.max_entry_bytes);
+}
+
+// The control thread: admin endpoint (and probes), reload, warming,
+// invalidations and the bus, with a Redis client of its own.
+class ControlPlane {
+ public:
+  explicit ControlPlane(proxy::Runtime& runtime)
+      : runtime_(runtime),
+        redis_(control_redis(context_, runtime.config)),
+        invalidator_(runtime.memory, redis_.get(), runtime.invalidations,
+                     runtime.config.environment),
+        warmer_(runtime, context_.get_executor()),
+        reloader_(runtime, warmer_),
+        admin_server_(context_, runtime, invalidator_, warmer_, reloader_) {}
+
+  // Starts everything and the thread; false (logged) when the admin or
+  // probe address cannot be bound.
+  bool start(const Endpoints& endpoints) {
+    const auto& cfg = runtime_.config;
+    if (cfg.source_path != "<embedded default>") {
+      watcher_ = std::make_unique<admin::ConfigWatcher>(context_, cfg.source_path, reloader_);
+      watcher_->start();
+    }
+    if (cfg.redis) start_bus();
+    try {
+      admin_server_.start(endpoints.admin, endpoints.probes);
+    } catch (const boost::system::system_error& e) {
+      spdlog::error("cannot listen on admin {} or health {}: {}", cfg.admin.listen.to_string(),
+                    cfg.health.listen ? cfg.health.listen->to_string() : "off", e.code().message());
+      return false;
+    }
+    warmer_.start();
+    thread_ = std::thread([this] { context_.run(); });
+    return true;
   }
 
-  // The control thread: admin endpoint, invalidations and the bus, with a
-  // Redis client of its own.
-  asio::io_context admin_context{1};
-  std::unique_ptr<store::RedisTier> control_redis;
-  if (cfg.redis) {
-    control_redis = std::make_unique<store::RedisTier>(admin_context.get_executor(), *cfg.redis,
-                                                       cfg.memory.max_entry_bytes);
+  void reload(const char* trigger) {
+    asio::post(context_, [this, trigger] { reloader_.reload(trigger); });
   }
-  invalidation::Invalidator invalidator(runtime.memory, control_redis.get(), runtime.invalidations,
-                                        cfg.environment);
-  proxy::Warmer warmer(runtime, admin_context.get_executor());
-  admin::Reloader reloader(runtime, warmer);
-  admin::AdminServer admin_server(admin_context, runtime, invalidator, warmer, reloader);
-  std::unique_ptr<admin::ConfigWatcher> watcher;
-  if (cfg.source_path != "<embedded default>") {
-    watcher = std::make_unique<admin::ConfigWatcher>(admin_context, cfg.source_path, reloader);
-    watcher->start();
+
+  void stop() {
+    guard_.reset();
+    asio::post(context_, [this] {
+      admin_server_.stop();
+      if (watcher_) watcher_->stop();
+      if (bus_) bus_->stop();
+    });
+    context_.stop();
+    if (thread_.joinable()) thread_.join();
   }
-  std::unique_ptr<invalidation::Bus> bus;
-  if (cfg.redis) {
+
+ private:
+  void start_bus() {
+    auto& runtime = runtime_;
+    const auto& cfg = runtime.config;
     invalidation::Bus::Options options;
     options.connection = store::connect_options(*cfg.redis);
     options.channel = cfg.invalidation.channel;
@@ -136,24 +179,85 @@ int run_server(config::Config config) {
     // subscription is still tracked (readyz, metrics).
     runtime.gap.enable(std::chrono::system_clock::now(),
                        /*apply_rule=*/cfg.invalidation.stream.empty());
-    bus = std::make_unique<invalidation::Bus>(admin_context.get_executor(), options, invalidator,
-                                              runtime.gap, runtime.bus);
-    bus->start();
+    bus_ = std::make_unique<invalidation::Bus>(context_.get_executor(), options, invalidator_,
+                                               runtime.gap, runtime.bus);
+    bus_->start();
   }
-  try {
-    admin_server.start(*admin_listen, probe_listen);
-  } catch (const boost::system::system_error& e) {
-    spdlog::error("cannot listen on admin {} or health {}: {}", cfg.admin.listen.to_string(),
-                  cfg.health.listen ? cfg.health.listen->to_string() : "off", e.code().message());
-    return 1;
-  }
-  warmer.start();
-  auto admin_guard = asio::make_work_guard(admin_context);
-  std::thread admin_thread([&] { admin_context.run(); });
 
-  // Workers report to the main context when their io_context runs dry,
-  // which happens once their listener is closed and their sessions ended.
-  std::size_t finished = 0;
+  proxy::Runtime& runtime_;
+  asio::io_context context_{1};
+  std::unique_ptr<store::RedisTier> redis_;
+  invalidation::Invalidator invalidator_;
+  proxy::Warmer warmer_;
+  admin::Reloader reloader_;
+  admin::AdminServer admin_server_;
+  std::unique_ptr<admin::ConfigWatcher> watcher_;
+  std::unique_ptr<invalidation::Bus> bus_;
+  asio::executor_work_guard<asio::io_context::executor_type> guard_ =
+      asio::make_work_guard(context_);
+  std::thread thread_;
+};
+
+// SIGHUP reloads; SIGTERM/SIGINT drain: readyz 503 for drain_delay, then
+// the listeners close and requests in flight get shutdown_grace, after
+// which the workers are stopped.
+class Shutdown {
+ public:
+  Shutdown(asio::io_context& main_context, asio::signal_set& signals, proxy::Runtime& runtime,
+           Workers& workers, ControlPlane& control)
+      : signals_(signals),
+        runtime_(runtime),
+        workers_(workers),
+        control_(control),
+        drain_timer_(main_context),
+        grace_timer_(main_context) {}
+
+  void listen() {
+    signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+      if (!ec) on_signal(signal);
+    });
+  }
+
+ private:
+  void on_signal(int signal) {
+    if (signal == SIGHUP) {
+      control_.reload("SIGHUP");
+      listen();
+      return;
+    }
+    if (runtime_.draining.exchange(true)) return;
+    const auto& cfg = runtime_.config;
+    spdlog::info("signal {}: draining for {} ms (readyz is 503), then stopping", signal,
+                 cfg.drain_delay.count());
+    drain_timer_.expires_after(cfg.drain_delay);
+    drain_timer_.async_wait([this](const boost::system::error_code&) { close_listeners(); });
+  }
+
+  void close_listeners() {
+    runtime_.listening = false;
+    for (auto& worker : workers_) {
+      asio::post(worker->context, [w = worker.get()] { w->listener->begin_drain(); });
+    }
+    grace_timer_.expires_after(runtime_.config.shutdown_grace);
+    grace_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      spdlog::warn("shutdown_grace ({} ms) is over: abandoning requests still in flight",
+                   runtime_.config.shutdown_grace.count());
+      for (auto& worker : workers_) worker->context.stop();
+    });
+  }
+
+  asio::signal_set& signals_;
+  proxy::Runtime& runtime_;
+  Workers& workers_;
+  ControlPlane& control_;
+  asio::steady_timer drain_timer_;
+  asio::steady_timer grace_timer_;
+};
+
+// Each worker's thread; the last one whose io_context runs dry (its
+// listener closed, its sessions ended) stops `main_context`.
+void run_workers(Workers& workers, asio::io_context& main_context, std::size_t& finished) {
   for (auto& worker : workers) {
     worker->thread = std::thread([&, w = worker.get()] {
       w->context.run();
@@ -162,6 +266,27 @@ int run_server(config::Config config) {
       });
     });
   }
+}
+
+}  // namespace
+
+int run_server(config::Config config) {
+  asio::io_context main_context{1};
+  // Before anything answers: a signal that comes while the rest starts is
+  // queued for the drain below, not left to its default (death by SIGINT).
+  asio::signal_set signals(main_context, SIGINT, SIGTERM, SIGHUP);
+  auto endpoints = resolve_endpoints(main_context, config);
+  if (!endpoints) return 1;
+  const std::size_t worker_count = worker_count_for(config.workers);
+  proxy::Runtime runtime(std::move(config), worker_count, endpoints->origin);
+  const auto& cfg = runtime.config;
+
+  Workers workers;
+  if (!start_workers(runtime, endpoints->listen, workers)) return 1;
+  ControlPlane control(runtime);
+  if (!control.start(*endpoints)) return 1;
+  std::size_t finished = 0;
+  run_workers(workers, main_context, finished);
   runtime.listening = true;
   spdlog::info(
       "cachecar {} listening on {} (workers={}), origin {}, admin {}, probes {}, config {}",
@@ -169,46 +294,12 @@ int run_server(config::Config config) {
       cfg.admin.listen.to_string(), cfg.health.listen ? cfg.health.listen->to_string() : "off",
       cfg.source_path);
 
-  asio::steady_timer drain_timer(main_context);
-  asio::steady_timer grace_timer(main_context);
-  std::function<void(const boost::system::error_code&, int)> on_signal =
-      [&](const boost::system::error_code& ec, int signal) {
-        if (ec) return;
-        if (signal == SIGHUP) {
-          asio::post(admin_context, [&] { reloader.reload("SIGHUP"); });
-          signals.async_wait(on_signal);
-          return;
-        }
-        if (runtime.draining.exchange(true)) return;
-        spdlog::info("signal {}: draining for {} ms (readyz is 503), then stopping", signal,
-                     cfg.drain_delay.count());
-        drain_timer.expires_after(cfg.drain_delay);
-        drain_timer.async_wait([&](const boost::system::error_code&) {
-          runtime.listening = false;
-          for (auto& worker : workers) {
-            asio::post(worker->context, [w = worker.get()] { w->listener->begin_drain(); });
-          }
-          grace_timer.expires_after(cfg.shutdown_grace);
-          grace_timer.async_wait([&](const boost::system::error_code& timer_ec) {
-            if (timer_ec) return;
-            spdlog::warn("shutdown_grace ({} ms) is over: abandoning requests still in flight",
-                         cfg.shutdown_grace.count());
-            for (auto& worker : workers) worker->context.stop();
-          });
-        });
-      };
-  signals.async_wait(on_signal);
+  Shutdown shutdown(main_context, signals, runtime, workers, control);
+  shutdown.listen();
   main_context.run();
 
   for (auto& worker : workers) worker->thread.join();
-  admin_guard.reset();
-  asio::post(admin_context, [&] {
-    admin_server.stop();
-    if (watcher) watcher->stop();
-    if (bus) bus->stop();
-  });
-  admin_context.stop();
-  admin_thread.join();
+  control.stop();
   spdlog::info("cachecar stopped");
   return 0;
 }
