@@ -52,74 +52,94 @@ std::string url_decode(std::string_view text, bool plus_is_space) {
   return out;
 }
 
-json stats_view(const proxy::Runtime& runtime) {
-  const auto& stats = runtime.stats;
+namespace {
+
+json route_counts(const proxy::Runtime& runtime) {
   json routes = json::object();
   auto current = runtime.routes();
-  for (std::size_t i = 0; i < current->routes().size(); ++i) {
-    routes[current->routes()[i].name] = status_counts(stats, current->stats_slots[i]);
-  }
+  for (std::size_t i = 0; i < current->routes().size(); ++i)
+    routes[current->routes()[i].name] = status_counts(runtime.stats, current->stats_slots[i]);
+  return routes;
+}
+
+json origin_failure_counts(const proxy::Stats& stats) {
   json origin_failures = json::object();
   for (std::size_t i = 0; i < proxy::kOriginFailureCount; ++i) {
     auto failure = static_cast<proxy::OriginFailure>(i);
     origin_failures[proxy::to_string(failure)] = stats.origin_failures(failure);
   }
-  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
-                                                                 runtime.started);
+  return origin_failures;
+}
+
+json tier_stats(const proxy::Runtime& runtime) {
   json tiers = {{"memory", store_stats(runtime.memory.stats())}};
   if (!runtime.redis_tiers.empty()) {
     bool degraded = false;
     tiers["redis"] = store_stats(runtime.redis_totals(degraded));
     tiers["redis"]["degraded"] = degraded;
   }
-  auto c = runtime.fetch_locks.stats();
-  json coalescing = {{"fetches", c.fetches},
-                     {"collapsed", c.collapsed},
-                     {"abandoned", c.abandoned},
-                     {"passes", c.passes},
-                     {"fleet_signals", runtime.fleet_fills.woken()}};
-  const auto& f = runtime.refreshes;
+  return tiers;
+}
+
+json refresh_stats(const proxy::RefreshCounters& f) {
   json refresh_outcomes = json::object();
   for (std::size_t i = 0; i < proxy::kRefreshOutcomeCount; ++i) {
     refresh_outcomes[proxy::to_string(static_cast<proxy::RefreshOutcome>(i))] =
         f.outcomes[i].load();
   }
-  json refreshes = {{"background", f.background.load()},
-                    {"outcomes", refresh_outcomes},
-                    {"early", f.early.load()},
-                    {"stale_while_revalidate", f.stale_while_revalidate.load()},
-                    {"revalidated", f.revalidated.load()},
-                    {"rebuild_waits", f.rebuild_waits.load()},
-                    {"rebuild_stale", f.rebuild_stale.load()},
-                    {"rebuild_rejected", f.rebuild_rejected.load()},
-                    {"write_refreshed", f.write_refreshed.load()},
-                    {"write_unacknowledged", f.write_unacknowledged.load()}};
+  return {{"background", f.background.load()},
+          {"outcomes", refresh_outcomes},
+          {"early", f.early.load()},
+          {"stale_while_revalidate", f.stale_while_revalidate.load()},
+          {"revalidated", f.revalidated.load()},
+          {"rebuild_waits", f.rebuild_waits.load()},
+          {"rebuild_stale", f.rebuild_stale.load()},
+          {"rebuild_rejected", f.rebuild_rejected.load()},
+          {"write_refreshed", f.write_refreshed.load()},
+          {"write_unacknowledged", f.write_unacknowledged.load()}};
+}
+
+json bus_stats(const proxy::Runtime& runtime) {
   const auto& b = runtime.bus;
   json rejected = json::object();
   for (std::size_t i = 0; i < invalidation::kRejectionCount; ++i) {
     rejected[invalidation::to_string(static_cast<invalidation::Rejection>(i))] =
         b.rejected[i].load();
   }
-  json bus = {{"enabled", runtime.gap.enabled()},
-              {"subscribed", runtime.gap.enabled() && runtime.gap.subscribed()},
-              {"received", b.received.load()},
-              {"applied", b.applied.load()},
-              {"rejected", rejected},
-              {"subscriptions", b.subscriptions.load()},
-              {"drops", b.drops.load()},
-              {"stream_events", b.stream_events.load()},
-              {"stream_ready", b.stream_ready.load()},
-              {"last_lag_ms", b.last_lag_ms.load()}};
+  return {{"enabled", runtime.gap.enabled()},
+          {"subscribed", runtime.gap.enabled() && runtime.gap.subscribed()},
+          {"received", b.received.load()},
+          {"applied", b.applied.load()},
+          {"rejected", rejected},
+          {"subscriptions", b.subscriptions.load()},
+          {"drops", b.drops.load()},
+          {"stream_events", b.stream_events.load()},
+          {"stream_ready", b.stream_ready.load()},
+          {"last_lag_ms", b.last_lag_ms.load()}};
+}
+
+}  // namespace
+
+json stats_view(const proxy::Runtime& runtime) {
+  const auto& stats = runtime.stats;
+  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                                 runtime.started);
+  auto c = runtime.fetch_locks.stats();
+  json coalescing = {{"fetches", c.fetches},
+                     {"collapsed", c.collapsed},
+                     {"abandoned", c.abandoned},
+                     {"passes", c.passes},
+                     {"fleet_signals", runtime.fleet_fills.woken()}};
   return {{"uptime_seconds", uptime.count()},
           {"workers", runtime.workers},
-          {"routes", routes},
+          {"routes", route_counts(runtime)},
           {"unmatched", status_counts(stats, stats.unmatched_slot())},
           {"stored", stats.stored()},
-          {"origin_failures", origin_failures},
-          {"tiers", tiers},
-          {"bus", bus},
+          {"origin_failures", origin_failure_counts(stats)},
+          {"tiers", tier_stats(runtime)},
+          {"bus", bus_stats(runtime)},
           {"coalescing", coalescing},
-          {"refreshes", refreshes}};
+          {"refreshes", refresh_stats(runtime.refreshes)}};
 }
 
 json routes_view(const proxy::Runtime& runtime) {

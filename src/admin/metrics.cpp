@@ -111,17 +111,21 @@ void store_families(Exposition& m, std::string_view tier, const store::StoreStat
   m.sample(s.errors);
 }
 
-}  // namespace
-
-std::string metrics_text(const proxy::Runtime& runtime) {
-  Exposition m;
+void process_families(Exposition& m, const proxy::Runtime& runtime) {
   m.family("build_info", "gauge", "Always 1; the version is a label.");
   m.sample("1", {{"version", CACHECAR_VERSION}});
   m.family("uptime_seconds", "gauge", "Seconds since start.");
   m.sample(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
                                           std::chrono::steady_clock::now() - runtime.started)
                                           .count()));
+  m.family("accept_failures_total", "counter",
+           "Connections the listeners could not accept (out of descriptors or memory); each pauses "
+           "accepts.");
+  m.sample(net::AcceptPacer::failures());
+}
 
+void request_families(Exposition& m, const proxy::Runtime& runtime,
+                      const proxy::RouteSet& current) {
   const auto& stats = runtime.stats;
   m.family("requests_total", "counter",
            "Requests by route and cache status (RFC 9211 hit or fwd reason).");
@@ -132,9 +136,8 @@ std::string metrics_text(const proxy::Runtime& runtime) {
                {{"route", route}, {"cache_status", cache::to_string(status)}});
     }
   };
-  auto current = runtime.routes();
-  for (std::size_t i = 0; i < current->routes().size(); ++i)
-    by_route(current->routes()[i].name, current->stats_slots[i]);
+  for (std::size_t i = 0; i < current.routes().size(); ++i)
+    by_route(current.routes()[i].name, current.stats_slots[i]);
   by_route("(unmatched)", stats.unmatched_slot());
   m.family("responses_stored_total", "counter", "Origin responses stored.");
   m.sample(stats.stored());
@@ -143,20 +146,18 @@ std::string metrics_text(const proxy::Runtime& runtime) {
     auto failure = static_cast<proxy::OriginFailure>(i);
     m.sample(stats.origin_failures(failure), {{"reason", proxy::to_string(failure)}});
   }
+}
 
-  m.family("accept_failures_total", "counter",
-           "Connections the listeners could not accept (out of descriptors or memory); each pauses "
-           "accepts.");
-  m.sample(net::AcceptPacer::failures());
-
+void tier_families(Exposition& m, const proxy::Runtime& runtime) {
   store_families(m, "memory", runtime.memory.stats());
-  if (!runtime.redis_tiers.empty()) {
-    bool degraded = false;
-    store_families(m, "redis", runtime.redis_totals(degraded));
-    m.family("redis_up", "gauge", "1 while Redis answers; 0 while the circuit breaker is open.");
-    m.sample(degraded ? 0 : 1);
-  }
+  if (runtime.redis_tiers.empty()) return;
+  bool degraded = false;
+  store_families(m, "redis", runtime.redis_totals(degraded));
+  m.family("redis_up", "gauge", "1 while Redis answers; 0 while the circuit breaker is open.");
+  m.sample(degraded ? 0 : 1);
+}
 
+void bus_families(Exposition& m, const proxy::Runtime& runtime) {
   const auto& b = runtime.bus;
   m.family("bus_subscribed", "gauge", "1 while the invalidation bus is subscribed.");
   m.sample(runtime.gap.enabled() && runtime.gap.subscribed() ? 1 : 0);
@@ -170,7 +171,9 @@ std::string metrics_text(const proxy::Runtime& runtime) {
   }
   m.family("bus_drops_total", "counter", "Times the bus subscription was lost.");
   m.sample(b.drops.load());
+}
 
+void coalescing_families(Exposition& m, const proxy::Runtime& runtime) {
   auto c = runtime.fetch_locks.stats();
   m.family("origin_fetches_total", "counter",
            "Fetch permits handed out (one origin fetch per key at a time).");
@@ -186,7 +189,9 @@ std::string metrics_text(const proxy::Runtime& runtime) {
   m.family("fleet_signals_total", "counter",
            "Lease losers woken by the holder's release announcement.");
   m.sample(runtime.fleet_fills.woken());
+}
 
+void refresh_families(Exposition& m, const proxy::Runtime& runtime) {
   const auto& f = runtime.refreshes;
   m.family("background_refreshes_total", "counter", "Background refreshes, by outcome.");
   for (std::size_t i = 0; i < proxy::kRefreshOutcomeCount; ++i) {
@@ -213,6 +218,9 @@ std::string metrics_text(const proxy::Runtime& runtime) {
   m.family("write_through_total", "counter", "Write-throughs by result.");
   m.sample(f.write_refreshed.load(), {{"result", "refreshed"}});
   m.sample(f.write_unacknowledged.load(), {{"result", "unacknowledged"}});
+}
+
+void latency_families(Exposition& m, const proxy::Runtime& runtime) {
   m.family("request_duration_seconds", "histogram",
            "Time from a request read to its answer written, by status class (2xx, 3xx, ...).");
   for (std::size_t i = 0; i < proxy::kStatusClasses; ++i) {
@@ -229,13 +237,31 @@ std::string metrics_text(const proxy::Runtime& runtime) {
              "Round trip of Redis commands that got a reply.");
     m.histogram(redis);
   }
+}
+
+void config_families(Exposition& m, const proxy::Runtime& runtime, const proxy::RouteSet& current) {
   m.family("config_reloads_total", "counter",
            "Config reloads, by result (a failed one changed nothing).");
   m.sample(runtime.reloads_ok.load(), {{"result", "ok"}});
   m.sample(runtime.reloads_failed.load(), {{"result", "failed"}});
   m.family("config_generation", "gauge",
            "Generation of the route table in force (1 at start, +1 per reload).");
-  m.sample(current->generation);
+  m.sample(current.generation);
+}
+
+}  // namespace
+
+std::string metrics_text(const proxy::Runtime& runtime) {
+  Exposition m;
+  auto current = runtime.routes();
+  process_families(m, runtime);
+  request_families(m, runtime, *current);
+  tier_families(m, runtime);
+  bus_families(m, runtime);
+  coalescing_families(m, runtime);
+  refresh_families(m, runtime);
+  latency_families(m, runtime);
+  config_families(m, runtime, *current);
   return m.take();
 }
 

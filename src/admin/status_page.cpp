@@ -67,43 +67,47 @@ std::string html_escape(std::string_view text) {
   return out;
 }
 
-std::string status_page_html(const proxy::Runtime& runtime) {
-  const json stats = stats_view(runtime);
+namespace {
+
+std::vector<std::string> status_names() {
   std::vector<std::string> statuses;
-  for (std::size_t i = 0; i < cache::kCacheStatusCount; ++i) {
+  for (std::size_t i = 0; i < cache::kCacheStatusCount; ++i)
     statuses.emplace_back(cache::to_string(static_cast<cache::CacheStatus>(i)));
-  }
-  // Requests by route and status; the hit ratio over every request.
-  double hits = 0, total = 0;
+  return statuses;
+}
+
+// Requests by route and status, as table rows; and the hit ratio over
+// every request.
+struct RouteTable {
   std::string rows;
+  double hits = 0;
+  double total = 0;
+};
+
+RouteTable route_rows(const json& stats, const std::vector<std::string>& statuses) {
+  RouteTable table;
   auto row = [&](const std::string& name, const json& counts, bool muted) {
     double route_total = 0;
     for (const auto& s : statuses) route_total += counts.value(s, 0.0);
-    hits += counts.value("hit", 0.0);
-    total += route_total;
-    rows += muted ? "<tr class=\"muted\">" : "<tr>";
-    rows += "<td>" + html_escape(name) + "</td>";
-    for (const auto& s : statuses) rows += "<td>" + number(counts.value(s, json(0))) + "</td>";
-    rows += "<td>" + percent(counts.value("hit", 0.0), route_total) + "</td></tr>";
+    table.hits += counts.value("hit", 0.0);
+    table.total += route_total;
+    table.rows += muted ? "<tr class=\"muted\">" : "<tr>";
+    table.rows += "<td>" + html_escape(name) + "</td>";
+    for (const auto& s : statuses)
+      table.rows += "<td>" + number(counts.value(s, json(0))) + "</td>";
+    table.rows += "<td>" + percent(counts.value("hit", 0.0), route_total) + "</td></tr>";
   };
   for (const auto& [name, counts] : stats["routes"].items()) row(name, counts, false);
   row("(no route)", stats["unmatched"], true);
+  return table;
+}
 
+std::string overview_cards(const json& stats, const RouteTable& table) {
   const json& memory = stats["tiers"]["memory"];
   const json& bus = stats["bus"];
-  std::string html =
-      "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-      "<meta http-equiv=\"refresh\" content=\"5\"><title>cachecar status</title><style>";
-  html += kStyle;
-  html += "</style></head><body><h1>cachecar " + html_escape(CACHECAR_VERSION) +
-          "</h1><div class=\"muted\">up " + number(stats["uptime_seconds"]) + " s · " +
-          number(stats["workers"]) + " worker(s) · config " +
-          html_escape(runtime.config.source_path) + " (generation " +
-          std::to_string(runtime.routes()->generation) + ") · refreshes every 5 s</div>";
-
-  html += "<h2>Overview</h2><div class=\"cards\">";
-  html += card("hit ratio", percent(hits, total),
-               std::to_string(static_cast<long long>(total)) + " requests");
+  std::string html = "<h2>Overview</h2><div class=\"cards\">";
+  html += card("hit ratio", percent(table.hits, table.total),
+               std::to_string(static_cast<long long>(table.total)) + " requests");
   html += card("memory tier", number(memory["entries"]) + " entries",
                number(memory["bytes"]) + " bytes · " + number(memory["evictions"]) + " evictions");
   if (stats["tiers"].contains("redis")) {
@@ -123,25 +127,42 @@ std::string status_page_html(const proxy::Runtime& runtime) {
                               stats["origin_failures"].value("timeout", 0) +
                               stats["origin_failures"].value("broken", 0)),
                "stored " + number(stats["stored"]));
-  html += "</div>";
+  return html + "</div>";
+}
 
+std::string rejected_events(const proxy::Runtime& runtime) {
+  std::string html = "<h2>Rejected invalidation events</h2>";
+  auto recent = runtime.bus.recent_rejections();
+  if (recent.empty()) return html + "<p class=\"muted\">None since start.</p>";
+  html += "<table class=\"text\"><tr><th>when</th><th>reason</th><th>detail</th></tr>";
+  for (const auto& r : recent) {
+    html += "<tr><td>" + html_escape(invalidation::format_rfc3339(r.at)) +
+            "</td><td class=\"bad\">" + html_escape(r.reason) + "</td><td>" +
+            html_escape(r.detail) + "</td></tr>";
+  }
+  return html + "</table>";
+}
+
+}  // namespace
+
+std::string status_page_html(const proxy::Runtime& runtime) {
+  const json stats = stats_view(runtime);
+  const auto statuses = status_names();
+  const RouteTable table = route_rows(stats, statuses);
+  std::string html =
+      "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta http-equiv=\"refresh\" content=\"5\"><title>cachecar status</title><style>";
+  html += kStyle;
+  html += "</style></head><body><h1>cachecar " + html_escape(CACHECAR_VERSION) +
+          "</h1><div class=\"muted\">up " + number(stats["uptime_seconds"]) + " s · " +
+          number(stats["workers"]) + " worker(s) · config " +
+          html_escape(runtime.config.source_path) + " (generation " +
+          std::to_string(runtime.routes()->generation) + ") · refreshes every 5 s</div>";
+  html += overview_cards(stats, table);
   html += "<h2>Requests by route and cache status</h2><table><tr><th>route</th>";
   for (const auto& s : statuses) html += "<th>" + html_escape(s) + "</th>";
-  html += "<th>hit ratio</th></tr>" + rows + "</table>";
-
-  html += "<h2>Rejected invalidation events</h2>";
-  auto recent = runtime.bus.recent_rejections();
-  if (recent.empty()) {
-    html += "<p class=\"muted\">None since start.</p>";
-  } else {
-    html += "<table class=\"text\"><tr><th>when</th><th>reason</th><th>detail</th></tr>";
-    for (const auto& r : recent) {
-      html += "<tr><td>" + html_escape(invalidation::format_rfc3339(r.at)) +
-              "</td><td class=\"bad\">" + html_escape(r.reason) + "</td><td>" +
-              html_escape(r.detail) + "</td></tr>";
-    }
-    html += "</table>";
-  }
+  html += "<th>hit ratio</th></tr>" + table.rows + "</table>";
+  html += rejected_events(runtime);
   html +=
       "<p class=\"muted\">JSON: <a href=\"/admin/stats\">/admin/stats</a> · Prometheus: "
       "<a href=\"/metrics\">/metrics</a></p></body></html>\n";

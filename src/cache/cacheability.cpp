@@ -67,6 +67,78 @@ std::optional<milliseconds> origin_lifetime(const ResponseFacts& r, Clock::time_
   return std::nullopt;
 }
 
+// The fields no-cache="..." and private="..." name, each once: stored
+// without them.
+std::vector<std::string> omitted_fields(const CacheDirectives& cc) {
+  std::vector<std::string> omitted;
+  for (const auto* names : {&cc.no_cache_fields, &cc.private_fields}) {
+    for (const auto& name : *names) {
+      if (std::find(omitted.begin(), omitted.end(), name) == omitted.end()) omitted.push_back(name);
+    }
+  }
+  return omitted;
+}
+
+// What rules the response out whatever its lifetime; store when nothing does.
+StoreVerdict refusal(const RequestFacts& request, const ResponseFacts& response,
+                     const std::vector<std::string>& omitted) {
+  const CacheDirectives& cc = response.cache_control;
+  if (request.cache_control.no_store || cc.no_store) return StoreVerdict::no_store;
+  if (cc.is_private) return StoreVerdict::is_private;
+  const bool cookie_omitted =
+      std::find(omitted.begin(), omitted.end(), "set-cookie") != omitted.end();
+  if (response.has_set_cookie && !cookie_omitted) return StoreVerdict::set_cookie;
+  // RFC 9111 §3.5: a response to an authorized request is shared only when
+  // the origin says so explicitly.
+  if (request.has_authorization && !(cc.is_public || cc.s_maxage || cc.must_revalidate))
+    return StoreVerdict::authorization;
+  if (cc.no_cache) return StoreVerdict::no_cache;
+  // Vary: * (or a list that does not parse) can never be matched by a
+  // later request; other Vary headers are stored per variant.
+  if (response.vary_star) return StoreVerdict::vary;
+  return StoreVerdict::store;
+}
+
+struct Lifetime {
+  std::optional<milliseconds> value;
+  // Measured from the response's creation, so the time it already spent
+  // elsewhere (Age) is used up.
+  bool counts_age = false;
+};
+
+Lifetime lifetime_for(const ResponseFacts& response, const config::RoutePolicy& policy,
+                      Clock::time_point now) {
+  const bool route_overrides =
+      policy.origin_cache_control == config::OriginCacheControl::ignore && policy.ttl;
+  if (route_overrides) return {*policy.ttl, false};
+  if (auto from_origin = origin_lifetime(response, now)) return {from_origin, true};
+  if (!is_heuristically_cacheable(response.status)) return {};
+  if (policy.ttl) return {*policy.ttl, false};
+  if (!response.last_modified) return {};
+  // RFC 9111 §4.2.2: a tenth of the time since the last modification,
+  // capped at a day, when neither the origin nor the route gives one.
+  auto since = response.date.value_or(now) - *response.last_modified;
+  if (since.count() <= 0) return {};
+  return {std::min<milliseconds>(duration_cast<milliseconds>(since) / 10, std::chrono::hours(24)),
+          true};
+}
+
+// How long past expiry it may still serve; the route's setting wins.
+void set_stale_windows(StorageDecision& d, const CacheDirectives& cc,
+                       const config::RoutePolicy& policy) {
+  using std::chrono::seconds;
+  if (policy.stale_if_error.count() > 0) {
+    d.stale_if_error = duration_cast<seconds>(policy.stale_if_error);
+  } else if (cc.stale_if_error) {
+    d.stale_if_error = *cc.stale_if_error;
+  }
+  if (policy.stale_while_revalidate.count() > 0) {
+    d.stale_while_revalidate = duration_cast<seconds>(policy.stale_while_revalidate);
+  } else if (cc.stale_while_revalidate) {
+    d.stale_while_revalidate = *cc.stale_while_revalidate;
+  }
+}
+
 }  // namespace
 
 StorageDecision decide_storage(const RequestFacts& request, const ResponseFacts& response,
@@ -74,65 +146,13 @@ StorageDecision decide_storage(const RequestFacts& request, const ResponseFacts&
                                double jitter_draw) {
   StorageDecision d;
   const CacheDirectives& cc = response.cache_control;
-  if (request.cache_control.no_store || cc.no_store) {
-    d.verdict = StoreVerdict::no_store;
-    return d;
-  }
-  if (cc.is_private) {
-    d.verdict = StoreVerdict::is_private;
-    return d;
-  }
-  for (const auto* names : {&cc.no_cache_fields, &cc.private_fields}) {
-    for (const auto& name : *names) {
-      if (std::find(d.omitted_fields.begin(), d.omitted_fields.end(), name) ==
-          d.omitted_fields.end()) {
-        d.omitted_fields.push_back(name);
-      }
-    }
-  }
-  const bool cookie_omitted = std::find(d.omitted_fields.begin(), d.omitted_fields.end(),
-                                        "set-cookie") != d.omitted_fields.end();
-  if (response.has_set_cookie && !cookie_omitted) {
-    d.verdict = StoreVerdict::set_cookie;
-    return d;
-  }
-  // RFC 9111 §3.5: a response to an authorized request is shared only when
-  // the origin says so explicitly.
-  if (request.has_authorization && !(cc.is_public || cc.s_maxage || cc.must_revalidate)) {
-    d.verdict = StoreVerdict::authorization;
-    return d;
-  }
-  if (cc.no_cache) {
-    d.verdict = StoreVerdict::no_cache;
-    return d;
-  }
-  // Vary: * (or a list that does not parse) can never be matched by a
-  // later request; other Vary headers are stored per variant.
-  if (response.vary_star) {
-    d.verdict = StoreVerdict::vary;
-    return d;
-  }
-
-  std::optional<milliseconds> from_origin = origin_lifetime(response, now);
-  std::optional<milliseconds> lifetime;
-  bool heuristic = false;
-  if (policy.origin_cache_control == config::OriginCacheControl::ignore && policy.ttl) {
-    lifetime = *policy.ttl;
-  } else if (from_origin) {
-    lifetime = from_origin;
-  } else if (policy.ttl && is_heuristically_cacheable(response.status)) {
-    lifetime = *policy.ttl;
-  } else if (response.last_modified && is_heuristically_cacheable(response.status)) {
-    // RFC 9111 §4.2.2: a tenth of the time since the last modification,
-    // capped at a day, when neither the origin nor the route gives one.
-    auto since = response.date.value_or(now) - *response.last_modified;
-    if (since.count() > 0) {
-      lifetime =
-          std::min<milliseconds>(duration_cast<milliseconds>(since) / 10, std::chrono::hours(24));
-      heuristic = true;
-    }
-  }
-  if (!lifetime) {
+  // Fields are named for omission only in a response that may be stored at all.
+  if (!(request.cache_control.no_store || cc.no_store || cc.is_private))
+    d.omitted_fields = omitted_fields(cc);
+  d.verdict = refusal(request, response, d.omitted_fields);
+  if (d.verdict != StoreVerdict::store) return d;
+  const Lifetime lifetime = lifetime_for(response, policy, now);
+  if (!lifetime.value) {
     d.verdict = is_heuristically_cacheable(response.status) ? StoreVerdict::no_freshness
                                                             : StoreVerdict::status;
     return d;
@@ -142,31 +162,13 @@ StorageDecision decide_storage(const RequestFacts& request, const ResponseFacts&
     return d;
   }
   double kept = 1.0 - policy.ttl_jitter * jitter_draw;
-  auto jittered =
-      milliseconds(static_cast<milliseconds::rep>(static_cast<double>(lifetime->count()) * kept));
-  // An origin-given lifetime is measured from the response's creation, so
-  // the time it already spent elsewhere (Age) is used up.
-  bool origin_counted =
-      heuristic ||
-      (from_origin &&
-       !(policy.origin_cache_control == config::OriginCacheControl::ignore && policy.ttl));
-  d.time_to_live = origin_counted ? jittered - duration_cast<milliseconds>(response.age) : jittered;
+  auto jittered = milliseconds(
+      static_cast<milliseconds::rep>(static_cast<double>(lifetime.value->count()) * kept));
+  d.time_to_live =
+      lifetime.counts_age ? jittered - duration_cast<milliseconds>(response.age) : jittered;
   d.verdict = d.time_to_live.count() > 0 ? StoreVerdict::store : StoreVerdict::expired;
-  bool revalidate = cc.must_revalidate || cc.proxy_revalidate;
-  d.must_revalidate = revalidate;
-  if (!revalidate) {
-    using std::chrono::seconds;
-    if (policy.stale_if_error.count() > 0) {
-      d.stale_if_error = duration_cast<seconds>(policy.stale_if_error);
-    } else if (cc.stale_if_error) {
-      d.stale_if_error = *cc.stale_if_error;
-    }
-    if (policy.stale_while_revalidate.count() > 0) {
-      d.stale_while_revalidate = duration_cast<seconds>(policy.stale_while_revalidate);
-    } else if (cc.stale_while_revalidate) {
-      d.stale_while_revalidate = *cc.stale_while_revalidate;
-    }
-  }
+  d.must_revalidate = cc.must_revalidate || cc.proxy_revalidate;
+  if (!d.must_revalidate) set_stale_windows(d, cc, policy);
   return d;
 }
 

@@ -77,69 +77,63 @@ QueryParams select_query(std::string_view query,
   return params;
 }
 
-}  // namespace
+// Appends key segments, and, when asked to explain, where each came from
+// (callers test `explain` first: the origin strings cost allocations a
+// hit must not pay).
+struct KeyWriter {
+  std::string& key;
+  std::string& fingerprint;
+  std::vector<KeySegmentOrigin>* explain;
 
-KeyOutcome build_key(const config::RoutePolicy& route, std::string_view environment,
-                     const config::RouteValues& values, std::string_view query,
-                     const HeaderSource& headers, KeyScratch& out,
-                     std::vector<KeySegmentOrigin>* explain, Authority authority) {
-  std::string& key = out.key;
-  std::string& fingerprint = out.fingerprint;
-  key.clear();
-  fingerprint.clear();
-  auto note = [&](const char* name, std::size_t from, std::string origin) {
+  void note(const char* name, std::size_t from, std::string origin) {
     if (explain) explain->push_back({name, key.substr(from), std::move(origin)});
-  };
+  }
+};
 
-  std::size_t from = key.size();
-  append_segment(key, fingerprint, environment, true);
-  note("environment", from, "config 'environment'");
-  key += ':';
-
-  from = key.size();
+bool append_tenant(KeyWriter& w, const config::RoutePolicy& route, const HeaderSource& headers) {
+  const std::size_t from = w.key.size();
   if (route.tenant_header.empty()) {
-    key += '-';
-    note("tenant", from, "route '" + route.name + "' is not tenant-scoped");
-  } else {
-    auto tenant = headers.header(route.tenant_header);
-    if (!tenant || tenant->empty()) return KeyOutcome::missing_tenant;
-    append_segment(key, fingerprint, *tenant, true);
-    note("tenant", from, "request header " + route.tenant_header);
+    w.key += '-';
+    if (w.explain) w.note("tenant", from, "route '" + route.name + "' is not tenant-scoped");
+    return true;
   }
-  key += ':';
+  auto tenant = headers.header(route.tenant_header);
+  if (!tenant || tenant->empty()) return false;
+  append_segment(w.key, w.fingerprint, *tenant, true);
+  if (w.explain) w.note("tenant", from, "request header " + route.tenant_header);
+  return true;
+}
 
-  from = key.size();
-  append_segment(key, fingerprint, route.key_entity(), true);
-  note("entity", from, route.entity.empty() ? "route name '" + route.name + "'" : "route 'entity'");
-  key += ':';
-
-  // Identity: the path variables in template order, joined by '/'.
-  from = key.size();
+// Identity: the path variables in template order, joined by '/'.
+void append_identity(KeyWriter& w, const config::RoutePolicy& route,
+                     const config::RouteValues& values) {
+  const std::size_t from = w.key.size();
   if (values.empty()) {
-    key += '-';
+    w.key += '-';
   } else {
-    std::size_t identity_start = key.size();
+    std::size_t identity_start = w.key.size();
     for (std::size_t i = 0; i < values.size(); ++i) {
-      if (i) key += '/';
-      append_encoded(key, values[i]);
+      if (i) w.key += '/';
+      append_encoded(w.key, values[i]);
     }
-    std::string identity = key.substr(identity_start);
-    key.resize(identity_start);
-    append_segment(key, fingerprint, identity, false);
+    std::string identity = w.key.substr(identity_start);
+    w.key.resize(identity_start);
+    append_segment(w.key, w.fingerprint, identity, false);
   }
-  if (explain) {
-    std::string origin = "path variables";
-    auto names = route.path.variable_names();
-    for (std::size_t i = 0; i < names.size() && i < values.size(); ++i) {
-      origin += (i ? ", " : " ") + names[i] + "=" + std::string(values[i]);
-    }
-    note("identity", from, values.empty() ? "the route has no path variables" : origin);
+  if (!w.explain) return;
+  std::string origin = "path variables";
+  auto names = route.path.variable_names();
+  for (std::size_t i = 0; i < names.size() && i < values.size(); ++i) {
+    origin += (i ? ", " : " ") + names[i] + "=" + std::string(values[i]);
   }
-  key += ':';
+  w.note("identity", from, values.empty() ? "the route has no path variables" : origin);
+}
 
-  // Projection: the selected query parameters and the vary headers.
-  from = key.size();
-  std::size_t canonical_start = fingerprint.size();
+// The canonical projection, appended to the fingerprint: the selected
+// query parameters, the vary headers and the authority.
+void append_projection_fields(std::string& fingerprint, const config::RoutePolicy& route,
+                              std::string_view query, const HeaderSource& headers,
+                              Authority authority) {
   for (const QueryParam& p : select_query(query, route.query)) {
     fingerprint += 'q';
     fingerprint += p.pair;
@@ -161,33 +155,72 @@ KeyOutcome build_key(const config::RoutePolicy& route, std::string_view environm
     fingerprint += '\0';
   }
   if (authority.https) fingerprint += "S\0";
-  std::string_view canonical(fingerprint.data() + canonical_start,
-                             fingerprint.size() - canonical_start);
-  if (canonical.empty()) {
-    key += '-';
-  } else {
-    append_hex64(key, XXH64(canonical.data(), canonical.size(), 0));
-  }
-  if (explain) {
-    std::string origin = canonical.empty() ? "no query parameters or vary headers" : "xxh64 of";
-    for (const QueryParam& p : select_query(query, route.query))
-      origin += " query " + std::string(p.pair) + ";";
-    for (const std::string& name : route.vary) {
-      auto value = headers.header(name);
-      origin += " header " + name + "=" + (value ? std::string(*value) : "(absent)") + ";";
-    }
-    if (!authority.host.empty())
-      origin += " host " + std::string(authority.host) + " (allowed_hosts is not set);";
-    if (authority.https) origin += " scheme https (from a trusted proxy);";
-    if (!route.query) origin += " (route has no 'query:' list, so every parameter counts)";
-    note("projection", from, origin);
-  }
-  key += ':';
+}
 
-  from = key.size();
-  key += 'v';
-  key += std::to_string(route.version);
-  note("version", from, "route 'version'");
+std::string explain_projection(bool empty, const config::RoutePolicy& route, std::string_view query,
+                               const HeaderSource& headers, Authority authority) {
+  std::string origin = empty ? "no query parameters or vary headers" : "xxh64 of";
+  for (const QueryParam& p : select_query(query, route.query))
+    origin += " query " + std::string(p.pair) + ";";
+  for (const std::string& name : route.vary) {
+    auto value = headers.header(name);
+    origin += " header " + name + "=" + (value ? std::string(*value) : "(absent)") + ";";
+  }
+  if (!authority.host.empty())
+    origin += " host " + std::string(authority.host) + " (allowed_hosts is not set);";
+  if (authority.https) origin += " scheme https (from a trusted proxy);";
+  if (!route.query) origin += " (route has no 'query:' list, so every parameter counts)";
+  return origin;
+}
+
+// Projection: the xxh64 of the canonical projection, or '-' when empty.
+void append_projection(KeyWriter& w, const config::RoutePolicy& route, std::string_view query,
+                       const HeaderSource& headers, Authority authority) {
+  const std::size_t from = w.key.size();
+  const std::size_t canonical_start = w.fingerprint.size();
+  append_projection_fields(w.fingerprint, route, query, headers, authority);
+  std::string_view canonical(w.fingerprint.data() + canonical_start,
+                             w.fingerprint.size() - canonical_start);
+  if (canonical.empty()) {
+    w.key += '-';
+  } else {
+    append_hex64(w.key, XXH64(canonical.data(), canonical.size(), 0));
+  }
+  if (w.explain)
+    w.note("projection", from,
+           explain_projection(canonical.empty(), route, query, headers, authority));
+}
+
+}  // namespace
+
+KeyOutcome build_key(const config::RoutePolicy& route, std::string_view environment,
+                     const config::RouteValues& values, std::string_view query,
+                     const HeaderSource& headers, KeyScratch& out,
+                     std::vector<KeySegmentOrigin>* explain, Authority authority) {
+  KeyWriter w{out.key, out.fingerprint, explain};
+  w.key.clear();
+  w.fingerprint.clear();
+
+  std::size_t from = w.key.size();
+  append_segment(w.key, w.fingerprint, environment, true);
+  if (explain) w.note("environment", from, "config 'environment'");
+  w.key += ':';
+  if (!append_tenant(w, route, headers)) return KeyOutcome::missing_tenant;
+  w.key += ':';
+  from = w.key.size();
+  append_segment(w.key, w.fingerprint, route.key_entity(), true);
+  if (explain)
+    w.note("entity", from,
+           route.entity.empty() ? "route name '" + route.name + "'" : "route 'entity'");
+  w.key += ':';
+  append_identity(w, route, values);
+  w.key += ':';
+  append_projection(w, route, query, headers, authority);
+  w.key += ':';
+  from = w.key.size();
+  w.key += 'v';
+  w.key += std::to_string(route.version);
+  if (explain) w.note("version", from, "route 'version'");
   return KeyOutcome::built;
 }
 

@@ -80,38 +80,33 @@ std::optional<OriginUrl> parse_origin_url(std::string_view text, std::string& er
   return result;
 }
 
-std::optional<RedisUrl> parse_redis_url(std::string_view text, std::string& error) {
+namespace {
+
+// unix:///path/redis.sock[?db=N]
+std::optional<RedisUrl> parse_unix_url(std::string_view text, std::string& error) {
   RedisUrl result;
-  std::string_view rest;
-  if (text.substr(0, 7) == "unix://") {
-    std::string_view path = text.substr(7);
-    auto query = path.find('?');
-    if (query != std::string_view::npos) {
-      std::string_view db = path.substr(query + 1);
-      path = path.substr(0, query);
-      if (db.substr(0, 3) != "db=" || !parse_int(db.substr(3), result.database) ||
-          result.database < 0) {
-        error = "unix socket url takes ?db=N, got '" + std::string(text) + "'";
-        return std::nullopt;
-      }
-    }
-    if (path.empty() || path.front() != '/') {
-      error = "unix socket url needs an absolute path: unix:///path/redis.sock";
+  std::string_view path = text.substr(7);
+  auto query = path.find('?');
+  if (query != std::string_view::npos) {
+    std::string_view db = path.substr(query + 1);
+    path = path.substr(0, query);
+    if (db.substr(0, 3) != "db=" || !parse_int(db.substr(3), result.database) ||
+        result.database < 0) {
+      error = "unix socket url takes ?db=N, got '" + std::string(text) + "'";
       return std::nullopt;
     }
-    result.unix_path = std::string(path);
-    return result;
   }
-  if (text.substr(0, 8) == "redis://")
-    rest = text.substr(8);
-  else if (text.substr(0, 9) == "rediss://") {
-    rest = text.substr(9);
-    result.tls = true;
-  } else {
-    error =
-        "redis url must start with redis://, rediss:// or unix://, got '" + std::string(text) + "'";
+  if (path.empty() || path.front() != '/') {
+    error = "unix socket url needs an absolute path: unix:///path/redis.sock";
     return std::nullopt;
   }
+  result.unix_path = std::string(path);
+  return result;
+}
+
+// [user[:password]@]host[:port][/db], after the scheme.
+bool parse_network_address(std::string_view text, std::string_view rest, RedisUrl& result,
+                           std::string& error) {
   if (auto at = rest.rfind('@'); at != std::string_view::npos) {
     std::string_view auth = rest.substr(0, at);
     rest = rest.substr(at + 1);
@@ -124,21 +119,41 @@ std::optional<RedisUrl> parse_redis_url(std::string_view text, std::string& erro
     rest = rest.substr(0, slash);
     if (!db.empty() && (!parse_int(db, result.database) || result.database < 0)) {
       error = "redis database '" + std::string(db) + "' is not a number";
-      return std::nullopt;
+      return false;
     }
   }
   if (rest.find(':') == std::string_view::npos) {
     result.host = std::string(rest);
   } else {
     auto host_port = parse_host_port(rest, error);
-    if (!host_port) return std::nullopt;
+    if (!host_port) return false;
     result.host = host_port->host;
     result.port = host_port->port;
   }
   if (result.host.empty()) {
     error = "redis url '" + std::string(text) + "' has no host";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<RedisUrl> parse_redis_url(std::string_view text, std::string& error) {
+  if (text.substr(0, 7) == "unix://") return parse_unix_url(text, error);
+  RedisUrl result;
+  std::string_view rest;
+  if (text.substr(0, 8) == "redis://") {
+    rest = text.substr(8);
+  } else if (text.substr(0, 9) == "rediss://") {
+    rest = text.substr(9);
+    result.tls = true;
+  } else {
+    error =
+        "redis url must start with redis://, rediss:// or unix://, got '" + std::string(text) + "'";
     return std::nullopt;
   }
+  if (!parse_network_address(text, rest, result, error)) return std::nullopt;
   return result;
 }
 

@@ -100,33 +100,35 @@ void load_health(YamlReader& r, const YAML::Node& node, HealthConfig& health) {
   if (node["listen"]) health.listen = read_host_port(r, node["listen"], "health.listen");
 }
 
-void load_store(YamlReader& r, const YAML::Node& node, Config& config) {
-  if (!r.expect_map(node, "store")) return;
-  r.reject_unknown_keys(node, keys_of("store"), "store");
-  if (const auto memory = node["memory"]) {
-    if (r.expect_map(memory, "store.memory")) {
-      r.reject_unknown_keys(memory, keys_of("store.memory"), "store.memory");
-      if (memory["max_bytes"]) {
-        if (auto v = r.size(memory["max_bytes"], "store.memory.max_bytes"))
-          config.memory.max_bytes = *v;
-      }
-      if (memory["max_entry_bytes"]) {
-        if (auto v = r.size(memory["max_entry_bytes"], "store.memory.max_entry_bytes"))
-          config.memory.max_entry_bytes = *v;
-      }
-      if (config.memory.max_entry_bytes > config.memory.max_bytes) {
-        r.error(memory, "store.memory.max_entry_bytes (" +
-                            format_size(config.memory.max_entry_bytes) +
-                            ") is larger than store.memory.max_bytes (" +
-                            format_size(config.memory.max_bytes) + ")");
-      }
-    }
+void load_memory(YamlReader& r, const YAML::Node& memory, MemoryStoreConfig& out) {
+  if (!r.expect_map(memory, "store.memory")) return;
+  r.reject_unknown_keys(memory, keys_of("store.memory"), "store.memory");
+  if (memory["max_bytes"]) {
+    if (auto v = r.size(memory["max_bytes"], "store.memory.max_bytes")) out.max_bytes = *v;
   }
-  const auto redis = node["redis"];
-  if (!redis || redis.IsNull()) return;
-  if (!r.expect_map(redis, "store.redis")) return;
-  r.reject_unknown_keys(redis, keys_of("store.redis"), "store.redis");
-  RedisStoreConfig out;
+  if (memory["max_entry_bytes"]) {
+    if (auto v = r.size(memory["max_entry_bytes"], "store.memory.max_entry_bytes"))
+      out.max_entry_bytes = *v;
+  }
+  if (out.max_entry_bytes > out.max_bytes) {
+    r.error(memory, "store.memory.max_entry_bytes (" + format_size(out.max_entry_bytes) +
+                        ") is larger than store.memory.max_bytes (" + format_size(out.max_bytes) +
+                        ")");
+  }
+}
+
+// A duration above zero into `out`, or an error at the node.
+void positive_duration(YamlReader& r, const YAML::Node& node, const std::string& where,
+                       Duration& out) {
+  if (auto v = r.duration(node, where)) {
+    if (v->count() <= 0)
+      r.error(node, where + ": must be above 0");
+    else
+      out = *v;
+  }
+}
+
+void load_redis_url(YamlReader& r, const YAML::Node& redis, RedisStoreConfig& out) {
   if (!redis["url"]) {
     r.error(redis, "store.redis.url is required when store.redis is set");
   } else if (auto text = r.string(redis["url"], "store.redis.url")) {
@@ -136,32 +138,9 @@ void load_store(YamlReader& r, const YAML::Node& node, Config& config) {
     else
       r.error(redis["url"], "store.redis.url: " + reason);
   }
-  if (redis["timeout"]) {
-    if (auto v = r.duration(redis["timeout"], "store.redis.timeout")) {
-      if (v->count() <= 0)
-        r.error(redis["timeout"], "store.redis.timeout: must be above 0");
-      else
-        out.timeout = *v;
-    }
-  }
-  if (redis["pool"]) {
-    if (auto v = r.integer(redis["pool"], "store.redis.pool", 1, 256))
-      out.pool = static_cast<int>(*v);
-  }
-  if (redis["lease_poll"]) {
-    if (auto v = r.duration(redis["lease_poll"], "store.redis.lease_poll")) {
-      if (v->count() <= 0)
-        r.error(redis["lease_poll"], "store.redis.lease_poll: must be above 0");
-      else
-        out.lease_poll = *v;
-    }
-  }
-  if (redis["compress"]) {
-    if (auto v = r.choice<Compression>(
-            redis["compress"], "store.redis.compress",
-            {{"zstd", Compression::zstd}, {"lz4", Compression::lz4}, {"none", Compression::none}}))
-      out.compress = *v;
-  }
+}
+
+void load_redis_tls(YamlReader& r, const YAML::Node& redis, RedisStoreConfig& out) {
   if (redis["tls_ca_file"]) {
     if (auto v = r.string(redis["tls_ca_file"], "store.redis.tls_ca_file")) out.tls_ca_file = *v;
   }
@@ -172,6 +151,32 @@ void load_store(YamlReader& r, const YAML::Node& node, Config& config) {
     r.error(redis["tls_ca_file"] ? redis["tls_ca_file"] : redis["tls_verify"],
             "store.redis: tls_ca_file and tls_verify apply to rediss:// urls only");
   }
+}
+
+void load_store(YamlReader& r, const YAML::Node& node, Config& config) {
+  if (!r.expect_map(node, "store")) return;
+  r.reject_unknown_keys(node, keys_of("store"), "store");
+  if (const auto memory = node["memory"]) load_memory(r, memory, config.memory);
+  const auto redis = node["redis"];
+  if (!redis || redis.IsNull()) return;
+  if (!r.expect_map(redis, "store.redis")) return;
+  r.reject_unknown_keys(redis, keys_of("store.redis"), "store.redis");
+  RedisStoreConfig out;
+  load_redis_url(r, redis, out);
+  if (redis["timeout"]) positive_duration(r, redis["timeout"], "store.redis.timeout", out.timeout);
+  if (redis["pool"]) {
+    if (auto v = r.integer(redis["pool"], "store.redis.pool", 1, 256))
+      out.pool = static_cast<int>(*v);
+  }
+  if (redis["lease_poll"])
+    positive_duration(r, redis["lease_poll"], "store.redis.lease_poll", out.lease_poll);
+  if (redis["compress"]) {
+    if (auto v = r.choice<Compression>(
+            redis["compress"], "store.redis.compress",
+            {{"zstd", Compression::zstd}, {"lz4", Compression::lz4}, {"none", Compression::none}}))
+      out.compress = *v;
+  }
+  load_redis_tls(r, redis, out);
   config.redis = out;
 }
 

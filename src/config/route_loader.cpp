@@ -83,8 +83,9 @@ void load_match(YamlReader& r, const YAML::Node& match, const std::string& where
   }
 }
 
-void load_policy(YamlReader& r, const MergedPolicy& p, const std::string& where,
-                 RoutePolicy& route) {
+// What the route is: its mode and what its keys are made of.
+void load_identity(YamlReader& r, const MergedPolicy& p, const std::string& where,
+                   RoutePolicy& route) {
   auto key = [&](const char* name) { return where + "." + name; };
   if (auto n = p["mode"]) {
     if (auto v = r.choice<RouteMode>(n, key("mode"),
@@ -109,6 +110,12 @@ void load_policy(YamlReader& r, const MergedPolicy& p, const std::string& where,
   if (auto n = p["version"]) {
     if (auto v = r.integer(n, key("version"), 0, 1'000'000)) route.version = static_cast<int>(*v);
   }
+}
+
+// How long what it stores stays fresh, and how long stale.
+void load_freshness(YamlReader& r, const MergedPolicy& p, const std::string& where,
+                    RoutePolicy& route) {
+  auto key = [&](const char* name) { return where + "." + name; };
   if (auto n = p["ttl"]) route.ttl = r.duration(n, key("ttl"));
   if (auto n = p["origin_cache_control"]) {
     if (auto v = r.choice<OriginCacheControl>(
@@ -126,6 +133,12 @@ void load_policy(YamlReader& r, const MergedPolicy& p, const std::string& where,
     if (auto v = r.duration(n, key("stale_if_error"))) route.stale_if_error = *v;
   }
   if (auto n = p["max_stale"]) route.max_stale = r.duration(n, key("max_stale"));
+}
+
+// Which parts of the request key it, and what it tags and warms.
+void load_projection(YamlReader& r, const MergedPolicy& p, const std::string& where,
+                     RoutePolicy& route) {
+  auto key = [&](const char* name) { return where + "." + name; };
   if (auto n = p["query"]) {
     if (n.IsNull())
       route.query = std::vector<std::string>{};
@@ -152,6 +165,12 @@ void load_policy(YamlReader& r, const MergedPolicy& p, const std::string& where,
       }
     }
   }
+}
+
+// How the origin is asked: rate, early refresh, coalescing, write-through.
+void load_fetching(YamlReader& r, const MergedPolicy& p, const std::string& where,
+                   RoutePolicy& route) {
+  auto key = [&](const char* name) { return where + "." + name; };
   if (auto n = p["rebuild_rate"]) route.rebuild_rate = r.rate(n, key("rebuild_rate"));
   if (auto n = p["early_refresh"]) {
     if (auto v = r.choice<EarlyRefresh>(
@@ -177,6 +196,14 @@ void load_policy(YamlReader& r, const MergedPolicy& p, const std::string& where,
             {{"invalidate", OnCacheError::invalidate}, {"ignore", OnCacheError::ignore}}))
       route.on_cache_error = *v;
   }
+}
+
+void load_policy(YamlReader& r, const MergedPolicy& p, const std::string& where,
+                 RoutePolicy& route) {
+  load_identity(r, p, where, route);
+  load_freshness(r, p, where, route);
+  load_projection(r, p, where, route);
+  load_fetching(r, p, where, route);
 }
 
 // Checks that need the whole route, after its keys are read.

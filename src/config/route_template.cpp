@@ -146,6 +146,41 @@ void RouteTemplate::append_canonical_path(const RouteValues& values, std::string
   if (out.size() == start) out += '/';
 }
 
+namespace {
+
+// One "{name}", "{name:int}", "{name:guid}" or "{*name}" segment; nullopt,
+// with `error` set, when it is not one.
+std::optional<TemplateSegment> parse_variable(std::string_view segment, std::string& error) {
+  if (segment.back() != '}' || segment.size() < 3) {
+    error = "segment '" + std::string(segment) + "' is not a valid {variable}";
+    return std::nullopt;
+  }
+  std::string_view inner = segment.substr(1, segment.size() - 2);
+  SegmentKind kind = SegmentKind::param;
+  if (inner.front() == '*') {
+    kind = SegmentKind::catch_all;
+    inner.remove_prefix(inner.size() > 1 && inner[1] == '*' ? 2 : 1);
+  } else if (auto colon = inner.find(':'); colon != std::string_view::npos) {
+    std::string_view constraint = inner.substr(colon + 1);
+    inner = inner.substr(0, colon);
+    if (constraint == "int") {
+      kind = SegmentKind::int_param;
+    } else if (constraint == "guid") {
+      kind = SegmentKind::guid_param;
+    } else {
+      error = "unknown route constraint '" + std::string(constraint) + "' (supported: int, guid)";
+      return std::nullopt;
+    }
+  }
+  if (!valid_name(inner)) {
+    error = "variable name '" + std::string(inner) + "' must be letters, digits, '_' or '-'";
+    return std::nullopt;
+  }
+  return TemplateSegment{kind, std::string(inner)};
+}
+
+}  // namespace
+
 std::optional<RouteTemplate> RouteTemplate::parse(std::string_view text, std::string& error) {
   RouteTemplate result;
   result.text_ = std::string(text);
@@ -176,36 +211,13 @@ std::optional<RouteTemplate> RouteTemplate::parse(std::string_view text, std::st
       result.segments_.push_back({SegmentKind::literal, std::string(segment)});
       return true;
     }
-    if (segment.back() != '}' || segment.size() < 3) {
-      error = "segment '" + std::string(segment) + "' is not a valid {variable}";
+    auto variable = parse_variable(segment, error);
+    if (!variable) return ok = false;
+    if (result.has_variable(variable->text)) {
+      error = "variable {" + variable->text + "} appears twice";
       return ok = false;
     }
-    std::string_view inner = segment.substr(1, segment.size() - 2);
-    SegmentKind kind = SegmentKind::param;
-    if (inner.front() == '*') {
-      kind = SegmentKind::catch_all;
-      inner.remove_prefix(inner.size() > 1 && inner[1] == '*' ? 2 : 1);
-    } else if (auto colon = inner.find(':'); colon != std::string_view::npos) {
-      std::string_view constraint = inner.substr(colon + 1);
-      inner = inner.substr(0, colon);
-      if (constraint == "int")
-        kind = SegmentKind::int_param;
-      else if (constraint == "guid")
-        kind = SegmentKind::guid_param;
-      else {
-        error = "unknown route constraint '" + std::string(constraint) + "' (supported: int, guid)";
-        return ok = false;
-      }
-    }
-    if (!valid_name(inner)) {
-      error = "variable name '" + std::string(inner) + "' must be letters, digits, '_' or '-'";
-      return ok = false;
-    }
-    if (result.has_variable(inner)) {
-      error = "variable {" + std::string(inner) + "} appears twice";
-      return ok = false;
-    }
-    result.segments_.push_back({kind, std::string(inner)});
+    result.segments_.push_back(std::move(*variable));
     return true;
   });
   if (!ok) return std::nullopt;

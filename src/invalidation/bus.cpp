@@ -79,16 +79,8 @@ void Bus::first_attempt_over() {
   if (auto notify = std::exchange(options_.on_first_attempt, nullptr)) notify();
 }
 
-asio::awaitable<void> Bus::session() {
-  auto stopped = stopped_;
-  auto s = std::make_shared<Session>();
-  current_ = s;
+std::string Bus::subscribe_command() const {
   const auto& conn = options_.connection;
-  boost::system::error_code open_error;
-  s->stream =
-      co_await redis::open_stream(executor_, conn.endpoint, conn.connect_timeout, open_error);
-  if (open_error || *stopped) co_return;
-
   std::string hello;
   if (!conn.password.empty()) {
     hello += conn.user.empty() ? redis::format_command({"AUTH", conn.password})
@@ -97,14 +89,15 @@ asio::awaitable<void> Bus::session() {
   std::vector<std::string_view> subscribe{"SUBSCRIBE", options_.channel};
   for (const auto& side : options_.side_channels) subscribe.push_back(side.name);
   hello += redis::format_command(subscribe);
-  auto [write_error, written] = co_await s->stream->write(asio::buffer(hello));
-  if (write_error) co_return;
+  return hello;
+}
 
-  // Keep-alive: a PING a second; the read below gives up after kSilenceLimit
+void Bus::keep_alive(const std::shared_ptr<Session>& session) {
+  // A PING a second; the session's read gives up after kSilenceLimit
   // without any reply, so a half-open link is noticed within seconds.
   asio::co_spawn(
       executor_,
-      [s]() -> asio::awaitable<void> {
+      [s = session]() -> asio::awaitable<void> {
         static const std::string ping = redis::format_command({"PING"});
         asio::steady_timer timer(co_await asio::this_coro::executor);
         while (s->open) {
@@ -116,59 +109,87 @@ asio::awaitable<void> Bus::session() {
         }
       },
       asio::detached);
+}
+
+asio::awaitable<void> Bus::session() {
+  auto stopped = stopped_;
+  auto s = std::make_shared<Session>();
+  current_ = s;
+  const auto& conn = options_.connection;
+  boost::system::error_code open_error;
+  s->stream =
+      co_await redis::open_stream(executor_, conn.endpoint, conn.connect_timeout, open_error);
+  if (open_error || *stopped) co_return;
+  const std::string hello = subscribe_command();
+  auto [write_error, written] = co_await s->stream->write(asio::buffer(hello));
+  if (write_error) co_return;
+  keep_alive(s);
 
   bool subscribed = false;
   std::array<char, 16 * 1024> buffer;
   s->stream->set_timeout(kSilenceLimit);
-  while (s->open && !*stopped) {
+  bool ended = false;
+  while (s->open && !*stopped && !ended) {
     auto [ec, n] = co_await s->stream->read_some(asio::buffer(buffer));
     if (ec || !s->parser.feed(buffer.data(), n)) break;
     bool failed = false;
-    bool fatal = false;
     while (auto reply = s->parser.next(failed)) {
-      if (reply->is_error()) {
-        spdlog::error("invalidation bus: redis refused the subscription: {}", reply->text);
-        fatal = true;
+      const auto action = dispatch(*reply);
+      if (action == ReplyAction::subscribed) subscribed = true;
+      if (action == ReplyAction::fatal) {
+        ended = true;
         break;
       }
-      if (reply->type != redis::Reply::Type::array || reply->elements.empty()) continue;
-      const std::string& kind = reply->elements[0].text;
-      // Side channels' confirmations and messages are not the bus's own.
-      const Options::SideChannel* side = nullptr;
-      for (const auto& candidate : options_.side_channels) {
-        if (reply->elements.size() >= 2 && reply->elements[1].text == candidate.name)
-          side = &candidate;
-      }
-      if (side) {
-        if (kind == "message" && reply->elements.size() == 3 && side->handler)
-          side->handler(reply->elements[2].text);
-      } else if (kind == "subscribe") {
-        subscribed = true;
-        gap_.mark_subscribed(Clock::now(), ever_subscribed_);
-        if (ever_subscribed_) {
-          logging::event(
-              spdlog::level::info, "bus-resubscribed",
-              "invalidation bus subscribed again; entries filled before now will be refetched",
-              logging::Fields().add("channel", options_.channel));
-        }
-        ever_subscribed_ = true;
-        first_attempt_over();
-        counters_.subscriptions.fetch_add(1, std::memory_order_relaxed);
-      } else if (kind == "message" && reply->elements.size() == 3) {
+      if (action == ReplyAction::message)
         co_await handle_message(std::move(reply->elements[2].text));
-      }
     }
-    if (failed || fatal) break;
+    if (failed) break;
   }
   s->close();
-  if (subscribed && !*stopped) {
-    gap_.mark_down(Clock::now());
-    counters_.drops.fetch_add(1, std::memory_order_relaxed);
-    logging::event(
-        spdlog::level::warn, "bus-lost",
-        "invalidation bus subscription lost; cached entries are served at most max_stale from now",
-        logging::Fields().add("channel", options_.channel));
+  if (subscribed && !*stopped) subscription_lost();
+}
+
+Bus::ReplyAction Bus::dispatch(const redis::Reply& reply) {
+  if (reply.is_error()) {
+    spdlog::error("invalidation bus: redis refused the subscription: {}", reply.text);
+    return ReplyAction::fatal;
   }
+  if (reply.type != redis::Reply::Type::array || reply.elements.empty()) return ReplyAction::none;
+  const std::string& kind = reply.elements[0].text;
+  // Side channels' confirmations and messages are not the bus's own.
+  for (const auto& side : options_.side_channels) {
+    if (reply.elements.size() < 2 || reply.elements[1].text != side.name) continue;
+    if (kind == "message" && reply.elements.size() == 3 && side.handler)
+      side.handler(reply.elements[2].text);
+    return ReplyAction::none;
+  }
+  if (kind == "subscribe") {
+    now_subscribed();
+    return ReplyAction::subscribed;
+  }
+  if (kind == "message" && reply.elements.size() == 3) return ReplyAction::message;
+  return ReplyAction::none;
+}
+
+void Bus::now_subscribed() {
+  gap_.mark_subscribed(Clock::now(), ever_subscribed_);
+  if (ever_subscribed_) {
+    logging::event(spdlog::level::info, "bus-resubscribed",
+                   "invalidation bus subscribed again; entries filled before now will be refetched",
+                   logging::Fields().add("channel", options_.channel));
+  }
+  ever_subscribed_ = true;
+  first_attempt_over();
+  counters_.subscriptions.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Bus::subscription_lost() {
+  gap_.mark_down(Clock::now());
+  counters_.drops.fetch_add(1, std::memory_order_relaxed);
+  logging::event(
+      spdlog::level::warn, "bus-lost",
+      "invalidation bus subscription lost; cached entries are served at most max_stale from now",
+      logging::Fields().add("channel", options_.channel));
 }
 
 asio::awaitable<void> Bus::read_stream() {

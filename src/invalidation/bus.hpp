@@ -95,6 +95,15 @@ class Bus {
   struct Session;
   boost::asio::awaitable<void> run();
   boost::asio::awaitable<void> session();
+  // AUTH, when configured, and SUBSCRIBE to the bus and its side channels.
+  std::string subscribe_command() const;
+  void keep_alive(const std::shared_ptr<Session>& session);
+  enum class ReplyAction { none, subscribed, message, fatal };
+  // Handles one reply on the subscription; `message` when it is a bus
+  // event for handle_message().
+  ReplyAction dispatch(const redis::Reply& reply);
+  void now_subscribed();
+  void subscription_lost();
   boost::asio::awaitable<void> read_stream();
   void first_attempt_over();
 

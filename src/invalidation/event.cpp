@@ -184,20 +184,11 @@ std::string to_json(const Event& e, std::string_view secret) {
   return doc.dump();
 }
 
-Verdict validate_event(std::string_view json_text, const ValidationPolicy& policy,
-                       std::chrono::system_clock::time_point now) {
-  if (json_text.size() > kMaxEventBytes) {
-    return reject(Rejection::malformed, "larger than " + std::to_string(kMaxEventBytes) + " bytes");
-  }
-  if (nesting_depth(json_text) > kMaxEventDepth) {
-    return reject(Rejection::malformed,
-                  "nested deeper than " + std::to_string(kMaxEventDepth) + " levels");
-  }
-  json doc = json::parse(json_text, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object())
-    return reject(Rejection::malformed, "not a JSON object");
-  Event e;
-  bool wrong_type = false;
+namespace {
+
+using Refusal = std::optional<Verdict>;  // set: the event is rejected, and why
+
+Refusal read_type(const json& doc, Event& e, bool& wrong_type) {
   auto type = text_field(doc, "type", wrong_type);
   if (!type) return reject(Rejection::missing_field, "no type");
   if (*type == "entity-updated")
@@ -208,6 +199,12 @@ Verdict validate_event(std::string_view json_text, const ValidationPolicy& polic
     e.type = EventType::tag_purged;
   else
     return reject(Rejection::unknown_type, "unknown type '" + *type + "'");
+  return std::nullopt;
+}
+
+Refusal read_fields(const json& doc, Event& e) {
+  bool wrong_type = false;
+  if (auto refusal = read_type(doc, e, wrong_type)) return refusal;
   e.entity = text_field(doc, "entity", wrong_type).value_or("");
   e.id = text_field(doc, "id", wrong_type);
   e.tenant = text_field(doc, "tenant", wrong_type);
@@ -233,6 +230,10 @@ Verdict validate_event(std::string_view json_text, const ValidationPolicy& polic
   }
   if (wrong_type) return reject(Rejection::malformed, "a field has the wrong type");
   if (e.source.empty()) return reject(Rejection::missing_field, "no source");
+  return std::nullopt;
+}
+
+Refusal check_owner(const Event& e, const ValidationPolicy& policy) {
   if (e.type == EventType::tag_purged) {
     if (e.tags.empty()) return reject(Rejection::missing_field, "tag-purged without tags");
     // Tags span entities: any configured owner may purge them, and so may
@@ -242,33 +243,58 @@ Verdict validate_event(std::string_view json_text, const ValidationPolicy& polic
       known_source = known_source || owner == e.source;
     if (!known_source)
       return reject(Rejection::not_owner, "source '" + e.source + "' owns no entity");
-  } else {
-    if (e.entity.empty()) return reject(Rejection::missing_field, "no entity");
-    auto owner = policy.owners.find(e.entity);
-    if (owner == policy.owners.end() && e.source == kCachecarSource) {
-      // The fleet's own write-through events for an entity nobody owns.
-    } else if (owner == policy.owners.end()) {
-      return reject(Rejection::not_owner,
-                    "entity '" + e.entity + "' has no owner in invalidation.owners");
-    }
-    if (owner != policy.owners.end() && owner->second != e.source) {
-      return reject(Rejection::not_owner, "source '" + e.source + "' does not own '" + e.entity +
-                                              "' (owner: " + owner->second + ")");
-    }
+    return std::nullopt;
   }
-  if (!policy.secret.empty()) {
-    if (e.eid.empty()) return reject(Rejection::missing_field, "a signed event needs an eid");
-    std::string expected = hmac_sha256_hex(policy.secret, signing_text(e));
-    if (e.sig.size() != expected.size() ||
-        CRYPTO_memcmp(e.sig.data(), expected.data(), expected.size()) != 0) {
-      return reject(Rejection::bad_signature, "signature does not match");
-    }
-    auto at = parse_rfc3339(e.ts);
-    if (!at) return reject(Rejection::replayed, "signed event without a valid ts");
-    auto skew = at > now ? *at - now : now - *at;
-    if (skew > policy.max_skew)
-      return reject(Rejection::replayed, "ts " + e.ts + " is outside invalidation.max_skew");
+  if (e.entity.empty()) return reject(Rejection::missing_field, "no entity");
+  auto owner = policy.owners.find(e.entity);
+  if (owner == policy.owners.end()) {
+    // The fleet's own write-through events for an entity nobody owns.
+    if (e.source == kCachecarSource) return std::nullopt;
+    return reject(Rejection::not_owner,
+                  "entity '" + e.entity + "' has no owner in invalidation.owners");
   }
+  if (owner->second != e.source) {
+    return reject(Rejection::not_owner, "source '" + e.source + "' does not own '" + e.entity +
+                                            "' (owner: " + owner->second + ")");
+  }
+  return std::nullopt;
+}
+
+Refusal check_signature(const Event& e, const ValidationPolicy& policy,
+                        std::chrono::system_clock::time_point now) {
+  if (policy.secret.empty()) return std::nullopt;
+  if (e.eid.empty()) return reject(Rejection::missing_field, "a signed event needs an eid");
+  std::string expected = hmac_sha256_hex(policy.secret, signing_text(e));
+  if (e.sig.size() != expected.size() ||
+      CRYPTO_memcmp(e.sig.data(), expected.data(), expected.size()) != 0) {
+    return reject(Rejection::bad_signature, "signature does not match");
+  }
+  auto at = parse_rfc3339(e.ts);
+  if (!at) return reject(Rejection::replayed, "signed event without a valid ts");
+  auto skew = at > now ? *at - now : now - *at;
+  if (skew > policy.max_skew)
+    return reject(Rejection::replayed, "ts " + e.ts + " is outside invalidation.max_skew");
+  return std::nullopt;
+}
+
+}  // namespace
+
+Verdict validate_event(std::string_view json_text, const ValidationPolicy& policy,
+                       std::chrono::system_clock::time_point now) {
+  if (json_text.size() > kMaxEventBytes) {
+    return reject(Rejection::malformed, "larger than " + std::to_string(kMaxEventBytes) + " bytes");
+  }
+  if (nesting_depth(json_text) > kMaxEventDepth) {
+    return reject(Rejection::malformed,
+                  "nested deeper than " + std::to_string(kMaxEventDepth) + " levels");
+  }
+  json doc = json::parse(json_text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object())
+    return reject(Rejection::malformed, "not a JSON object");
+  Event e;
+  if (auto refusal = read_fields(doc, e)) return std::move(*refusal);
+  if (auto refusal = check_owner(e, policy)) return std::move(*refusal);
+  if (auto refusal = check_signature(e, policy, now)) return std::move(*refusal);
   Verdict v;
   v.event = std::move(e);
   return v;
