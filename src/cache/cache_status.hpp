@@ -21,6 +21,9 @@ inline constexpr std::size_t kCacheStatusCount = 7;
 
 const char* to_string(CacheStatus status);
 
+// RFC 9211's field name.
+inline constexpr std::string_view kCacheStatusField = "Cache-Status";
+
 // The header's value in a fixed buffer, so that serving a hit allocates
 // nothing: "cachecar; hit; ttl=42", "cachecar; hit; ttl=42; detail=redis"
 // (found in the shared tier), "cachecar; fwd=miss; stored",

@@ -104,17 +104,34 @@ bool valid_field_value(std::string_view value) {
   return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
 }
 
+bool is_idempotent(http::verb method) {
+  switch (method) {
+    case http::verb::get:
+    case http::verb::head:
+    case http::verb::put:
+    case http::verb::delete_:
+    case http::verb::options:
+    case http::verb::trace:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_safe(http::verb method) {
+  return method == http::verb::get || method == http::verb::head || method == http::verb::options ||
+         method == http::verb::trace;
+}
+
 std::string json_escape(std::string_view text) {
   std::string quoted = nlohmann::json(std::string(text)).dump();
   return quoted.substr(1, quoted.size() - 2);
 }
 
 http::response<http::string_body> json_error(http::status status, std::string_view reason,
-                                             unsigned version, bool keep_alive,
-                                             std::string_view cache_status) {
+                                             unsigned version, bool keep_alive) {
   http::response<http::string_body> res{status, version};
   res.set(http::field::content_type, "application/json");
-  if (!cache_status.empty()) res.set("Cache-Status", cache_status);
   res.body() = "{\"error\":\"" + json_escape(reason) + "\"}\n";
   res.keep_alive(keep_alive);
   res.prepare_payload();

@@ -21,11 +21,14 @@ void strip_hop_by_hop(http::fields& fields);
 // (the peer's address, http, the Host field).
 void set_forwarded_fields(http::fields& fields, const tcp::endpoint& peer, bool trusted_peer);
 
-// A JSON body {"error": reason} with the given status; Cache-Status, when
-// given, is set too. Content-Length is prepared.
+// RFC 9110 §9.2.2: a retry after a lost connection is safe for these.
+bool is_idempotent(http::verb method);
+// RFC 9110 §9.2.1.
+bool is_safe(http::verb method);
+
+// A JSON body {"error": reason} with the given status. Content-Length is prepared.
 http::response<http::string_body> json_error(http::status status, std::string_view reason,
-                                             unsigned version, bool keep_alive,
-                                             std::string_view cache_status = {});
+                                             unsigned version, bool keep_alive);
 
 // Escapes `text` as the inside of a JSON string.
 std::string json_escape(std::string_view text);

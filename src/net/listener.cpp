@@ -55,8 +55,8 @@ asio::awaitable<void> Listener::accept_loop() {
 
 asio::awaitable<void> Listener::reply_error(beast::tcp_stream& stream, http::status status,
                                             std::string_view reason) {
-  auto response =
-      json_error(status, reason, kHttp11, false, "cachecar; fwd=bypass; detail=bad-request");
+  auto response = json_error(status, reason, kHttp11, false);
+  sink_.mark_refusal(response);
   stream.expires_after(limits_.header_timeout);
   auto [write_error, written] = co_await http::async_write(stream, response, use_tuple);
   if (write_error) co_return;
@@ -83,63 +83,66 @@ asio::awaitable<void> Listener::run_session(tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
   auto self = sessions_.insert(sessions_.end(), SessionState{&stream, true});
   beast::flat_buffer buffer;
-
   while (!draining_) {
-    self->idle = true;
-    http::request_parser<http::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
-    parser.body_limit(limits_.max_body_bytes);
-    stream.expires_after(limits_.header_timeout);
-    auto [read_error, header_bytes] =
-        co_await http::async_read_header(stream, buffer, parser, use_tuple);
-    self->idle = false;
-    if (read_error == http::error::header_limit) {
-      co_await reply_error(stream, http::status::request_header_fields_too_large,
-                           "request header is larger than limits.max_header_bytes");
-      break;
-    }
-    if (read_error == http::error::body_limit) {
-      co_await reply_error(stream, http::status::payload_too_large,
-                           "request body is larger than limits.max_body_bytes");
-      break;
-    }
-    if (read_error == http::error::end_of_stream || read_error == asio::error::operation_aborted ||
-        read_error == beast::error::timeout || read_error == asio::error::connection_reset ||
-        read_error == asio::error::eof) {
-      break;
-    }
-    if (read_error) {
-      co_await reply_error(stream, http::status::bad_request, "malformed HTTP request");
-      break;
-    }
-    auto& header = parser.get();
-    if (auto problem = framing_problem(header)) {
-      co_await reply_error(stream, http::status::bad_request, *problem);
-      break;
-    }
-    if (beast::iequals(header[http::field::expect], "100-continue")) {
-      // The client waits for this before sending a body; we are about to read it.
-      header.erase(http::field::expect);
-      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      co_await asio::async_write(stream, asio::buffer(kContinue), use_tuple);
-    }
-    if (!parser.is_done()) {
-      stream.expires_after(limits_.header_timeout);
-      auto [body_error, body_bytes] = co_await http::async_read(stream, buffer, parser, use_tuple);
-      if (body_error == http::error::body_limit) {
-        co_await reply_error(stream, http::status::payload_too_large,
-                             "request body is larger than limits.max_body_bytes");
-        break;
-      }
-      if (body_error) break;
-    }
-    Request request = parser.release();
-    bool keep_alive = co_await sink_.handle(request, stream, peer);
+    auto request = co_await read_request(stream, buffer, *self);
+    if (!request) break;
+    bool keep_alive = co_await sink_.handle(*request, stream, peer);
     if (!keep_alive) break;
   }
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   stream.close();
   sessions_.erase(self);
+}
+
+asio::awaitable<std::optional<Request>> Listener::read_request(beast::tcp_stream& stream,
+                                                               beast::flat_buffer& buffer,
+                                                               SessionState& self) {
+  static constexpr std::string_view kTooLargeBody =
+      "request body is larger than limits.max_body_bytes";
+  self.idle = true;
+  http::request_parser<http::string_body> parser;
+  parser.header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
+  parser.body_limit(limits_.max_body_bytes);
+  stream.expires_after(limits_.header_timeout);
+  auto [read_error, header_bytes] =
+      co_await http::async_read_header(stream, buffer, parser, use_tuple);
+  self.idle = false;
+  if (read_error == http::error::header_limit) {
+    co_await reply_error(stream, http::status::request_header_fields_too_large,
+                         "request header is larger than limits.max_header_bytes");
+    co_return std::nullopt;
+  }
+  if (read_error == http::error::body_limit) {
+    co_await reply_error(stream, http::status::payload_too_large, kTooLargeBody);
+    co_return std::nullopt;
+  }
+  if (read_error == http::error::end_of_stream || read_error == asio::error::operation_aborted ||
+      read_error == beast::error::timeout || read_error == asio::error::connection_reset ||
+      read_error == asio::error::eof) {
+    co_return std::nullopt;
+  }
+  std::optional<std::string_view> problem;
+  if (read_error) problem = "malformed HTTP request";
+  if (!problem) problem = framing_problem(parser.get());
+  if (problem) {
+    co_await reply_error(stream, http::status::bad_request, *problem);
+    co_return std::nullopt;
+  }
+  auto& header = parser.get();
+  if (beast::iequals(header[http::field::expect], "100-continue")) {
+    // The client waits for this before sending a body; we are about to read it.
+    header.erase(http::field::expect);
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    co_await asio::async_write(stream, asio::buffer(kContinue), use_tuple);
+  }
+  if (!parser.is_done()) {
+    stream.expires_after(limits_.header_timeout);
+    auto [body_error, body_bytes] = co_await http::async_read(stream, buffer, parser, use_tuple);
+    if (body_error == http::error::body_limit)
+      co_await reply_error(stream, http::status::payload_too_large, kTooLargeBody);
+    if (body_error) co_return std::nullopt;
+  }
+  co_return parser.release();
 }
 
 }  // namespace cachecar::net

@@ -19,6 +19,9 @@ class RequestSink {
   // the connection must close afterwards. Must not throw.
   virtual asio::awaitable<bool> handle(Request& request, beast::tcp_stream& client,
                                        const tcp::endpoint& peer) = 0;
+  // Adds what the sink wants on the listener's own refusals (a request too
+  // large or malformed to hand on); nothing by default.
+  virtual void mark_refusal(http::response<http::string_body>& /*response*/) const {}
 };
 
 struct SessionLimits {
@@ -49,6 +52,11 @@ class Listener {
 
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> run_session(tcp::socket socket);
+  // The next request on the connection; nullopt when it must close (the
+  // client left, or it was refused with an error answer).
+  asio::awaitable<std::optional<Request>> read_request(beast::tcp_stream& stream,
+                                                       beast::flat_buffer& buffer,
+                                                       SessionState& self);
   asio::awaitable<void> reply_error(beast::tcp_stream& stream, http::status status,
                                     std::string_view reason);
 

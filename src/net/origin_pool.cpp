@@ -26,25 +26,23 @@ OriginPool::OriginPool(asio::any_io_executor executor, tcp::endpoint origin,
       connect_timeout_(connect_timeout),
       max_idle_(max_idle) {}
 
-asio::awaitable<std::unique_ptr<OriginConnection>> OriginPool::acquire(beast::error_code& ec) {
+asio::awaitable<OriginPool::Acquired> OriginPool::acquire() {
   while (!idle_.empty()) {
     auto connection = std::move(idle_.back());
     idle_.pop_back();
     if (still_usable(*connection)) {
       connection->reused = true;
-      ec = {};
       co_return connection;
     }
   }
-  co_return co_await connect(ec);
+  co_return co_await connect();
 }
 
-asio::awaitable<std::unique_ptr<OriginConnection>> OriginPool::connect(beast::error_code& ec) {
+asio::awaitable<OriginPool::Acquired> OriginPool::connect() {
   auto connection = std::make_unique<OriginConnection>(executor_);
   connection->stream.expires_after(connect_timeout_);
   auto [error] = co_await connection->stream.async_connect(origin_, use_tuple);
-  ec = error;
-  if (ec) co_return nullptr;
+  if (error) co_return error;
   connection->stream.socket().set_option(tcp::no_delay(true));
   ++connects_;
   co_return connection;

@@ -3,6 +3,7 @@
 // Idle connections the origin has closed are detected and dropped on reuse.
 #pragma once
 
+#include <boost/system/result.hpp>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -24,12 +25,13 @@ class OriginPool {
   OriginPool(asio::any_io_executor executor, tcp::endpoint origin,
              std::chrono::milliseconds connect_timeout, std::size_t max_idle = 256);
 
-  // An idle connection, or a new one. On failure `ec` is set:
-  // connection_refused and friends for an unreachable origin, timeout when
-  // the connect did not finish in time.
-  asio::awaitable<std::unique_ptr<OriginConnection>> acquire(beast::error_code& ec);
+  // A connection, or why there is none: connection_refused and friends for
+  // an unreachable origin, timeout when the connect did not finish in time.
+  using Acquired = boost::system::result<std::unique_ptr<OriginConnection>>;
+  // An idle connection, or a new one.
+  asio::awaitable<Acquired> acquire();
   // A fresh connection, never an idle one (used to retry after a reused one failed).
-  asio::awaitable<std::unique_ptr<OriginConnection>> connect(beast::error_code& ec);
+  asio::awaitable<Acquired> connect();
   // Returns a connection whose last response was read completely and kept alive.
   void release(std::unique_ptr<OriginConnection> connection);
 

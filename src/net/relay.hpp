@@ -14,7 +14,9 @@ namespace cachecar::net {
 using OriginParser = http::response_parser<http::buffer_body>;
 
 struct RelayOptions {
-  std::string_view cache_status;  // value of the Cache-Status field to add
+  // A field the caller adds to the head (cachecar's Cache-Status); none when empty.
+  std::string_view added_field;
+  std::string_view added_value;
   std::string_view already_read;  // body bytes read before streaming began
   bool head_only = false;         // the client asked with HEAD: send the header only
   bool client_keep_alive = true;

@@ -59,24 +59,69 @@ net::Request fill_request(const net::Request& client, std::string_view target) {
   return request;
 }
 
-Filler::Filler(Runtime& runtime, std::size_t stats_slot, asio::any_io_executor executor)
-    : runtime_(runtime),
-      stats_slot_(stats_slot),
-      pool_(executor, runtime.origin_endpoint, runtime.config.limits.origin_timeout),
-      random_(std::random_device{}()) {
-  if (runtime.config.redis) {
-    redis_ = std::make_unique<store::RedisTier>(executor, *runtime.config.redis,
-                                                runtime.config.memory.max_entry_bytes);
-    redis_->start();
+Filler::Filler(WorkerContext& worker) : worker_(worker), runtime_(worker.runtime()) {}
+
+asio::awaitable<beast::error_code> Filler::exchange(net::Request& request,
+                                                    OriginExchange& exchange) {
+  auto& pool = worker_.origin();
+  auto& connection = exchange.connection;
+  const auto timeout = runtime_.config.limits.origin_timeout;
+  beast::error_code ec;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    // (Two statements: GCC 12 miscompiles co_await inside ?: )
+    net::OriginPool::Acquired acquired;
+    if (attempt == 0) {
+      acquired = co_await pool.acquire();
+    } else {
+      acquired = co_await pool.connect();
+    }
+    if (!acquired) {
+      ec = acquired.error();
+      connection.reset();
+      break;
+    }
+    connection = std::move(*acquired);
+    connection->stream.expires_after(timeout);
+    const auto sent = std::chrono::steady_clock::now();
+    auto [write_error, written] =
+        co_await http::async_write(connection->stream, request, net::use_tuple);
+    ec = write_error;
+    if (!ec) {
+      ec = co_await net::read_response_head(*connection, exchange.parser,
+                                            request.method() == http::verb::head, timeout);
+    }
+    if (!ec) {
+      runtime_.latencies.origin(worker_.stats_slot(), std::chrono::steady_clock::now() - sent);
+      break;
+    }
+    // A kept-alive connection may have been closed by the origin just as we
+    // reused it; retrying is safe for idempotent methods only.
+    if (!connection->reused || !net::is_idempotent(request.method()) || ec == beast::error::timeout)
+      break;
   }
+  co_return ec;
 }
 
-std::string Filler::lease_token() {
-  char token[17];
-  std::snprintf(token, sizeof token, "%016llx",
-                static_cast<unsigned long long>(random_()) << 32 ^
-                    static_cast<unsigned long long>(random_()));
-  return token;
+void Filler::reuse(OriginExchange& exchange, bool complete) {
+  if (complete && exchange.connection && exchange.parser->keep_alive())
+    worker_.origin().release(std::move(exchange.connection));
+}
+
+FillDecision Filler::decide(const cache::RequestFacts& request, const OriginExchange& exchange,
+                            const config::RoutePolicy& route, Clock::time_point now) {
+  FillDecision fill;
+  const auto& parser = *exchange.parser;
+  fill.facts = response_facts(parser.get(), route);
+  fill.storage = cache::decide_storage(request, fill.facts, route, now, worker_.jitter_draw());
+  if (fill.storage.verdict != cache::StoreVerdict::store) {
+    fill.why_not = cache::to_string(fill.storage.verdict);
+  } else if (auto length = parser.content_length();
+             length && *length > runtime_.memory.max_entry_bytes()) {
+    fill.why_not = "too-large";
+  } else {
+    fill.store = true;
+  }
+  return fill;
 }
 
 std::vector<std::string> Filler::tags_for(const FillTarget& target,
@@ -102,15 +147,15 @@ asio::awaitable<StoredFill> Filler::store(const std::string& key, const store::E
     co_return result;
   }
   result.stored = true;
-  runtime_.stats.count_stored(stats_slot_);
+  runtime_.stats.count_stored(worker_.stats_slot());
   // The fill reaches the shared tier before anyone hears back, so a peer
   // asked next finds it (bounded by store.redis.timeout; fails open).
-  if (redis_) {
-    result.redis_failed = co_await redis_->put(key, entry) != store::PutResult::stored;
+  if (auto* redis = worker_.redis()) {
+    result.redis_failed = co_await redis->put(key, entry) != store::PutResult::stored;
     // An invalidation applied while the write was on its way may have run
     // before it landed: take the entry back out of both tiers.
     if (runtime_.invalidations.invalidated_since(fill_sequence, key, entry->tags)) {
-      co_await redis_->erase(key);
+      co_await redis->erase(key);
       runtime_.memory.remove(key);
       result.stored = false;
       result.outcome = "invalidated";
@@ -138,7 +183,7 @@ asio::awaitable<StoredFill> Filler::store_placed(const cache::Placement& placeme
     }
     if (!runtime_.invalidations.invalidated_since(fill_sequence, placement.primary, marker->tags)) {
       runtime_.memory.insert(placement.primary, marker);
-      if (redis_) co_await redis_->put(placement.primary, marker);
+      if (auto* redis = worker_.redis()) co_await redis->put(placement.primary, marker);
     }
   }
   co_return co_await store(placement.key, entry, fill_sequence, permit);
@@ -161,7 +206,7 @@ Filler::Revalidation Filler::revalidated(const store::Entry& stale,
   auto merged = merge_not_modified(stale.head, not_modified);
   if (!merged) return result;
   auto facts = response_facts(*merged, *target.route);
-  auto decision = cache::decide_storage(request, facts, *target.route, now, jitter_draw());
+  auto decision = cache::decide_storage(request, facts, *target.route, now, worker_.jitter_draw());
   result.storable = decision.verdict == cache::StoreVerdict::store;
   if (!result.storable) decision = cache::StorageDecision{};  // served once, already expired
   result.entry = build_entry(*merged, stale.body, target.fingerprint, tags_for(target, *merged),
@@ -181,94 +226,96 @@ asio::awaitable<RefreshOutcome> Filler::refresh_once(const FillTarget& target,
                                                      net::Request& request,
                                                      const store::EntryPtr& current,
                                                      cache::FetchPermit& permit, RefreshKind kind) {
-  const auto& route = *target.route;
-  const auto& limits = runtime_.config.limits;
   const bool background = kind == RefreshKind::background;
-  if (auto* budget = background && target.routes ? target.routes->rebuild_budget(route) : nullptr) {
+  if (auto* budget =
+          background && target.routes ? target.routes->rebuild_budget(*target.route) : nullptr) {
     // In the background nobody waits: over budget, the refresh is skipped.
     if (!budget->take(cache::RebuildBudget::Clock::now(), {}))
       co_return RefreshOutcome::over_budget;
   }
   std::string token;
-  if (redis_ && background) {
-    token = lease_token();
-    auto lease = co_await redis_->try_lease(target.key, token, runtime_.fleet_lease_ttl());
-    if (lease == store::RedisTier::Lease::lost) {
-      RefreshCounters::bump(runtime_.refreshes.leases_lost);
-      co_return RefreshOutcome::fleet_busy;
-    }
-    if (lease == store::RedisTier::Lease::won) RefreshCounters::bump(runtime_.refreshes.leases_won);
-    if (lease == store::RedisTier::Lease::unavailable) token.clear();  // fail open: refresh anyway
+  if (background && !co_await take_refresh_lease(target, token))
+    co_return RefreshOutcome::fleet_busy;
+  const auto outcome = co_await fetch_and_store(target, request, current, permit);
+  if (!token.empty()) {
+    const bool pass = permit.outcome() == cache::FlightOutcome::uncacheable;
+    co_await worker_.redis()->release_lease(
+        target.key, token, pass ? cache::kHitForPassWindow : std::chrono::milliseconds(0));
   }
+  co_return outcome;
+}
+
+asio::awaitable<bool> Filler::take_refresh_lease(const FillTarget& target, std::string& token) {
+  auto* redis = worker_.redis();
+  if (!redis) co_return true;
+  token = worker_.lease_token();
+  auto lease = co_await redis->try_lease(target.key, token, runtime_.fleet_lease_ttl());
+  if (lease == store::RedisTier::Lease::lost) {
+    RefreshCounters::bump(runtime_.refreshes.leases_lost);
+    token.clear();
+    co_return false;
+  }
+  if (lease == store::RedisTier::Lease::won) RefreshCounters::bump(runtime_.refreshes.leases_won);
+  if (lease == store::RedisTier::Lease::unavailable) token.clear();  // fail open: refresh anyway
+  co_return true;
+}
+
+asio::awaitable<RefreshOutcome> Filler::fetch_and_store(const FillTarget& target,
+                                                        net::Request& request,
+                                                        const store::EntryPtr& current,
+                                                        cache::FetchPermit& permit) {
   const std::uint64_t fill_sequence = runtime_.invalidations.begin_fill();
   const bool conditional = current && make_conditional(request, *current);
   request.version(net::kHttp11);
   request.keep_alive(true);
   request.prepare_payload();
   const auto started = std::chrono::steady_clock::now();
+  OriginExchange origin;
+  if (co_await exchange(request, origin) || origin.parser->get().result_int() >= 500)
+    co_return RefreshOutcome::origin_error;
+  std::string body;
+  auto read = co_await net::read_body_upto(*origin.connection, *origin.parser, body,
+                                           runtime_.memory.max_entry_bytes(),
+                                           runtime_.config.limits.origin_idle_timeout);
+  if (read.error) co_return RefreshOutcome::origin_error;
+  const auto rebuild_ms = elapsed_ms(started);
+  cache::Placement placement{target.key, target.fingerprint, {}, {}};
+  store::EntryPtr entry;
+  const bool renewed = conditional && origin.parser->get().result() == http::status::not_modified;
+  if (renewed || read.complete) {
+    entry = entry_from(target, request, origin, std::move(body), conditional, current, rebuild_ms,
+                       placement);
+  }
+  reuse(origin, read.complete);
+  if (!entry) {
+    permit.uncacheable();  // waiters fetch for themselves
+    co_return RefreshOutcome::not_stored;
+  }
+  auto fill = co_await store_placed(placement, entry, fill_sequence, &permit);
+  co_return fill.stored ? RefreshOutcome::stored : RefreshOutcome::not_stored;
+}
 
-  RefreshOutcome outcome = RefreshOutcome::origin_error;
-  beast::error_code ec;
-  auto connection = co_await pool_.acquire(ec);
-  std::optional<net::OriginParser> parser;
-  if (!ec) {
-    connection->stream.expires_after(limits.origin_timeout);
-    auto [write_error, written] =
-        co_await http::async_write(connection->stream, request, net::use_tuple);
-    ec = write_error;
+store::EntryPtr Filler::entry_from(const FillTarget& target, const net::Request& request,
+                                   OriginExchange& origin, std::string body, bool conditional,
+                                   const store::EntryPtr& current, std::uint32_t rebuild_ms,
+                                   cache::Placement& placement) {
+  auto& response = origin.parser->get();
+  const auto now = Clock::now();
+  if (response.result() == http::status::not_modified && conditional) {
+    auto revalidation =
+        revalidated(*current, response, target, request_facts(request), now, rebuild_ms);
+    if (!revalidation.storable || !revalidation.entry) return nullptr;
+    RefreshCounters::bump(runtime_.refreshes.revalidated);
+    return std::move(revalidation.entry);
   }
-  if (!ec) ec = co_await net::read_response_head(*connection, parser, false, limits.origin_timeout);
-  if (!ec) runtime_.latencies.origin(stats_slot_, std::chrono::steady_clock::now() - started);
-  if (!ec && parser->get().result_int() < 500) {
-    auto& response = parser->get();
-    const auto now = Clock::now();
-    const std::uint64_t max_entry_bytes = runtime_.memory.max_entry_bytes();
-    store::EntryPtr entry;
-    cache::Placement placement{target.key, target.fingerprint, {}, {}};
-    std::string body;
-    auto read = co_await net::read_body_upto(*connection, *parser, body, max_entry_bytes,
-                                             limits.origin_idle_timeout);
-    auto rebuild_ms =
-        static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                       std::chrono::steady_clock::now() - started)
-                                       .count());
-    if (read.error) {
-      outcome = RefreshOutcome::origin_error;
-    } else if (response.result() == http::status::not_modified && conditional) {
-      auto revalidation =
-          revalidated(*current, response, target, request_facts(request), now, rebuild_ms);
-      if (revalidation.storable) entry = std::move(revalidation.entry);
-      if (entry) RefreshCounters::bump(runtime_.refreshes.revalidated);
-    } else if (read.complete) {
-      if (conditional && response.result_int() < 300)
-        RefreshCounters::bump(runtime_.refreshes.revalidation_replaced);
-      auto facts = response_facts(response, route);
-      auto decision =
-          cache::decide_storage(request_facts(request), facts, route, now, jitter_draw());
-      if (decision.verdict == cache::StoreVerdict::store) {
-        placement =
-            cache::place(target.key, target.fingerprint, facts.vary_names, BeastHeaders(request));
-        entry = build_entry(response, std::move(body), placement.fingerprint,
-                            tags_for(target, response), now, decision, facts.age, rebuild_ms,
-                            generation_of(target));
-      }
-    }
-    if (!read.error) {
-      if (read.complete && parser->keep_alive()) pool_.release(std::move(connection));
-      outcome = RefreshOutcome::not_stored;
-      if (!entry) {
-        permit.uncacheable();  // waiters fetch for themselves
-      } else if ((co_await store_placed(placement, entry, fill_sequence, &permit)).stored) {
-        outcome = RefreshOutcome::stored;
-      }
-    }
-  }
-  if (!token.empty()) {
-    const bool pass = permit.outcome() == cache::FlightOutcome::uncacheable;
-    co_await redis_->release_lease(target.key, token,
-                                   pass ? cache::kHitForPassWindow : std::chrono::milliseconds(0));
-  }
-  co_return outcome;
+  if (conditional && response.result_int() < 300)
+    RefreshCounters::bump(runtime_.refreshes.revalidation_replaced);
+  auto fill = decide(request_facts(request), origin, *target.route, now);
+  if (!fill.store) return nullptr;
+  placement =
+      cache::place(target.key, target.fingerprint, fill.facts.vary_names, BeastHeaders(request));
+  return build_entry(response, std::move(body), placement.fingerprint, tags_for(target, response),
+                     now, fill.storage, fill.facts.age, rebuild_ms, generation_of(target));
 }
 
 }  // namespace cachecar::proxy

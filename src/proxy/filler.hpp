@@ -1,6 +1,13 @@
-// Filling the cache from the origin, with or without a client waiting: one
-// per thread (each worker, and the control thread for warming), owning that
-// thread's origin connections and Redis tier.
+// Filling the cache from the origin (ADR 0013), with or without a client
+// waiting: one per thread (each worker, and the control thread for
+// warming), over that thread's WorkerContext. Every fetch goes through it,
+// the foreground miss (RequestHandler::forward drives the steps, since a
+// client is waiting), and the background refresh, warming and write-through
+// refetch (refresh() runs them all):
+//  - exchange(): a connection, the request sent, the response head read,
+//    with one retry on a reused connection the origin had closed; origin
+//    latency measured from the send.
+//  - decide(): whether the response will be stored, and if not, why.
 //  - store(): the end of every fill, foreground or background: both tiers,
 //    unless an invalidation of the key or its tags arrived since the fill
 //    began ("no stale set"), then the local waiters are handed the entry.
@@ -11,6 +18,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -20,8 +28,10 @@
 #include "config/config.hpp"
 #include "net/beast.hpp"
 #include "net/origin_pool.hpp"
+#include "net/relay.hpp"
 #include "proxy/refresh_counters.hpp"
 #include "proxy/runtime.hpp"
+#include "proxy/worker_context.hpp"
 #include "store/redis_tier.hpp"
 
 namespace cachecar::proxy {
@@ -51,6 +61,27 @@ struct StoredFill {
 // directives, ranges, or anything about a body.
 net::Request fill_request(const net::Request& client, std::string_view target);
 
+// One request and the head of its answer, on a connection of this thread's pool.
+struct OriginExchange {
+  std::unique_ptr<net::OriginConnection> connection;
+  std::optional<net::OriginParser> parser;
+};
+
+// Whether an origin response will be stored, and why not when not.
+struct FillDecision {
+  cache::ResponseFacts facts;
+  cache::StorageDecision storage;
+  bool store = false;        // read the body whole (up to max_entry_bytes) to store it
+  std::string_view why_not;  // the Cache-Status detail when it is not stored
+};
+
+// Milliseconds since `since`: how long a fill took (XFetch's delta).
+inline std::uint32_t elapsed_ms(std::chrono::steady_clock::time_point since) {
+  return static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::steady_clock::now() - since)
+                                        .count());
+}
+
 enum class RefreshKind {
   background,  // within the rebuild budget, one per fleet (the lease)
   write,       // a write-through's new view: neither budget nor lease hold it back
@@ -58,14 +89,19 @@ enum class RefreshKind {
 
 class Filler {
  public:
-  Filler(Runtime& runtime, std::size_t stats_slot, net::asio::any_io_executor executor);
+  explicit Filler(WorkerContext& worker);
 
-  net::OriginPool& pool() { return pool_; }
-  store::RedisTier* redis() { return redis_.get(); }
-  std::size_t stats_slot() const { return stats_slot_; }
-  double jitter_draw() { return std::uniform_real_distribution<double>(0.0, 1.0)(random_); }
-  // A fresh random lease token.
-  std::string lease_token();
+  store::RedisTier* redis() { return worker_.redis(); }
+
+  // Sends `request` and reads the response head into `exchange` (one retry
+  // on a reused connection the origin had closed, for idempotent methods).
+  net::asio::awaitable<net::beast::error_code> exchange(net::Request& request,
+                                                        OriginExchange& exchange);
+  // Returns the exchange's connection to the pool when its response was
+  // read to the end and the origin keeps it open.
+  void reuse(OriginExchange& exchange, bool complete);
+  FillDecision decide(const cache::RequestFacts& request, const OriginExchange& exchange,
+                      const config::RoutePolicy& route, store::Clock::time_point now);
 
   net::asio::awaitable<StoredFill> store(const std::string& key, const store::EntryPtr& entry,
                                          std::uint64_t fill_sequence, cache::FetchPermit* permit);
@@ -109,12 +145,22 @@ class Filler {
   net::asio::awaitable<RefreshOutcome> refresh_once(const FillTarget& target, net::Request& request,
                                                     const store::EntryPtr& current,
                                                     cache::FetchPermit& permit, RefreshKind kind);
+  // A background refresh's fleet lease: false when another cachecar holds
+  // it. `token` is set when this one does (empty: no Redis, or it failed open).
+  net::asio::awaitable<bool> take_refresh_lease(const FillTarget& target, std::string& token);
+  net::asio::awaitable<RefreshOutcome> fetch_and_store(const FillTarget& target,
+                                                       net::Request& request,
+                                                       const store::EntryPtr& current,
+                                                       cache::FetchPermit& permit);
+  // The entry a refresh's answer makes, with its placement; nullptr when
+  // it is not to be stored.
+  store::EntryPtr entry_from(const FillTarget& target, const net::Request& request,
+                             OriginExchange& exchange, std::string body, bool conditional,
+                             const store::EntryPtr& current, std::uint32_t rebuild_ms,
+                             cache::Placement& placement);
 
+  WorkerContext& worker_;
   Runtime& runtime_;
-  std::size_t stats_slot_;
-  net::OriginPool pool_;
-  std::unique_ptr<store::RedisTier> redis_;
-  std::minstd_rand random_;
 };
 
 }  // namespace cachecar::proxy

@@ -9,6 +9,7 @@
 #include "net/http_util.hpp"
 #include "net/relay.hpp"
 #include "proxy/entry_builder.hpp"
+#include "proxy/entry_times.hpp"
 #include "proxy/request_handler.hpp"
 #include "proxy/request_plan.hpp"
 #include "proxy/response_facts.hpp"
@@ -25,26 +26,6 @@ namespace {
 
 using net::sv;
 
-bool is_idempotent(http::verb method) {
-  switch (method) {
-    case http::verb::get:
-    case http::verb::head:
-    case http::verb::put:
-    case http::verb::delete_:
-    case http::verb::options:
-    case http::verb::trace:
-      return true;
-    default:
-      return false;
-  }
-}
-
-// RFC 9110 §9.2.1.
-bool is_safe(http::verb method) {
-  return method == http::verb::get || method == http::verb::head || method == http::verb::options ||
-         method == http::verb::trace;
-}
-
 bool has_conditionals(const net::Request& request) {
   return request.find(http::field::if_none_match) != request.end() ||
          request.find(http::field::if_modified_since) != request.end() ||
@@ -53,20 +34,39 @@ bool has_conditionals(const net::Request& request) {
          request.find(http::field::if_range) != request.end();
 }
 
-std::uint32_t elapsed_ms(std::chrono::steady_clock::time_point since) {
-  return static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::steady_clock::now() - since)
-                                        .count());
-}
-
 }  // namespace
 
 asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_stream& client,
                                               Plan& plan) {
+  plan.tx.fetch();
   if (plan.store) {
-    bool keep_alive = true;
-    if (!co_await within_rebuild_budget(client, plan, keep_alive)) co_return keep_alive;
+    if (auto answered = co_await within_rebuild_budget(client, plan)) co_return *answered;
   }
+  OriginFetch fetch = begin_fetch(request, plan);
+  if (auto ec = co_await filler_.exchange(request, fetch.exchange))
+    co_return co_await reply_origin_failure(client, plan, ec);
+  auto& response = fetch.exchange.parser->get();
+  if (!net::is_safe(request.method()) && response.result_int() < 400)
+    co_await invalidate_after_unsafe(plan, request, response);
+  if (response.result_int() >= 500 && stale_usable(plan)) {
+    // The origin answered with an error: the stale entry answers instead
+    // (the connection, its body unread, is not reused).
+    co_return co_await serve_stale(client, plan, "stale-if-error");
+  }
+  if (renews_stored(request, plan, fetch))
+    co_return co_await serve_revalidated(client, plan, fetch);
+  if (request.method() == http::verb::head && plan.store && plan.revalidate) {
+    // It describes another representation: what is stored is outdated.
+    co_await forget_stored(plan);
+    fetch.not_stored = "head-mismatch";
+  }
+  if (fetch.conditional && response.result_int() >= 200 && response.result_int() < 300) {
+    RefreshCounters::bump(runtime_.refreshes.revalidation_replaced);
+  }
+  co_return co_await answer_from_origin(request, client, plan, fetch);
+}
+
+RequestHandler::OriginFetch RequestHandler::begin_fetch(net::Request& request, const Plan& plan) {
   // Noted before the origin is asked: an invalidation recorded after this
   // point keeps this fill out of the cache ("no stale set").
   const std::uint64_t fill_sequence = runtime_.invalidations.begin_fill();
@@ -75,156 +75,96 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
   // the stored entry without the body crossing the wire again.
   const bool conditional = plan.store && plan.revalidate && !has_conditionals(request) &&
                            Filler::make_conditional(request, *plan.revalidate);
-  const auto& limits = runtime_.config.limits;
-  const std::uint64_t max_entry_bytes = runtime_.memory.max_entry_bytes();
-  const auto started = std::chrono::steady_clock::now();
-  auto& pool = filler_.pool();
+  // Built in place (the parser cannot move).
+  return OriginFetch{{}, fill_sequence, conditional, std::chrono::steady_clock::now(), {}};
+}
 
-  OriginExchange exchange;
-  if (auto ec = co_await exchange_with_origin(request, exchange))
-    co_return co_await reply_origin_failure(client, plan, ec);
-  auto& connection = exchange.connection;
-  auto& parser = exchange.parser;
+bool RequestHandler::renews_stored(const net::Request& request, const Plan& plan,
+                                   const OriginFetch& fetch) const {
+  const auto& response = fetch.exchange.parser->get();
+  if (fetch.conditional && response.result() == http::status::not_modified) return true;
+  // A HEAD for a stored entry: its answer renews the entry when it
+  // describes the same representation.
+  return request.method() == http::verb::head && plan.store && plan.revalidate &&
+         describes_stored(plan.revalidate->head, plan.revalidate->body.size(), response);
+}
 
-  auto& response = parser->get();
-  if (!is_safe(request.method()) && response.result_int() < 400)
-    co_await invalidate_after_unsafe(plan, request, response);
-  if (response.result_int() >= 500 && stale_usable(plan)) {
-    // The origin answered with an error: the stale entry answers instead
-    // (the connection, its body unread, is not reused).
-    co_return co_await serve_stale(client, plan, "stale-if-error");
-  }
-  if (conditional && response.result() == http::status::not_modified) {
-    std::string none;
-    auto read =
-        co_await net::read_body_upto(*connection, *parser, none, 0, limits.origin_idle_timeout);
-    if (!read.error && read.complete && parser->keep_alive()) pool.release(std::move(connection));
-    co_return co_await serve_revalidated(client, plan, response, fill_sequence, elapsed_ms(started),
-                                         304);
-  }
-  if (request.method() == http::verb::head && plan.store && plan.revalidate) {
-    if (describes_stored(plan.revalidate->head, plan.revalidate->body.size(), response)) {
-      std::string none;
-      auto read =
-          co_await net::read_body_upto(*connection, *parser, none, 0, limits.origin_idle_timeout);
-      if (!read.error && read.complete && parser->keep_alive()) pool.release(std::move(connection));
-      co_return co_await serve_revalidated(client, plan, response, fill_sequence,
-                                           elapsed_ms(started), response.result_int());
-    }
-    // It describes another representation: what is stored is outdated.
-    runtime_.memory.remove(plan.key->key);
-    if (auto* redis = filler_.redis()) co_await redis->erase(plan.key->key);
-    if (plan.permit) plan.permit->uncacheable();
-    plan.store = false;  // a head alone is never stored
-    plan.detail = "head-mismatch";
-  }
-  if (conditional && response.result_int() >= 200 && response.result_int() < 300) {
-    RefreshCounters::bump(runtime_.refreshes.revalidation_replaced);
-  }
-  const bool origin_keep_alive = parser->keep_alive();
+asio::awaitable<void> RequestHandler::forget_stored(Plan& plan) {
+  runtime_.memory.remove(plan.key->key);
+  if (auto* redis = filler_.redis()) co_await redis->erase(plan.key->key);
+  if (plan.permit) plan.permit->uncacheable();
+  plan.store = false;  // a head alone is never stored
+}
+
+asio::awaitable<bool> RequestHandler::answer_from_origin(net::Request& request,
+                                                         beast::tcp_stream& client, Plan& plan,
+                                                         OriginFetch& fetch) {
   const auto now = Clock::now();
-  std::string_view detail = plan.detail;
-  bool buffer_body = false;
-  cache::ResponseFacts facts;
-  cache::StorageDecision decision;
-  if (plan.store) {
-    facts = response_facts(response, *plan.route);
-    decision =
-        cache::decide_storage(plan.request_facts, facts, *plan.route, now, filler_.jitter_draw());
-    if (decision.verdict != cache::StoreVerdict::store) {
-      detail = cache::to_string(decision.verdict);
-    } else if (auto length = parser->content_length(); length && *length > max_entry_bytes) {
-      detail = "too-large";
-    } else {
-      buffer_body = true;
-    }
-  }
-
+  FillDecision fill;
+  fill.why_not = fetch.not_stored;
+  if (plan.store) fill = filler_.decide(plan.request_facts, fetch.exchange, *plan.route, now);
   std::string body;
-  if (buffer_body) {
-    auto read = co_await net::read_body_upto(*connection, *parser, body, max_entry_bytes,
-                                             limits.origin_idle_timeout);
+  if (fill.store) {
+    auto read = co_await net::read_body_upto(*fetch.exchange.connection, *fetch.exchange.parser,
+                                             body, runtime_.memory.max_entry_bytes(),
+                                             runtime_.config.limits.origin_idle_timeout);
     if (read.error) co_return co_await reply_origin_failure(client, plan, read.error);
     if (read.complete) {
-      auto target = fill_target(plan);
-      auto placement = cache::place(plan.key->key, plan.key->fingerprint, facts.vary_names,
-                                    BeastHeaders(request));
-      store::EntryPtr entry = build_entry(response, std::move(body), placement.fingerprint,
-                                          Filler::tags_for(target, response), now, decision,
-                                          facts.age, elapsed_ms(started), generation_of(target));
-      if (origin_keep_alive) pool.release(std::move(connection));
-      // Stored (and handed to the local waiters, then the fleet's) before
-      // our own client write.
-      auto fill = co_await filler_.store_placed(placement, entry, fill_sequence, plan.permit);
-      co_await release_fleet_lease(plan);
-      if (!decision.omitted_fields.empty()) {
-        // Stored without the fields no-cache="..."/private="..." name; the
-        // client the origin answered still gets them.
-        decision.omitted_fields.clear();
-        entry = build_entry(response, entry->body, entry->fingerprint, entry->tags, now, decision,
-                            facts.age, entry->rebuild_ms, entry->generation);
-      }
-      co_return co_await serve_entry(client, *entry, plan, fill.stored, fill.outcome, now);
+      filler_.reuse(fetch.exchange, true);
+      co_return co_await store_and_serve(request, client, plan, fetch, std::move(body), fill, now);
     }
-    detail = "too-large";  // grew past max_entry_bytes: stream the rest, store nothing
+    fill.why_not = "too-large";  // grew past max_entry_bytes: stream the rest, store nothing
   }
   // Whatever is streamed is stored for nobody: waiters fetch for themselves,
   // and for a while nobody queues behind this key.
   if (plan.permit && plan.store) plan.permit->uncacheable();
-
-  cache::CacheStatusText status(plan.status, 0, false, detail);
-  co_return co_await relay_rest(client, exchange, plan, status.view(), body);
+  plan.tx.not_stored(fill.why_not);
+  co_return co_await relay_rest(client, fetch.exchange, plan, body);
 }
 
-asio::awaitable<beast::error_code> RequestHandler::exchange_with_origin(net::Request& request,
-                                                                        OriginExchange& exchange) {
-  auto& pool = filler_.pool();
-  auto& connection = exchange.connection;
-  auto& parser = exchange.parser;
-  beast::error_code ec;
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    // (Two statements: GCC 12 miscompiles co_await inside ?: )
-    if (attempt == 0) {
-      connection = co_await pool.acquire(ec);
-    } else {
-      connection = co_await pool.connect(ec);
-    }
-    if (ec) break;
-    connection->stream.expires_after(runtime_.config.limits.origin_timeout);
-    const auto sent = std::chrono::steady_clock::now();
-    auto [write_error, written] =
-        co_await http::async_write(connection->stream, request, net::use_tuple);
-    ec = write_error;
-    if (!ec) {
-      ec = co_await net::read_response_head(*connection, parser,
-                                            request.method() == http::verb::head,
-                                            runtime_.config.limits.origin_timeout);
-    }
-    if (!ec) {
-      runtime_.latencies.origin(worker_, std::chrono::steady_clock::now() - sent);
-      break;
-    }
-    // A kept-alive connection may have been closed by the origin just as we
-    // reused it; retrying is safe for idempotent methods only.
-    if (!connection->reused || !is_idempotent(request.method()) || ec == beast::error::timeout)
-      break;
+asio::awaitable<bool> RequestHandler::store_and_serve(const net::Request& request,
+                                                      beast::tcp_stream& client, Plan& plan,
+                                                      const OriginFetch& fetch, std::string body,
+                                                      FillDecision& fill, Clock::time_point now) {
+  const auto& response = fetch.exchange.parser->get();
+  const auto& facts = fill.facts;
+  auto& decision = fill.storage;
+  auto target = fill_target(plan);
+  auto placement =
+      cache::place(plan.key->key, plan.key->fingerprint, facts.vary_names, BeastHeaders(request));
+  store::EntryPtr entry = build_entry(response, std::move(body), placement.fingerprint,
+                                      Filler::tags_for(target, response), now, decision, facts.age,
+                                      elapsed_ms(fetch.started), generation_of(target));
+  // Stored (and handed to the local waiters, then the fleet's) before our
+  // own client write.
+  auto stored = co_await filler_.store_placed(placement, entry, fetch.fill_sequence, plan.permit);
+  co_await release_fleet_lease(plan);
+  if (!decision.omitted_fields.empty()) {
+    // Stored without the fields no-cache="..."/private="..." name; the
+    // client the origin answered still gets them.
+    decision.omitted_fields.clear();
+    entry = build_entry(response, entry->body, entry->fingerprint, entry->tags, now, decision,
+                        facts.age, entry->rebuild_ms, entry->generation);
   }
-  co_return ec;
+  plan.tx.filled(stored.stored, stored.outcome);
+  co_return co_await serve_entry(client, *entry, plan, now);
 }
 
 asio::awaitable<bool> RequestHandler::relay_rest(beast::tcp_stream& client,
-                                                 OriginExchange& exchange, const Plan& plan,
-                                                 std::string_view cache_status,
+                                                 OriginExchange& exchange, Plan& plan,
                                                  std::string_view already_read) {
   const auto& limits = runtime_.config.limits;
   const bool origin_keep_alive = exchange.parser->keep_alive();
   net::RelayOptions options;
+  const auto status = plan.tx.header();
   std::string disclosed;
+  std::string_view cache_status = status.view();
   if (runtime_.config.admin.disclose_keys && plan.key) {
     disclosed = cache::with_key(cache_status, plan.key->key);
     cache_status = disclosed;
   }
-  options.cache_status = cache_status;
+  options.added_field = cache::kCacheStatusField;
+  options.added_value = cache_status;
   options.already_read = already_read;
   options.head_only = plan.head_only;
   options.client_keep_alive = plan.keep_alive;
@@ -238,15 +178,19 @@ asio::awaitable<bool> RequestHandler::relay_rest(beast::tcp_stream& client,
   answering(plan, exchange.parser->get().result_int());
   auto result = co_await net::relay_response(connection->stream, connection->buffer,
                                              *exchange.parser, client, options);
-  if (result.origin_complete && origin_keep_alive) filler_.pool().release(std::move(connection));
+  if (result.origin_complete && origin_keep_alive) context_.origin().release(std::move(connection));
   co_return result.client_ok&& result.client_keep_alive;
 }
 
 asio::awaitable<bool> RequestHandler::serve_revalidated(beast::tcp_stream& client, Plan& plan,
-                                                        const http::response_header<>& not_modified,
-                                                        std::uint64_t fill_sequence,
-                                                        std::uint32_t rebuild_ms,
-                                                        unsigned origin_status) {
+                                                        OriginFetch& fetch) {
+  auto& exchange = fetch.exchange;
+  const auto& not_modified = exchange.parser->get();
+  const std::uint32_t rebuild_ms = elapsed_ms(fetch.started);
+  std::string none;  // a 304, or the answer to a HEAD: no body to read
+  auto read = co_await net::read_body_upto(*exchange.connection, *exchange.parser, none, 0,
+                                           runtime_.config.limits.origin_idle_timeout);
+  filler_.reuse(exchange, !read.error && read.complete);
   const auto now = Clock::now();
   auto revalidation = filler_.revalidated(*plan.revalidate, not_modified, fill_target(plan),
                                           plan.request_facts, now, rebuild_ms);
@@ -259,29 +203,28 @@ asio::awaitable<bool> RequestHandler::serve_revalidated(beast::tcp_stream& clien
   RefreshCounters::bump(runtime_.refreshes.revalidated);
   StoredFill fill;
   if (revalidation.storable) {
-    fill = co_await filler_.store(plan.key->key, revalidation.entry, fill_sequence, plan.permit);
+    fill =
+        co_await filler_.store(plan.key->key, revalidation.entry, fetch.fill_sequence, plan.permit);
   } else if (plan.permit) {
     plan.permit->uncacheable();
   }
   const auto& entry = *revalidation.entry;
-  long long ttl = std::chrono::floor<std::chrono::seconds>(entry.expires_at - now).count();
+  plan.tx.filled(fill.stored, fill.outcome);
   co_return co_await write_entry(
-      client, entry, plan,
-      cache::CacheStatusText(plan.status, ttl, fill.stored, fill.outcome, false, origin_status),
+      client, entry, plan, plan.tx.header(seconds_left(entry, now), not_modified.result_int()),
       now);
 }
 
-asio::awaitable<bool> RequestHandler::within_rebuild_budget(beast::tcp_stream& client, Plan& plan,
-                                                            bool& keep_alive) {
+asio::awaitable<std::optional<bool>> RequestHandler::within_rebuild_budget(
+    beast::tcp_stream& client, Plan& plan) {
   auto* budget = plan.routes->rebuild_budget(*plan.route);
-  if (!budget) co_return true;
+  if (!budget) co_return std::nullopt;
   const auto now = cache::RebuildBudget::Clock::now();
-  if (budget->take(now, {})) co_return true;
+  if (budget->take(now, {})) co_return std::nullopt;
   // Over budget. A stale copy answers at once, if the entry allows it.
   if (plan.stale && !plan.stale->must_revalidate) {
     RefreshCounters::bump(runtime_.refreshes.rebuild_stale);
-    keep_alive = co_await serve_stale(client, plan, "rebuild-rate");
-    co_return false;
+    co_return co_await serve_stale(client, plan, "rebuild-rate");
   }
   // Otherwise wait for a token, up to origin_timeout.
   const auto& limits = runtime_.config.limits;
@@ -290,21 +233,15 @@ asio::awaitable<bool> RequestHandler::within_rebuild_budget(beast::tcp_stream& c
     RefreshCounters::bump(runtime_.refreshes.rebuild_waits);
     asio::steady_timer timer(executor_, *wait);
     co_await timer.async_wait(net::use_tuple);
-    co_return true;
+    co_return std::nullopt;
   }
   RefreshCounters::bump(runtime_.refreshes.rebuild_rejected);
   auto seconds = std::chrono::ceil<std::chrono::seconds>(retry_after).count();
   std::string reason = "route " + plan.route->name + " is over its rebuild_rate; retry in " +
                        std::to_string(seconds) + " s";
-  cache::CacheStatusText cache_status(plan.status, 0, false, "rebuild-rate");
-  auto response = net::json_error(http::status::service_unavailable, reason, plan.version,
-                                  plan.keep_alive, cache_status.view());
-  response.set(http::field::retry_after, std::to_string(std::max<long long>(1, seconds)));
-  client.expires_after(limits.header_timeout);
-  answering(plan, response.result_int());
-  auto [write_error, written] = co_await http::async_write(client, response, net::use_tuple);
-  keep_alive = !write_error && plan.keep_alive;
-  co_return false;
+  plan.tx.explain("rebuild-rate");
+  co_return co_await reply_error(client, plan, http::status::service_unavailable, reason,
+                                 std::max<long long>(1, seconds));
 }
 
 void RequestHandler::prepare_origin_request(net::Request& request, const Plan& plan) const {
@@ -326,8 +263,8 @@ bool RequestHandler::stale_usable(const Plan& plan) const {
 
 asio::awaitable<bool> RequestHandler::serve_stale(beast::tcp_stream& client, Plan& plan,
                                                   std::string_view why) {
-  plan.status = CacheStatus::hit;
-  co_return co_await serve_entry(client, *plan.stale, plan, false, why, Clock::now());
+  plan.tx.serve_stale(why);
+  co_return co_await serve_entry(client, *plan.stale, plan, Clock::now());
 }
 
 asio::awaitable<bool> RequestHandler::reply_origin_failure(beast::tcp_stream& client, Plan& plan,
@@ -364,15 +301,8 @@ asio::awaitable<bool> RequestHandler::reply_origin_failure(beast::tcp_stream& cl
     co_return co_await serve_stale(client, plan, "stale-if-error");
   }
   logging::event(spdlog::level::warn, "origin-failure", reason, fields);
-  cache::CacheStatusText cache_status(
-      plan.status, 0, false,
-      failure == OriginFailure::timeout ? "origin-timeout" : "origin-unreachable");
-  auto response =
-      net::json_error(status, reason, plan.version, plan.keep_alive, cache_status.view());
-  client.expires_after(config.limits.header_timeout);
-  answering(plan, response.result_int());
-  auto [write_error, written] = co_await http::async_write(client, response, net::use_tuple);
-  co_return !write_error && plan.keep_alive;
+  plan.tx.explain(failure == OriginFailure::timeout ? "origin-timeout" : "origin-unreachable");
+  co_return co_await reply_error(client, plan, status, reason);
 }
 
 }  // namespace cachecar::proxy

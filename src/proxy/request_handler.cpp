@@ -16,6 +16,7 @@
 #include "net/http_util.hpp"
 #include "net/relay.hpp"
 #include "proxy/entry_builder.hpp"
+#include "proxy/entry_times.hpp"
 #include "proxy/request_plan.hpp"
 #include "proxy/response_facts.hpp"
 
@@ -60,7 +61,8 @@ RequestHandler::RequestHandler(Runtime& runtime, std::size_t worker, asio::any_i
     : runtime_(runtime),
       worker_(worker),
       executor_(executor),
-      filler_(runtime, worker, executor),
+      context_(runtime, worker, executor),
+      filler_(context_),
       invalidator_(runtime.memory, filler_.redis(), runtime.invalidations,
                    runtime.config.environment) {}
 
@@ -88,13 +90,12 @@ class RequestHandler::RequestEnd {
  public:
   RequestEnd(RequestHandler& handler, const net::Request& request, const net::tcp::endpoint& peer,
              const Plan& plan)
-      : handler_(handler),
-        request_(request),
-        peer_(peer),
-        plan_(plan),
-        started_(std::chrono::steady_clock::now()) {}
+      : handler_(handler), request_(request), peer_(peer), plan_(plan) {}
   ~RequestEnd() {
-    handler_.finished(request_, peer_, plan_, std::chrono::steady_clock::now() - started_);
+    // Timed from the transaction's start: the plan (and so the transaction)
+    // is made just before this.
+    handler_.finished(request_, peer_, plan_,
+                      std::chrono::steady_clock::now() - plan_.tx.started());
   }
   RequestEnd(const RequestEnd&) = delete;
   RequestEnd& operator=(const RequestEnd&) = delete;
@@ -104,18 +105,17 @@ class RequestHandler::RequestEnd {
   const net::Request& request_;
   const net::tcp::endpoint& peer_;
   const Plan& plan_;
-  std::chrono::steady_clock::time_point started_;
 };
 
-void RequestHandler::answering(const Plan& plan, unsigned http_status) {
-  plan.response_status = http_status;
-  runtime_.stats.count(worker_, plan.slot, plan.status);
+void RequestHandler::answering(Plan& plan, unsigned http_status) {
+  plan.tx.answer(http_status);
+  runtime_.stats.count(worker_, plan.slot, plan.tx.status());
 }
 
 void RequestHandler::finished(const net::Request& request, const net::tcp::endpoint& peer,
                               const Plan& plan, std::chrono::steady_clock::duration elapsed) {
-  if (plan.response_status == 0) return;  // nothing was answered (the client went away)
-  runtime_.latencies.client(worker_, plan.response_status, elapsed);
+  if (!plan.tx.answered()) return;  // nothing was answered (the client went away)
+  runtime_.latencies.client(worker_, plan.tx.http_status(), elapsed);
   const double sample = plan.routes ? plan.routes->config->log.access_sample : 0;
   if (sample <= 0 ||
       (sample < 1 && std::uniform_real_distribution<double>(0, 1)(access_random_) >= sample))
@@ -123,13 +123,13 @@ void RequestHandler::finished(const net::Request& request, const net::tcp::endpo
   logging::Fields fields;
   fields.add("method", sv(request.method_string()))
       .add("target", sv(request.target()))
-      .add("status", plan.response_status)
+      .add("status", plan.tx.http_status())
       .add("route", plan.route ? std::string_view(plan.route->name) : std::string_view("-"))
-      .add("cache", cache::to_string(plan.status))
+      .add("cache", cache::to_string(plan.tx.status()))
       .add("duration_ms", std::chrono::duration<double, std::milli>(elapsed).count())
       .add("client", peer.address().to_string());
   if (plan.key) fields.add("key", plan.key->key);
-  if (!plan.detail.empty()) fields.add("detail", plan.detail);
+  if (!plan.tx.detail().empty()) fields.add("detail", plan.tx.detail());
   logging::access(fields);
 }
 
@@ -137,142 +137,169 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
                                              const net::tcp::endpoint& peer) {
   Plan plan;
   RequestEnd end(*this, request, peer, plan);
+  config::RouteValues values;
+  std::string_view query;
+  switch (route_request(request, peer, values, query, plan)) {
+    case Path::write_through:
+      co_return co_await write_through(request, client, plan, values);
+    case Path::forward:
+      co_return co_await forward(request, client, plan);
+    case Path::cache:
+      break;
+  }
+  ScratchLease scratch(*this);
+  if (!key_request(request, query, values, scratch.get(), plan))
+    co_return co_await forward(request, client, plan);
+
+  Found found{runtime_.memory.find(plan.key->key)};
+  if (needs_shared_tier(found.entry)) co_await look_in_redis(plan.key->key, found);
+  if (found.entry && found.entry->is_vary_marker()) {
+    to_variant(request, scratch.get(), found);
+    if (needs_shared_tier(found.entry)) co_await look_in_redis(plan.key->key, found);
+  }
+  const auto now = Clock::now();
+  if (found_answers(request, found, plan, now))
+    co_return co_await serve_hit(request, client, *found.entry, plan, now);
+
+  if (plan.request_facts.cache_control.only_if_cached)
+    co_return co_await reply_not_cached(client, plan);
+  // A request that refused what is stored wants the origin's own answer:
+  // not one a concurrent fetch began before it.
+  if (!plan.route->coalesce || plan.tx.status() == CacheStatus::request)
+    co_return co_await forward(request, client, plan);
+  co_return co_await fetch_once_per_key(request, client, plan);
+}
+
+RequestHandler::Path RequestHandler::route_request(const net::Request& request,
+                                                   const net::tcp::endpoint& peer,
+                                                   config::RouteValues& values,
+                                                   std::string_view& query, Plan& plan) {
   plan.head_only = request.method() == http::verb::head;
   plan.keep_alive = request.keep_alive();
   plan.version = request.version();
-  std::string_view path, query;
+  std::string_view path;
   net::split_target(sv(request.target()), path, query);
-  config::RouteValues values;
   plan.routes = current_routes();
   plan.route = plan.routes->table.match(sv(request.method_string()), path, values);
   plan.slot = plan.route ? plan.routes->stats_slot(plan.route) : runtime_.stats.unmatched_slot();
   plan.peer = peer;
   plan.trusted_peer = plan.routes->config->forwarding.trusts(peer.address());
-
   if (plan.route && plan.route->mode == config::RouteMode::write_through) {
-    co_return co_await write_through(request, client, plan, values);
+    plan.tx.not_cacheable(CacheStatus::method);
+    return Path::write_through;
   }
   if (plan.route == nullptr || plan.route->mode == config::RouteMode::bypass) {
-    co_return co_await forward(request, client, plan);
+    plan.tx.not_cacheable(CacheStatus::bypass);
+    return Path::forward;
   }
   if (request.method() != http::verb::get && request.method() != http::verb::head) {
-    plan.status = CacheStatus::method;
-    co_return co_await forward(request, client, plan);
+    plan.tx.not_cacheable(CacheStatus::method);
+    return Path::forward;
   }
+  return Path::cache;
+}
 
-  ScratchLease scratch(*this);
-  if (!key_in_canonical_form(request, query, values, scratch.get(), plan)) {
-    co_return co_await forward(request, client, plan);
-  }
+bool RequestHandler::key_request(net::Request& request, std::string_view query,
+                                 config::RouteValues& values, cache::KeyScratch& scratch,
+                                 Plan& plan) {
   BeastHeaders headers(request);
-  plan.key = &scratch.get();
+  // Read, not written: a hit sends nothing to the origin, so the request's
+  // fields are shaped only on the way there (shape_for_origin).
+  const auto refusal = cache::key_canonical_request(
+      *plan.route, runtime_.config.environment, plan.routes->config->forwarding, values, query,
+      headers, cache::forwarded_authority(headers, plan.trusted_peer), scratch);
+  if (refusal != cache::Refusal::none) {
+    // Forwarded as sent, never cached.
+    plan.tx.not_cacheable(CacheStatus::bypass, cache::to_string(refusal));
+    return false;
+  }
+  // Compared first: a request already in canonical form costs no rewrite.
+  if (scratch.target != sv(request.target())) request.target(scratch.target);
+  plan.key = &scratch;
   plan.values = &values;
   plan.request_facts = request_facts(request);
   if (plan.request_facts.cache_control.no_store) {
-    plan.status = CacheStatus::request;
-    plan.detail = "no-store";
-    co_return co_await forward(request, client, plan);
+    plan.tx.not_cacheable(CacheStatus::request, "no-store");
+    return false;
   }
   plan.store = true;
-  const auto& directives = plan.request_facts.cache_control;
+  return true;
+}
 
-  auto* redis = filler_.redis();
-  bool from_redis = false;
+bool RequestHandler::needs_shared_tier(const store::EntryPtr& in_memory) {
   // Memory inline (a hit needs no further coroutine frame); Redis only when
   // memory has nothing fresh.
-  store::EntryPtr entry = runtime_.memory.find(plan.key->key);
-  if (redis && (!entry || Clock::now() >= entry->expires_at)) {
-    entry = co_await look_in_redis(plan.key->key, std::move(entry), from_redis);
-  }
-  bool varied = false;
-  if (entry && entry->is_vary_marker()) {
-    // The response varies on headers outside the key: this request's
-    // variant has a key (and fingerprint) of its own.
-    cache::add_variant(scratch.get().key, scratch.get().fingerprint, entry->vary, headers);
-    varied = true;
-    from_redis = false;
-    entry = runtime_.memory.find(plan.key->key);
-    if (redis && (!entry || Clock::now() >= entry->expires_at)) {
-      entry = co_await look_in_redis(plan.key->key, std::move(entry), from_redis);
-    }
-  }
-  const auto now = Clock::now();
-  if (entry && entry->fingerprint == plan.key->fingerprint) {
-    const bool trusted = runtime_.gap.servable(
-        entry->stored_at, now, plan.route->max_stale.value_or(std::chrono::milliseconds(0)));
-    // A shared-tier hit is promoted with its own (absolute) expiry, so it
-    // lives in memory exactly as long as it has left.
-    if (trusted && from_redis) runtime_.memory.insert(plan.key->key, entry);
-    const cache::StoredTimes times{entry->stored_at, entry->expires_at, entry->initial_age_seconds,
-                                   entry->must_revalidate};
-    const auto reuse = trusted ? cache::reuse_for(directives, times, now) : cache::Reuse::expired;
-    if (reuse == cache::Reuse::fresh) {
-      if (early_refresh_due(plan, *entry, now)) {
-        RefreshCounters::bump(runtime_.refreshes.early);
-        refresh_in_background(request, plan, entry);
-      }
-      plan.status = CacheStatus::hit;
-      co_return co_await serve_hit(request, client, *entry, plan, from_redis ? "redis" : "", now);
-    }
-    if (reuse == cache::Reuse::stale_accepted) {
-      plan.status = CacheStatus::hit;  // the client's max-stale accepts it
-      co_return co_await serve_hit(request, client, *entry, plan, "max-stale", now);
-    }
-    if (reuse == cache::Reuse::expired && trusted && now < entry->revalidate_until()) {
-      // stale-while-revalidate: answer now, refresh once behind the scenes.
-      refresh_in_background(request, plan, entry);
-      RefreshCounters::bump(runtime_.refreshes.stale_while_revalidate);
-      plan.status = CacheStatus::hit;
-      co_return co_await serve_hit(request, client, *entry, plan, "stale-while-revalidate", now);
-    }
-    // Expired, refused by the request's directives, or in doubt after a
-    // bus gap: fetched again, conditionally when it has validators. Expired
-    // but trusted, it may still answer if the origin fails (stale-if-error)
-    // or the rebuild budget is spent.
-    plan.status = reuse == cache::Reuse::refused ? CacheStatus::request : CacheStatus::stale;
-    plan.revalidate = entry;
-    if (trusted && now >= entry->expires_at) plan.stale = entry;
-  } else {
-    plan.status = varied ? CacheStatus::vary_miss : CacheStatus::miss;
-  }
-  if (directives.only_if_cached) co_return co_await reply_not_cached(client, plan);
-  // A request that refused what is stored wants the origin's own answer:
-  // not one a concurrent fetch began before it.
-  if (!plan.route->coalesce || plan.status == CacheStatus::request) {
-    co_return co_await forward(request, client, plan);
-  }
+  return filler_.redis() && (!in_memory || Clock::now() >= in_memory->expires_at);
+}
 
+void RequestHandler::to_variant(const net::Request& request, cache::KeyScratch& scratch,
+                                Found& found) {
+  // The response varies on headers outside the key: this request's
+  // variant has a key (and fingerprint) of its own.
+  cache::add_variant(scratch.key, scratch.fingerprint, found.entry->vary, BeastHeaders(request));
+  found = Found{runtime_.memory.find(scratch.key)};
+  found.varied = true;
+}
+
+bool RequestHandler::found_answers(const net::Request& request, const Found& found, Plan& plan,
+                                   Clock::time_point now) {
+  const auto& entry = found.entry;
+  if (!entry || entry->fingerprint != plan.key->fingerprint) {
+    plan.tx.found_nothing(found.varied);
+    return false;
+  }
+  const bool trusted = runtime_.gap.servable(
+      entry->stored_at, now, plan.route->max_stale.value_or(std::chrono::milliseconds(0)));
+  // A shared-tier hit is promoted with its own (absolute) expiry, so it
+  // lives in memory exactly as long as it has left.
+  if (trusted && found.from_redis) runtime_.memory.insert(plan.key->key, entry);
+  const auto reuse =
+      trusted ? cache::reuse_for(plan.request_facts.cache_control, stored_times(*entry), now)
+              : cache::Reuse::expired;
+  if (reuse == cache::Reuse::fresh) {
+    if (early_refresh_due(plan, *entry, now)) {
+      RefreshCounters::bump(runtime_.refreshes.early);
+      refresh_in_background(request, plan, entry);
+    }
+    plan.tx.found_fresh(found.from_redis ? "redis" : "");
+    return true;
+  }
+  if (reuse == cache::Reuse::stale_accepted) {
+    plan.tx.serve_stale("max-stale");  // the client's max-stale accepts it
+    return true;
+  }
+  if (reuse == cache::Reuse::expired && trusted && now < entry->revalidate_until()) {
+    // stale-while-revalidate: answer now, refresh once behind the scenes.
+    refresh_in_background(request, plan, entry);
+    RefreshCounters::bump(runtime_.refreshes.stale_while_revalidate);
+    plan.tx.serve_stale("stale-while-revalidate");
+    return true;
+  }
+  // Expired, refused by the request's directives, or in doubt after a
+  // bus gap: fetched again, conditionally when it has validators. Expired
+  // but trusted, it may still answer if the origin fails (stale-if-error)
+  // or the rebuild budget is spent.
+  plan.tx.found_expired(reuse == cache::Reuse::refused);
+  plan.revalidate = entry;
+  if (trusted && now >= entry->expires_at) plan.stale = entry;
+  return false;
+}
+
+asio::awaitable<bool> RequestHandler::fetch_once_per_key(net::Request& request,
+                                                         beast::tcp_stream& client, Plan& plan) {
   // One origin fetch per key: the first request fetches, the others wait
   // for it (at most origin_timeout) and are served what it stored. When the
   // fetcher gives up without a result, the waiters elect another.
   for (int election = 0; election < kMaxElections; ++election) {
-    if (election > 0) {
-      // The fill may have landed while we waited: take it rather than fetch.
-      auto landed = runtime_.memory.find(plan.key->key);
-      if (landed && landed->fingerprint == plan.key->fingerprint &&
-          Clock::now() < landed->expires_at) {
-        co_return co_await serve_collapsed(client, *landed, plan, {});
-      }
-    }
+    // The fill may have landed while we waited: take it rather than fetch.
+    if (auto landed = election > 0 ? usable_in_memory(plan) : nullptr)
+      co_return co_await serve_collapsed(client, *landed, plan, {});
     auto ticket = runtime_.fetch_locks.acquire(plan.key->key);
-    if (ticket.permit) {
-      plan.permit = &ticket.permit;
-      if (redis) {
-        // This process' fetcher; now one fetcher for the whole fleet.
-        if (auto fleet_fill = co_await await_fleet(plan, plan.lease_token)) {
-          runtime_.memory.insert(plan.key->key, fleet_fill);
-          ticket.permit.filled(fleet_fill);  // local waiters are served too
-          co_return co_await serve_collapsed(client, *fleet_fill, plan, "fleet");
-        }
-      }
-      bool keep_alive = co_await forward(request, client, plan);
-      co_await release_fleet_lease(plan);  // if the fill did not already
-      co_return keep_alive;
-    }
+    if (ticket.permit) co_return co_await fetch_for_waiters(request, client, plan, ticket.permit);
     if (ticket.pass) break;  // recently uncacheable: do not queue behind it
     // Our fetcher may first wait out a fleet lease, then fetch: wait for both.
     auto limit = runtime_.config.limits.origin_timeout;
-    if (redis) limit += runtime_.fleet_lease_ttl();
+    if (filler_.redis()) limit += runtime_.fleet_lease_ttl();
     auto [outcome, filled] = co_await ticket.flight->wait(limit);
     if (outcome == cache::FlightOutcome::filled && filled &&
         filled->fingerprint == plan.key->fingerprint) {
@@ -286,30 +313,36 @@ asio::awaitable<bool> RequestHandler::handle(net::Request& request, beast::tcp_s
   co_return co_await forward(request, client, plan);
 }
 
+store::EntryPtr RequestHandler::usable_in_memory(const Plan& plan) const {
+  auto landed = runtime_.memory.find(plan.key->key);
+  if (landed && landed->fingerprint == plan.key->fingerprint && Clock::now() < landed->expires_at)
+    return landed;
+  return nullptr;
+}
+
+asio::awaitable<bool> RequestHandler::fetch_for_waiters(net::Request& request,
+                                                        beast::tcp_stream& client, Plan& plan,
+                                                        cache::FetchPermit& permit) {
+  plan.permit = &permit;
+  if (filler_.redis()) {
+    // This process' fetcher; now one fetcher for the whole fleet.
+    if (auto fleet_fill = co_await await_fleet(plan)) {
+      runtime_.memory.insert(plan.key->key, fleet_fill);
+      permit.filled(fleet_fill);  // local waiters are served too
+      co_return co_await serve_collapsed(client, *fleet_fill, plan, "fleet");
+    }
+  }
+  bool keep_alive = co_await forward(request, client, plan);
+  co_await release_fleet_lease(plan);  // if the fill did not already
+  co_return keep_alive;
+}
+
 void RequestHandler::shape_for_origin(net::Request& request, const Plan& plan) const {
   net::set_forwarded_fields(request, plan.peer, plan.trusted_peer);
   if (plan.route && plan.route->mode != config::RouteMode::bypass) {
     // Never keyed, so never forwarded where cachecar caches (keyed = forwarded).
     for (auto name : cache::target_rewriting_fields()) request.erase(name);
   }
-}
-
-bool RequestHandler::key_in_canonical_form(net::Request& request, std::string_view query,
-                                           config::RouteValues& values, cache::KeyScratch& scratch,
-                                           Plan& plan) const {
-  BeastHeaders headers(request);
-  // Read, not written: a hit sends nothing to the origin, so the request's
-  // fields are shaped only on the way there (shape_for_origin).
-  const auto refusal = cache::key_canonical_request(
-      *plan.route, runtime_.config.environment, plan.routes->config->forwarding, values, query,
-      headers, cache::forwarded_authority(headers, plan.trusted_peer), scratch);
-  if (refusal != cache::Refusal::none) {
-    plan.detail = cache::to_string(refusal);  // forwarded as sent, never cached
-    return false;
-  }
-  // Compared first: a request already in canonical form costs no rewrite.
-  if (scratch.target != sv(request.target())) request.target(scratch.target);
-  return true;
 }
 
 net::Request RequestHandler::origin_copy(const net::Request& request, std::string_view target,
@@ -319,21 +352,19 @@ net::Request RequestHandler::origin_copy(const net::Request& request, std::strin
   return copy;
 }
 
-asio::awaitable<store::EntryPtr> RequestHandler::look_in_redis(const std::string& key,
-                                                               store::EntryPtr in_memory,
-                                                               bool& from_redis) {
+asio::awaitable<void> RequestHandler::look_in_redis(const std::string& key, Found& found) {
   // Not in memory, or expired there: a peer may have stored a fresher copy.
   // Fails open: an unavailable Redis reads as a miss.
   auto shared = co_await filler_.redis()->get(key);
-  if (!shared || (in_memory && shared->expires_at <= in_memory->expires_at) ||
+  if (!shared || (found.entry && shared->expires_at <= found.entry->expires_at) ||
       runtime_.invalidations.invalidated_after(shared->stored_at, key, shared->tags)) {
-    co_return in_memory;
+    co_return;
   }
-  from_redis = true;
   // A marker holds no data: promoted at once, so that the next request
   // finds its way to its variant in memory.
   if (shared->is_vary_marker()) runtime_.memory.insert(key, shared);
-  co_return shared;
+  found.entry = std::move(shared);
+  found.from_redis = true;
 }
 
 bool RequestHandler::early_refresh_due(const Plan& plan, const store::Entry& entry,
@@ -347,7 +378,7 @@ bool RequestHandler::early_refresh_due(const Plan& plan, const store::Entry& ent
   const auto left =
       std::chrono::duration_cast<std::chrono::milliseconds>(entry.expires_at - now).count();
   if (static_cast<double>(left) > 30.0 * kXFetchBeta * entry.rebuild_ms) return false;
-  const double u = 1.0 - filler_.jitter_draw();
+  const double u = 1.0 - context_.jitter_draw();
   return -static_cast<double>(entry.rebuild_ms) * kXFetchBeta * std::log(u) >=
          static_cast<double>(left);
 }
@@ -364,12 +395,11 @@ void RequestHandler::refresh_in_background(const net::Request& request, const Pl
       asio::detached);
 }
 
-asio::awaitable<store::EntryPtr> RequestHandler::await_fleet(const Plan& plan,
-                                                             std::string& lease_token) {
+asio::awaitable<store::EntryPtr> RequestHandler::await_fleet(Plan& plan) {
   const auto& key = plan.key->key;
   const auto lease_ttl = runtime_.fleet_lease_ttl();
   auto* redis = filler_.redis();
-  std::string token = filler_.lease_token();
+  std::string token = context_.lease_token();
   // Watching before the lease is tried: a release between our try and our
   // wait is not missed.
   auto watch = runtime_.fleet_fills.watch(key, executor_);
@@ -383,7 +413,7 @@ asio::awaitable<store::EntryPtr> RequestHandler::await_fleet(const Plan& plan,
     auto lease = co_await redis->try_lease(key, token, lease_ttl);
     if (lease == store::RedisTier::Lease::won) {
       RefreshCounters::bump(runtime_.refreshes.leases_won);
-      lease_token = token;
+      plan.lease_token = token;
       co_return nullptr;
     }
     if (lease == store::RedisTier::Lease::unavailable) co_return nullptr;
@@ -433,7 +463,7 @@ asio::awaitable<void> RequestHandler::release_fleet_lease(Plan& plan) {
 asio::awaitable<bool> RequestHandler::serve_hit(const net::Request& request,
                                                 beast::tcp_stream& client,
                                                 const store::Entry& entry, Plan& plan,
-                                                std::string_view detail, Clock::time_point now) {
+                                                Clock::time_point now) {
   // Not a coroutine itself: the hit path keeps to one frame (write_entry's).
   auto field = [&](http::field name) -> std::optional<std::string_view> {
     auto it = request.find(name);
@@ -445,14 +475,13 @@ asio::awaitable<bool> RequestHandler::serve_hit(const net::Request& request,
   if ((if_none_match || if_modified_since) &&
       cache::client_has_it(if_none_match, if_modified_since, head_field(entry.head, "ETag"),
                            head_field(entry.head, "Last-Modified"))) {
-    return serve_not_modified(client, entry, plan, detail, now);
+    return serve_not_modified(client, entry, plan, now);
   }
-  return serve_entry(client, entry, plan, false, detail, now);
+  return serve_entry(client, entry, plan, now);
 }
 
 asio::awaitable<bool> RequestHandler::serve_not_modified(beast::tcp_stream& client,
-                                                         const store::Entry& entry,
-                                                         const Plan& plan, std::string_view detail,
+                                                         const store::Entry& entry, Plan& plan,
                                                          Clock::time_point now) {
   // RFC 9110 §15.4.5: the fields a 200 would have carried that describe
   // the representation's validity, without the body.
@@ -466,16 +495,12 @@ asio::awaitable<bool> RequestHandler::serve_not_modified(beast::tcp_stream& clie
       head += "\r\n";
     }
   }
-  long long ttl = std::chrono::floor<std::chrono::seconds>(entry.expires_at - now).count();
-  cache::CacheStatusText status(plan.status, ttl, false, detail, plan.collapsed);
-  long long age =
-      entry.initial_age_seconds +
-      std::max<long long>(
-          0, std::chrono::duration_cast<std::chrono::seconds>(now - entry.stored_at).count());
+  const auto status = plan.tx.header(seconds_left(entry, now));
   std::string status_text(status.view());
   if (runtime_.config.admin.disclose_keys && plan.key)
     status_text = cache::with_key(status_text, plan.key->key);
-  head += "Age: " + std::to_string(age) + "\r\nCache-Status: " + status_text + "\r\n";
+  head +=
+      "Age: " + std::to_string(age_of(entry, now)) + "\r\nCache-Status: " + status_text + "\r\n";
   if (!plan.keep_alive) head += "Connection: close\r\n";
   head += "\r\n";
   client.expires_after(runtime_.config.limits.header_timeout);
@@ -486,43 +511,50 @@ asio::awaitable<bool> RequestHandler::serve_not_modified(beast::tcp_stream& clie
 
 asio::awaitable<bool> RequestHandler::reply_not_cached(beast::tcp_stream& client, Plan& plan) {
   // RFC 9111 §5.2.1.7: only-if-cached and nothing usable stored: 504.
-  cache::CacheStatusText status(plan.status, 0, false, "only-if-cached");
-  auto response = net::json_error(http::status::gateway_timeout,
-                                  "only-if-cached: no stored response can answer this request",
-                                  plan.version, plan.keep_alive, status.view());
+  plan.tx.explain("only-if-cached");
+  co_return co_await reply_error(client, plan, http::status::gateway_timeout,
+                                 "only-if-cached: no stored response can answer this request");
+}
+
+asio::awaitable<bool> RequestHandler::reply_error(beast::tcp_stream& client, Plan& plan,
+                                                  http::status status, std::string_view reason,
+                                                  long long retry_after_seconds) {
+  auto response = net::json_error(status, reason, plan.version, plan.keep_alive);
+  response.set(cache::kCacheStatusField, plan.tx.header().view());
+  if (retry_after_seconds > 0)
+    response.set(http::field::retry_after, std::to_string(retry_after_seconds));
   client.expires_after(runtime_.config.limits.header_timeout);
   answering(plan, response.result_int());
   auto [ec, written] = co_await http::async_write(client, response, net::use_tuple);
   co_return !ec && plan.keep_alive;
 }
 
+void RequestHandler::mark_refusal(http::response<http::string_body>& response) const {
+  response.set(cache::kCacheStatusField,
+               cache::CacheStatusText(CacheStatus::bypass, 0, false, "bad-request").view());
+}
+
 asio::awaitable<bool> RequestHandler::serve_collapsed(beast::tcp_stream& client,
                                                       const store::Entry& entry, Plan& plan,
                                                       std::string_view detail) {
   runtime_.fetch_locks.count_collapsed();
-  plan.collapsed = true;
-  co_return co_await serve_entry(client, entry, plan, false, detail, Clock::now());
+  plan.tx.collapsed(detail);
+  co_return co_await serve_entry(client, entry, plan, Clock::now());
 }
 
 asio::awaitable<bool> RequestHandler::serve_entry(beast::tcp_stream& client,
-                                                  const store::Entry& entry, const Plan& plan,
-                                                  bool stored, std::string_view detail,
+                                                  const store::Entry& entry, Plan& plan,
                                                   Clock::time_point now) {
   // Not a coroutine itself (one frame per hit is enough): the status text
   // travels by value into write_entry's frame.
-  // Negative for a stale answer, as RFC 9211 allows (floor: a moment past
-  // expiry is -1, not 0).
-  long long ttl = std::chrono::floor<std::chrono::seconds>(entry.expires_at - now).count();
-  return write_entry(client, entry, plan,
-                     cache::CacheStatusText(plan.status, ttl, stored, detail, plan.collapsed), now);
+  return write_entry(client, entry, plan, plan.tx.header(seconds_left(entry, now)), now);
 }
 
 asio::awaitable<bool> RequestHandler::write_entry(beast::tcp_stream& client,
-                                                  const store::Entry& entry, const Plan& plan,
+                                                  const store::Entry& entry, Plan& plan,
                                                   cache::CacheStatusText status,
                                                   Clock::time_point now) {
-  long long resident = std::max<long long>(
-      0, std::chrono::duration_cast<std::chrono::seconds>(now - entry.stored_at).count());
+  const long long age = age_of(entry, now);
   const char* connection = !plan.keep_alive              ? "Connection: close\r\n"
                            : plan.version < net::kHttp11 ? "Connection: keep-alive\r\n"
                                                          : "";
@@ -534,13 +566,12 @@ asio::awaitable<bool> RequestHandler::write_entry(beast::tcp_stream& client,
     status_text = disclosed;
   }
   std::string long_tail;
-  int n = std::snprintf(tail.data(), tail.size(), "Age: %lld\r\nCache-Status: %.*s\r\n%s\r\n",
-                        entry.initial_age_seconds + resident, static_cast<int>(status_text.size()),
-                        status_text.data(), connection);
+  int n = std::snprintf(tail.data(), tail.size(), "Age: %lld\r\nCache-Status: %.*s\r\n%s\r\n", age,
+                        static_cast<int>(status_text.size()), status_text.data(), connection);
   asio::const_buffer tail_buffer(tail.data(), static_cast<std::size_t>(n));
   if (static_cast<std::size_t>(n) >= tail.size()) {
-    long_tail = "Age: " + std::to_string(entry.initial_age_seconds + resident) +
-                "\r\nCache-Status: " + std::string(status_text) + "\r\n" + connection + "\r\n";
+    long_tail = "Age: " + std::to_string(age) + "\r\nCache-Status: " + std::string(status_text) +
+                "\r\n" + connection + "\r\n";
     tail_buffer = asio::buffer(long_tail);
   }
   std::array<asio::const_buffer, 3> buffers{

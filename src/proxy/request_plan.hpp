@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "cache/transaction.hpp"
 #include "proxy/request_handler.hpp"
 
 namespace cachecar::proxy {
@@ -14,9 +15,8 @@ struct RequestHandler::Plan {
   RouteSetPtr routes;  // the table this request began under: it finishes under it
   const config::RoutePolicy* route = nullptr;
   std::size_t slot = 0;
-  cache::CacheStatus status = cache::CacheStatus::bypass;
-  std::string_view detail;
-  bool store = false;  // the response may be stored under `key`
+  cache::Transaction tx;  // the phase, the Cache-Status and the timings
+  bool store = false;     // the response may be stored under `key`
   const cache::KeyScratch* key = nullptr;
   const config::RouteValues* values = nullptr;  // the route's path variables
   cache::FetchPermit* permit = nullptr;         // set: this request fetches for its waiters too
@@ -24,10 +24,6 @@ struct RequestHandler::Plan {
   store::EntryPtr
       stale;  // expired but trusted: the answer if the origin fails or the budget is spent
   store::EntryPtr revalidate;  // expired or in doubt: its validators make the fetch conditional
-  bool collapsed = false;      // served by another request's fetch
-  // The status the client was sent (0: none), for the latency histogram;
-  // set by answering() where the answer is written, which sees the plan as const.
-  mutable unsigned response_status = 0;
   cache::RequestFacts request_facts;
   bool head_only = false;
   bool keep_alive = true;

@@ -28,7 +28,10 @@ Clock::time_point refresh_time(const store::Entry& entry) {
 }  // namespace
 
 Warmer::Warmer(Runtime& runtime, asio::any_io_executor executor)
-    : runtime_(runtime), executor_(executor), filler_(runtime, runtime.control_slot(), executor) {}
+    : runtime_(runtime),
+      executor_(executor),
+      context_(runtime, runtime.control_slot(), executor),
+      filler_(context_) {}
 
 void Warmer::start() {
   auto routes = runtime_.routes();

@@ -59,6 +59,7 @@ class Warmer {
 
   Runtime& runtime_;
   net::asio::any_io_executor executor_;
+  WorkerContext context_;  // the control thread's origin pool and Redis tier
   Filler filler_;
   std::size_t starting_ = 0;    // warm paths whose first fetch has not ended
   std::set<std::string> kept_;  // paths a keep_fresh loop looks after (control thread only)

@@ -26,7 +26,6 @@ namespace cachecar::proxy {
 namespace asio = net::asio;
 namespace beast = net::beast;
 namespace http = net::http;
-using cache::CacheStatus;
 using store::Clock;
 
 namespace {
@@ -144,7 +143,7 @@ asio::awaitable<RequestHandler::FleetDrop> RequestHandler::drop_across_fleet(
 asio::awaitable<bool> RequestHandler::write_through(net::Request& request,
                                                     beast::tcp_stream& client, Plan& plan,
                                                     const config::RouteValues& values) {
-  plan.status = CacheStatus::method;
+  plan.tx.fetch();
   const bool deletes = request.method() == http::verb::delete_;
   auto view = written_view(request, plan, values);
   // The read request for a refetch, made before the write is sent on.
@@ -153,14 +152,14 @@ asio::awaitable<bool> RequestHandler::write_through(net::Request& request,
   prepare_origin_request(request, plan);
 
   OriginExchange exchange;
-  if (auto ec = co_await exchange_with_origin(request, exchange))
+  if (auto ec = co_await filler_.exchange(request, exchange))
     co_return co_await reply_origin_failure(client, plan, ec);
   auto& response = exchange.parser->get();
   const bool success = response.result_int() >= 200 && response.result_int() < 300;
   if (!success || !view) {
     // The origin refused the write (or no view can be named): the cache is untouched.
-    cache::CacheStatusText status(plan.status, 0, false, success ? "no-view" : "");
-    co_return co_await relay_rest(client, exchange, plan, status.view(), {});
+    plan.tx.not_stored(success ? "no-view" : "");
+    co_return co_await relay_rest(client, exchange, plan, {});
   }
 
   // The write's own body: what `refresh_from: response` stores, and what the
@@ -169,49 +168,14 @@ asio::awaitable<bool> RequestHandler::write_through(net::Request& request,
   auto read = co_await net::read_body_upto(*exchange.connection, *exchange.parser, body,
                                            runtime_.memory.max_entry_bytes(),
                                            runtime_.config.limits.origin_idle_timeout);
-  const auto now = Clock::now();
-
   auto drop = co_await drop_across_fleet(*view, deletes ? invalidation::EventType::entity_deleted
                                                         : invalidation::EventType::entity_updated);
   const bool fleet_clear = !drop.published || drop.acknowledged >= drop.receivers;
-  if (!fleet_clear) {
-    RefreshCounters::bump(runtime_.refreshes.write_unacknowledged);
-    logging::event(spdlog::level::warn, "write-through-unacknowledged",
-                   "not every cachecar acknowledged the drop in time; the new view is not stored",
-                   logging::Fields()
-                       .add("route", plan.route->name)
-                       .add("path", view->path)
-                       .add("acknowledged", drop.acknowledged)
-                       .add("receivers", drop.receivers)
-                       .add("timeout_ms", kAckTimeout.count()));
-  }
-
+  if (!fleet_clear) warn_unacknowledged(plan, *view, drop);
   std::string_view detail = "dropped";
   if (!deletes && view->target && fleet_clear && !read.error) {
-    const auto& target = *view->target;
-    bool stored = false;
-    if (plan.route->refresh_from == config::RefreshFrom::response && read.complete) {
-      // The write's answer is the full new representation: store it as the view.
-      auto facts = response_facts(response, *target.route);
-      auto decision = cache::decide_storage({}, facts, *target.route, now, filler_.jitter_draw());
-      if (decision.verdict == cache::StoreVerdict::store) {
-        auto entry =
-            build_entry(response, body, target.fingerprint, Filler::tags_for(target, response), now,
-                        decision, facts.age, 0, generation_of(target));
-        auto fill =
-            co_await filler_.store(target.key, entry, runtime_.invalidations.begin_fill(), nullptr);
-        stored = fill.stored;
-        if (fill.redis_failed && plan.route->on_cache_error == config::OnCacheError::invalidate) {
-          runtime_.memory.remove(target.key);
-          stored = false;
-        }
-      }
-    } else {
-      auto outcome = co_await filler_.refresh(target, std::move(read_request), nullptr,
-                                              cache::FetchPermit{}, RefreshKind::write);
-      stored = outcome == RefreshOutcome::stored;
-    }
-    if (stored) {
+    const bool whole = read.complete;
+    if (co_await store_new_view(plan, *view->target, response, body, whole, read_request)) {
       detail = "refreshed";
       RefreshCounters::bump(runtime_.refreshes.write_refreshed);
     } else {
@@ -221,8 +185,46 @@ asio::awaitable<bool> RequestHandler::write_through(net::Request& request,
     }
   }
   if (read.error) co_return co_await reply_origin_failure(client, plan, read.error);
-  cache::CacheStatusText status(plan.status, 0, false, detail);
-  co_return co_await relay_rest(client, exchange, plan, status.view(), body);
+  plan.tx.not_stored(detail);
+  co_return co_await relay_rest(client, exchange, plan, body);
+}
+
+void RequestHandler::warn_unacknowledged(const Plan& plan, const WrittenView& view,
+                                         const FleetDrop& drop) {
+  RefreshCounters::bump(runtime_.refreshes.write_unacknowledged);
+  logging::event(spdlog::level::warn, "write-through-unacknowledged",
+                 "not every cachecar acknowledged the drop in time; the new view is not stored",
+                 logging::Fields()
+                     .add("route", plan.route->name)
+                     .add("path", view.path)
+                     .add("acknowledged", drop.acknowledged)
+                     .add("receivers", drop.receivers)
+                     .add("timeout_ms", kAckTimeout.count()));
+}
+
+asio::awaitable<bool> RequestHandler::store_new_view(const Plan& plan, const FillTarget& target,
+                                                     const http::response_header<>& response,
+                                                     const std::string& body, bool whole,
+                                                     net::Request& read_request) {
+  if (plan.route->refresh_from != config::RefreshFrom::response || !whole) {
+    auto outcome = co_await filler_.refresh(target, std::move(read_request), nullptr,
+                                            cache::FetchPermit{}, RefreshKind::write);
+    co_return outcome == RefreshOutcome::stored;
+  }
+  // The write's answer is the full new representation: store it as the view.
+  const auto now = Clock::now();
+  auto facts = response_facts(response, *target.route);
+  auto decision = cache::decide_storage({}, facts, *target.route, now, context_.jitter_draw());
+  if (decision.verdict != cache::StoreVerdict::store) co_return false;
+  auto entry = build_entry(response, body, target.fingerprint, Filler::tags_for(target, response),
+                           now, decision, facts.age, 0, generation_of(target));
+  auto fill =
+      co_await filler_.store(target.key, entry, runtime_.invalidations.begin_fill(), nullptr);
+  if (fill.redis_failed && plan.route->on_cache_error == config::OnCacheError::invalidate) {
+    runtime_.memory.remove(target.key);
+    co_return false;
+  }
+  co_return fill.stored;
 }
 
 asio::awaitable<void> RequestHandler::invalidate_after_unsafe(
