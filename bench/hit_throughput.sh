@@ -6,6 +6,10 @@
 # not depend on how fast wrk can push.
 #
 #   bench/hit_throughput.sh [seconds=10] [connections=32]
+#
+# CACHECAR_BASELINE=path/to/an/older/cachecar adds that binary to the same run
+# (same config, same core), with the ratio of this build to it: how a change
+# moved hit throughput, both figures from one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-10}"
@@ -29,11 +33,11 @@ pids+=($!)
 for _ in $(seq 1 100); do grep -q listening "$work/origin.out" && break; sleep 0.05; done
 origin_port=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$work/origin.out")
 
-cc_port=$(free_port); cc_admin=$(free_port)
-cat > "$work/cachecar.yaml" <<YAML
-listen: 127.0.0.1:$cc_port
+cachecar_config() {  # listen-port admin-port
+  cat <<YAML
+listen: 127.0.0.1:$1
 origin: http://127.0.0.1:$origin_port
-admin: { listen: 127.0.0.1:$cc_admin }
+admin: { listen: 127.0.0.1:$2 }
 workers: 1
 drain_delay: 0s
 log: { format: text, level: warn }
@@ -42,9 +46,20 @@ routes:
     match: { method: [GET, HEAD], path: "/products/{id:int}" }
     ttl: 5m
 YAML
+}
+cc_port=$(free_port)
+cachecar_config "$cc_port" "$(free_port)" > "$work/cachecar.yaml"
 taskset -c 0 "$bin/cachecar" --config "$work/cachecar.yaml" 2> "$work/cachecar.err" &
 cc_pid=$!
 pids+=($cc_pid)
+baseline="${CACHECAR_BASELINE:-}"
+if [[ -n "$baseline" ]]; then
+  base_port=$(free_port)
+  cachecar_config "$base_port" "$(free_port)" > "$work/baseline.yaml"
+  taskset -c 0 "$baseline" --config "$work/baseline.yaml" 2> "$work/baseline.err" &
+  base_pid=$!
+  pids+=($base_pid)
+fi
 
 ng_port=$(free_port)
 mkdir -p "$work/nginx/cache" "$work/nginx/logs"
@@ -82,6 +97,10 @@ pids+=($ng_pid)
 
 wait_http "http://127.0.0.1:$cc_port/products/1"
 wait_http "http://127.0.0.1:$ng_port/products/1"
+if [[ -n "$baseline" ]]; then
+  wait_http "http://127.0.0.1:$base_port/products/1"
+  curl -s -o /dev/null "http://127.0.0.1:$base_port/products/1"
+fi
 # Warm both caches and show that the benchmarked answers are hits.
 curl -s -o /dev/null "http://127.0.0.1:$cc_port/products/1"; curl -s -o /dev/null "http://127.0.0.1:$ng_port/products/1"
 cc_status=$(curl -si "http://127.0.0.1:$cc_port/products/1" | tr -d '\r' | sed -n 's/^Cache-Status: //p')
@@ -109,6 +128,19 @@ echo "cachecar Cache-Status: $cc_status | nginx X-Cache-Status: $ng_status"
 printf "%-9s %12s %10s %12s %14s\n" proxy "req/s" "p99" "proxy CPU s" "hits/CPU-s"
 run nginx "http://127.0.0.1:$ng_port/products/1" "$ng_pid" $ng_workers
 run cachecar "http://127.0.0.1:$cc_port/products/1" "$cc_pid"
+if [[ -n "$baseline" ]]; then
+  # ABBA order: a drift of the machine during the run (frequency, a
+  # neighbour) weighs on both binaries alike.
+  cp "$work/cachecar.percpu" "$work/cachecar.first"
+  run baseline "http://127.0.0.1:$base_port/products/1" "$base_pid"
+  cp "$work/baseline.percpu" "$work/baseline.first"
+  run baseline "http://127.0.0.1:$base_port/products/1" "$base_pid"
+  run cachecar "http://127.0.0.1:$cc_port/products/1" "$cc_pid"
+  awk -v a1="$(cat "$work/cachecar.first")" -v a2="$(cat "$work/cachecar.percpu")" \
+      -v b1="$(cat "$work/baseline.first")" -v b2="$(cat "$work/baseline.percpu")" \
+    'BEGIN {printf "cachecar %.0f vs baseline %.0f hits/CPU-s (mean of two each): ratio %.3f\n",
+            (a1 + a2) / 2, (b1 + b2) / 2, (a1 + a2) / (b1 + b2)}'
+fi
 awk -v a="$(cat "$work/cachecar.percpu")" -v b="$(cat "$work/nginx.percpu")" \
   'BEGIN {printf "ratio cachecar/nginx (hits per CPU-second): %.2f\n", a / b}'
 echo "origin requests during the run: $(curl -s "http://127.0.0.1:$origin_port/__stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])')"

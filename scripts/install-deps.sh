@@ -9,7 +9,7 @@ packages=(
   libboost1.81-dev libhiredis-dev nlohmann-json3-dev libspdlog-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libxxhash-dev libzstd-dev liblz4-dev
   redis-server openssl python3-prometheus-client wrk chromium
-  clang-14 libclang-rt-14-dev clang-format
+  clang-14 libclang-rt-14-dev clang-format clang-tidy
 )
 for extra in "$@"; do
   case "$extra" in

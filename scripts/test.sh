@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's second command: install what is missing, check the C++
-# files are clang-formatted, build, run every
+# files are clang-formatted, build, clang-tidy the changed files, run every
 # test; build the runtime image from the binary just tested and smoke-test
 # it and the local fleet under podman; a short run of every fuzz target (libFuzzer, from its
 # seed corpus); then the same suite again under AddressSanitizer + UBSan.
@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh --image
 scripts/format.sh --check
 scripts/build.sh dev
+# .clang-tidy's checks on the sources the last commit (and any uncommitted change) touched.
+scripts/tidy.sh
 ctest --preset dev -j 2 --timeout 300
 if [[ "${1:-}" != "--quick" ]]; then
   docker/build-image.sh --binary build/dev/cachecar --fleet
