@@ -70,7 +70,7 @@ std::vector<std::pair<std::string, std::string>> query_params(std::string_view t
 
 AdminServer::AdminServer(asio::io_context& context, proxy::Runtime& runtime,
                          invalidation::Invalidator& invalidator, proxy::Warmer& warmer,
-                         Reloader& reloader)
+                         reload::Reloader& reloader)
     : context_(context),
       runtime_(runtime),
       invalidator_(invalidator),
@@ -211,13 +211,13 @@ asio::awaitable<AdminServer::Response> AdminServer::publish_event(const net::Req
     if (event.eid.empty()) event.eid = invalidation::new_event_id();
     payload = invalidation::to_json(event, inv.secret);
   }
-  if (auto* redis = invalidator_.redis()) {
-    long long receivers = co_await redis->publish(inv.channel, payload);
-    if (receivers < 0) {
+  if (auto* fleet = invalidator_.fleet()) {
+    auto receivers = co_await fleet->publish(inv.channel, payload);
+    if (!receivers) {
       co_return error_response(http::status::service_unavailable,
                                "redis is unavailable: the event was not published", version);
     }
-    co_return json_response(http::status::ok, {{"published", receivers}, {"channel", inv.channel}},
+    co_return json_response(http::status::ok, {{"published", *receivers}, {"channel", inv.channel}},
                             version);
   }
   // No bus without Redis: apply it here, the only cachecar that can hear it.
@@ -242,8 +242,10 @@ asio::awaitable<std::optional<long long>> AdminServer::announce_purge(const json
   } else {
     co_return std::nullopt;  // keys and prefixes are this process' and the shared tier's
   }
-  co_return co_await invalidator_.redis()->publish(inv.channel,
-                                                   invalidation::to_json(event, inv.secret));
+  // -1: Redis did not take it (the peers' own bus is then down too).
+  auto published =
+      co_await invalidator_.fleet()->publish(inv.channel, invalidation::to_json(event, inv.secret));
+  co_return published.value_or(-1);
 }
 
 asio::awaitable<bool> AdminServer::origin_reachable() {
@@ -270,9 +272,9 @@ asio::awaitable<AdminServer::Response> AdminServer::readyz(const net::Request& r
                {"draining", draining},
                {"starting", starting},
                {"redis", "not configured"}};
-  if (auto* redis = invalidator_.redis()) {
+  if (auto* fleet = invalidator_.fleet()) {
     // Redis never makes cachecar unready: without it, memory and origin serve.
-    body["redis"] = co_await redis->ping() ? "ok" : "degraded";
+    body["redis"] = co_await fleet->ping() ? "ok" : "degraded";
     body["bus"] = runtime_.gap.subscribed() ? "subscribed" : "down";
   }
   co_return json_response(ready ? http::status::ok : http::status::service_unavailable, body,

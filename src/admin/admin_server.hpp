@@ -11,11 +11,11 @@
 #include <vector>
 
 #include "admin/admin_views.hpp"
-#include "admin/reloader.hpp"
 #include "invalidation/invalidator.hpp"
 #include "net/beast.hpp"
 #include "proxy/runtime.hpp"
 #include "proxy/warmer.hpp"
+#include "reload/reloader.hpp"
 
 namespace cachecar::admin {
 
@@ -26,7 +26,8 @@ class AdminServer {
   // `invalidator` applies purges to both tiers and `warmer` fetches for
   // POST /admin/warm; both run on `context` too.
   AdminServer(net::asio::io_context& context, proxy::Runtime& runtime,
-              invalidation::Invalidator& invalidator, proxy::Warmer& warmer, Reloader& reloader);
+              invalidation::Invalidator& invalidator, proxy::Warmer& warmer,
+              reload::Reloader& reloader);
 
   // Binds the admin listener and, when given, the probe listener (GET
   // /healthz, /readyz and /metrics only, never a token); throws
@@ -74,7 +75,7 @@ class AdminServer {
   proxy::Runtime& runtime_;
   invalidation::Invalidator& invalidator_;
   proxy::Warmer& warmer_;
-  Reloader& reloader_;
+  reload::Reloader& reloader_;
   net::tcp::acceptor admin_acceptor_;
   net::tcp::acceptor probe_acceptor_;
 };

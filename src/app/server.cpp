@@ -10,15 +10,16 @@
 #include <vector>
 
 #include "admin/admin_server.hpp"
-#include "admin/config_watcher.hpp"
-#include "admin/reloader.hpp"
 #include "app/cpu_quota.hpp"
+#include "fleet/fleet_link.hpp"
 #include "invalidation/bus.hpp"
 #include "invalidation/invalidator.hpp"
 #include "net/listener.hpp"
 #include "proxy/request_handler.hpp"
 #include "proxy/runtime.hpp"
 #include "proxy/warmer.hpp"
+#include "reload/config_watcher.hpp"
+#include "reload/reloader.hpp"
 #include "store/redis_tier.hpp"
 
 namespace cachecar::app {
@@ -123,7 +124,7 @@ class ControlPlane {
   bool start(const Endpoints& endpoints) {
     const auto& cfg = runtime_.config;
     if (cfg.source_path != "<embedded default>") {
-      watcher_ = std::make_unique<admin::ConfigWatcher>(context_, cfg.source_path, reloader_);
+      watcher_ = std::make_unique<reload::ConfigWatcher>(context_, cfg.source_path, reloader_);
       watcher_->start();
     }
     if (cfg.redis) start_bus();
@@ -164,7 +165,7 @@ class ControlPlane {
     options.stream = cfg.invalidation.stream;
     options.policy = {cfg.invalidation.owners, cfg.invalidation.secret, cfg.invalidation.max_skew};
     runtime.startup.add("bus");
-    options.side_channels.push_back({store::fills_channel(), [&runtime](std::string_view key) {
+    options.side_channels.push_back({fleet::fills_channel(), [&runtime](std::string_view key) {
                                        runtime.fleet_fills.notify(key);
                                      }});
     options.side_channels.push_back(
@@ -189,9 +190,9 @@ class ControlPlane {
   std::unique_ptr<store::RedisTier> redis_;
   invalidation::Invalidator invalidator_;
   proxy::Warmer warmer_;
-  admin::Reloader reloader_;
+  reload::Reloader reloader_;
   admin::AdminServer admin_server_;
-  std::unique_ptr<admin::ConfigWatcher> watcher_;
+  std::unique_ptr<reload::ConfigWatcher> watcher_;
   std::unique_ptr<invalidation::Bus> bus_;
   asio::executor_work_guard<asio::io_context::executor_type> guard_ =
       asio::make_work_guard(context_);

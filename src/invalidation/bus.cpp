@@ -277,7 +277,7 @@ asio::awaitable<void> Bus::handle_message(std::string payload) {
   spdlog::debug("invalidation {} from {}: {} -> dropped {} in memory, {} in redis",
                 to_string(event.type), event.source, scope.describe(), result.memory, result.redis);
   if (!event.ack_to.empty()) {
-    if (auto* redis = invalidator_.redis()) co_await redis->publish(event.ack_to, event.ack_id);
+    if (auto* fleet = invalidator_.fleet()) co_await fleet->publish(event.ack_to, event.ack_id);
   }
 }
 

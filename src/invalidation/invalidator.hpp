@@ -6,6 +6,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "fleet/fleet_link.hpp"
 #include "invalidation/log.hpp"
 #include "invalidation/scope.hpp"
 #include "store/memory_tier.hpp"
@@ -17,7 +18,9 @@ class Invalidator {
  public:
   Invalidator(store::MemoryTier& memory, store::RedisTier* redis, InvalidationLog& log,
               std::string environment)
-      : memory_(memory), redis_(redis), log_(log), environment_(std::move(environment)) {}
+      : memory_(memory), redis_(redis), log_(log), environment_(std::move(environment)) {
+    if (redis_) fleet_.emplace(redis_->client(), redis_->key_namespace());
+  }
 
   struct Result {
     std::uint64_t memory = 0;
@@ -26,12 +29,15 @@ class Invalidator {
   boost::asio::awaitable<Result> apply(Scope scope);
   const std::string& environment() const { return environment_; }
   store::RedisTier* redis() const { return redis_; }
+  // PUBLISH to the fleet over the same Redis, or nullptr without one.
+  fleet::FleetLink* fleet() { return fleet_ ? &*fleet_ : nullptr; }
 
  private:
   std::uint64_t purge_memory(const Scope& scope);
 
   store::MemoryTier& memory_;
   store::RedisTier* redis_;
+  std::optional<fleet::FleetLink> fleet_;
   InvalidationLog& log_;
   std::string environment_;
 };

@@ -239,24 +239,24 @@ asio::awaitable<RefreshOutcome> Filler::refresh_once(const FillTarget& target,
   const auto outcome = co_await fetch_and_store(target, request, current, permit);
   if (!token.empty()) {
     const bool pass = permit.outcome() == cache::FlightOutcome::uncacheable;
-    co_await worker_.redis()->release_lease(
+    co_await worker_.fleet()->release_lease(
         target.key, token, pass ? cache::kHitForPassWindow : std::chrono::milliseconds(0));
   }
   co_return outcome;
 }
 
 asio::awaitable<bool> Filler::take_refresh_lease(const FillTarget& target, std::string& token) {
-  auto* redis = worker_.redis();
-  if (!redis) co_return true;
+  auto* fleet = worker_.fleet();
+  if (!fleet) co_return true;
   token = worker_.lease_token();
-  auto lease = co_await redis->try_lease(target.key, token, runtime_.fleet_lease_ttl());
-  if (lease == store::RedisTier::Lease::lost) {
+  auto lease = co_await fleet->try_lease(target.key, token, runtime_.fleet_lease_ttl());
+  if (lease == fleet::FleetLink::Lease::lost) {
     RefreshCounters::bump(runtime_.refreshes.leases_lost);
     token.clear();
     co_return false;
   }
-  if (lease == store::RedisTier::Lease::won) RefreshCounters::bump(runtime_.refreshes.leases_won);
-  if (lease == store::RedisTier::Lease::unavailable) token.clear();  // fail open: refresh anyway
+  if (lease == fleet::FleetLink::Lease::won) RefreshCounters::bump(runtime_.refreshes.leases_won);
+  if (lease == fleet::FleetLink::Lease::unavailable) token.clear();  // fail open: refresh anyway
   co_return true;
 }
 

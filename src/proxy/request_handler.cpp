@@ -399,6 +399,7 @@ asio::awaitable<store::EntryPtr> RequestHandler::await_fleet(Plan& plan) {
   const auto& key = plan.key->key;
   const auto lease_ttl = runtime_.fleet_lease_ttl();
   auto* redis = filler_.redis();
+  auto* fleet = context_.fleet();
   std::string token = context_.lease_token();
   // Watching before the lease is tried: a release between our try and our
   // wait is not missed.
@@ -410,13 +411,13 @@ asio::awaitable<store::EntryPtr> RequestHandler::await_fleet(Plan& plan) {
   };
   auto& waiter = watch->waiter();
   for (int election = 0; election < kMaxElections; ++election) {
-    auto lease = co_await redis->try_lease(key, token, lease_ttl);
-    if (lease == store::RedisTier::Lease::won) {
+    auto lease = co_await fleet->try_lease(key, token, lease_ttl);
+    if (lease == fleet::FleetLink::Lease::won) {
       RefreshCounters::bump(runtime_.refreshes.leases_won);
       plan.lease_token = token;
       co_return nullptr;
     }
-    if (lease == store::RedisTier::Lease::unavailable) co_return nullptr;
+    if (lease == fleet::FleetLink::Lease::unavailable) co_return nullptr;
     RefreshCounters::bump(runtime_.refreshes.leases_lost);
     // Someone in the fleet is fetching: wait for its release announcement
     // (or the next poll), then look for its fill in the shared tier.
@@ -435,9 +436,9 @@ asio::awaitable<store::EntryPtr> RequestHandler::await_fleet(Plan& plan) {
       waiter.signals = 0;
       auto entry = co_await redis->get(key);
       if (usable_fill(entry)) co_return entry;
-      auto state = co_await redis->lease_state(key);
-      if (state == store::RedisTier::LeaseState::held) continue;
-      if (state == store::RedisTier::LeaseState::none) {
+      auto state = co_await fleet->lease_state(key);
+      if (state == fleet::FleetLink::LeaseState::held) continue;
+      if (state == fleet::FleetLink::LeaseState::none) {
         // The holder stores its fill before it releases the lease, so a
         // lease released since our look above has left its fill: look again.
         // No fill: the lease expired, its holder is gone; elect anew.
@@ -455,7 +456,7 @@ asio::awaitable<store::EntryPtr> RequestHandler::await_fleet(Plan& plan) {
 asio::awaitable<void> RequestHandler::release_fleet_lease(Plan& plan) {
   if (plan.lease_token.empty()) co_return;
   const bool pass = plan.permit && plan.permit->outcome() == cache::FlightOutcome::uncacheable;
-  co_await filler_.redis()->release_lease(
+  co_await context_.fleet()->release_lease(
       plan.key->key, std::exchange(plan.lease_token, {}),
       pass ? cache::kHitForPassWindow : std::chrono::milliseconds(0));
 }

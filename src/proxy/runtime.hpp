@@ -16,11 +16,11 @@
 #include "cache/rebuild_budget.hpp"
 #include "config/config.hpp"
 #include "config/route_table.hpp"
+#include "fleet/event_acks.hpp"
+#include "fleet/fill_signals.hpp"
 #include "invalidation/bus.hpp"
 #include "invalidation/gap.hpp"
 #include "invalidation/log.hpp"
-#include "proxy/event_acks.hpp"
-#include "proxy/fleet_fill_signals.hpp"
 #include "proxy/latencies.hpp"
 #include "proxy/refresh_counters.hpp"
 #include "proxy/route_set.hpp"
@@ -55,8 +55,8 @@ struct Runtime {
   Latencies latencies;            // client-facing and origin, per worker (+ control)
   cache::FetchLocks fetch_locks;  // one origin fetch per key
   RefreshCounters refreshes;
-  FleetFillSignals fleet_fills;  // wakes lease losers when the holder is done
-  EventAcks acks;                // the fleet's acknowledgements of our write-through events
+  fleet::FillSignals fleet_fills;  // wakes lease losers when the holder is done
+  fleet::EventAcks acks;           // the fleet's acknowledgements of our write-through events
   invalidation::InvalidationLog invalidations;  // "no stale set"
   invalidation::GapState gap;                   // the bus' gap rule
   invalidation::BusCounters bus;

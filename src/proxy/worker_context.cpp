@@ -15,6 +15,7 @@ WorkerContext::WorkerContext(Runtime& runtime, std::size_t stats_slot,
     redis_ = std::make_unique<store::RedisTier>(executor, *runtime.config.redis,
                                                 runtime.config.memory.max_entry_bytes);
     redis_->start();
+    fleet_.emplace(redis_->client(), redis_->key_namespace());
   }
 }
 

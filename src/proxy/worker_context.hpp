@@ -4,9 +4,11 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 
+#include "fleet/fleet_link.hpp"
 #include "net/beast.hpp"
 #include "net/origin_pool.hpp"
 #include "proxy/runtime.hpp"
@@ -27,6 +29,8 @@ class WorkerContext {
   net::OriginPool& origin() { return origin_; }
   // This thread's shared tier, or nullptr without store.redis.
   store::RedisTier* redis() { return redis_.get(); }
+  // Leases and PUBLISH over the same Redis, or nullptr without store.redis.
+  fleet::FleetLink* fleet() { return fleet_ ? &*fleet_ : nullptr; }
   // Uniform in [0, 1): ttl jitter and XFetch draws.
   double jitter_draw() { return std::uniform_real_distribution<double>(0.0, 1.0)(random_); }
   // A fresh random fleet-lease token.
@@ -38,6 +42,7 @@ class WorkerContext {
   net::asio::any_io_executor executor_;
   net::OriginPool origin_;
   std::unique_ptr<store::RedisTier> redis_;
+  std::optional<fleet::FleetLink> fleet_;
   std::minstd_rand random_;
 };
 

@@ -110,8 +110,8 @@ asio::awaitable<RequestHandler::FleetDrop> RequestHandler::drop_across_fleet(
   // Here first: fills in flight in this process see it at once, and this
   // process' memory and the shared tier lose the old view now.
   co_await invalidator_.apply(scope);
-  auto* redis = filler_.redis();
-  if (!redis) co_return result;  // no fleet: nothing else holds a copy
+  auto* fleet = context_.fleet();
+  if (!fleet) co_return result;  // no fleet: nothing else holds a copy
 
   auto event = invalidation::fleet_event(type, read.key_entity(), config.invalidation.owners);
   event.id = view.identity;
@@ -119,19 +119,19 @@ asio::awaitable<RequestHandler::FleetDrop> RequestHandler::drop_across_fleet(
   auto expectation = runtime_.acks.expect(executor_);
   event.ack_to = runtime_.acks.channel();
   event.ack_id = expectation->name();
-  long long receivers = co_await redis->publish(
+  auto receivers = co_await fleet->publish(
       config.invalidation.channel, invalidation::to_json(event, config.invalidation.secret));
-  result.receivers = receivers;
-  if (receivers < 0) {
+  if (!receivers) {
     // Redis is unavailable: the peers cannot hear it, and their own bus is
     // down too, so their gap rule bounds what they serve.
     result.published = false;
     co_return result;
   }
   result.published = true;
+  result.receivers = *receivers;
   auto& waiter = expectation->waiter();
   const auto deadline = std::chrono::steady_clock::now() + kAckTimeout;
-  while (static_cast<long long>(waiter.signals) < receivers &&
+  while (static_cast<long long>(waiter.signals) < result.receivers &&
          std::chrono::steady_clock::now() < deadline) {
     waiter.timer.expires_at(deadline);
     co_await waiter.timer.async_wait(net::use_tuple);

@@ -42,21 +42,6 @@ end
 return 1
 )lua";
 
-// KEYS[1] a lease; ARGV[1] the holder's token; ARGV[2] a pass mark's
-// lifetime in ms, or "" for none; ARGV[3] the fills channel, ARGV[4] the
-// key. Only the holder ends it: deleted, or turned into a pass mark; either
-// way the fleet's waiters are told.
-constexpr std::string_view kReleaseScript = R"lua(
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-if ARGV[2] ~= '' then
-  redis.call('SET', KEYS[1], 'pass', 'PX', ARGV[2])
-else
-  redis.call('DEL', KEYS[1])
-end
-redis.call('PUBLISH', ARGV[3], ARGV[4])
-return 1
-)lua";
-
 // KEYS: tag sets. Deletes every member entry and the sets themselves.
 constexpr std::string_view kPurgeTagsScript = R"lua(
 local n = 0
@@ -90,8 +75,7 @@ RedisTier::RedisTier(asio::any_io_executor executor, const config::RedisStoreCon
       max_entry_bytes_(max_entry_bytes),
       entry_prefix_(key_namespace + "e:"),
       tag_prefix_(key_namespace + "t:"),
-      lease_prefix_(key_namespace + "lease:"),
-      fills_channel_(fills_channel(key_namespace)),
+      key_namespace_(key_namespace),
       compression_(compression_of(config.compress)) {}
 
 std::string RedisTier::escape_glob(std::string_view literal) {
@@ -209,48 +193,6 @@ asio::awaitable<std::uint64_t> RedisTier::purge_tags(std::vector<std::string> ta
     co_return 0;
   }
   co_return static_cast<std::uint64_t>(reply->integer);
-}
-
-asio::awaitable<RedisTier::Lease> RedisTier::try_lease(std::string key, std::string token,
-                                                       std::chrono::milliseconds ttl) {
-  std::string full = lease_prefix_ + key;
-  std::string ttl_text = std::to_string(ttl.count());
-  const std::vector<std::string_view> command{"SET", full, token, "NX", "PX", ttl_text};
-  auto reply = co_await client_.command(command);
-  if (!reply || reply->is_error()) co_return Lease::unavailable;
-  co_return reply->is_nil() ? Lease::lost : Lease::won;
-}
-
-asio::awaitable<void> RedisTier::release_lease(std::string key, std::string token,
-                                               std::chrono::milliseconds pass_for) {
-  std::string full = lease_prefix_ + key;
-  const std::string pass_ms =
-      pass_for.count() > 0 ? std::to_string(pass_for.count()) : std::string();
-  const std::vector<std::string_view> command{"EVAL",  kReleaseScript, "1", full, token,
-                                              pass_ms, fills_channel_, key};
-  co_await client_.command(command);
-}
-
-asio::awaitable<RedisTier::LeaseState> RedisTier::lease_state(std::string key) {
-  std::string full = lease_prefix_ + key;
-  const std::vector<std::string_view> command{"GET", full};
-  auto reply = co_await client_.command(command);
-  if (!reply || reply->is_error()) co_return LeaseState::unknown;
-  if (reply->is_nil()) co_return LeaseState::none;
-  co_return reply->text == "pass" ? LeaseState::pass : LeaseState::held;
-}
-
-asio::awaitable<long long> RedisTier::publish(std::string channel, std::string message) {
-  const std::vector<std::string_view> command{"PUBLISH", channel, message};
-  auto reply = co_await client_.command(command);
-  if (!reply || reply->type != Reply::Type::integer) co_return -1;
-  co_return reply->integer;
-}
-
-asio::awaitable<bool> RedisTier::ping() {
-  const std::vector<std::string_view> command{"PING"};
-  auto reply = co_await client_.command(command);
-  co_return reply && !reply->is_error();
 }
 
 StoreStats RedisTier::stats() const { return counters_.snapshot(); }

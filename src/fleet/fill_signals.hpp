@@ -15,11 +15,11 @@
 
 #include "fleet/waiter_registry.hpp"
 
-namespace cachecar::proxy {
+namespace cachecar::fleet {
 
-class FleetFillSignals {
+class FillSignals {
  public:
-  using Watch = fleet::WaiterRegistry::Registration;
+  using Watch = WaiterRegistry::Registration;
 
   std::unique_ptr<Watch> watch(std::string key, boost::asio::any_io_executor executor) {
     return waiters_.add(std::move(key), std::move(executor));
@@ -34,7 +34,7 @@ class FleetFillSignals {
 
  private:
   std::atomic<std::uint64_t> woken_{0};
-  fleet::WaiterRegistry waiters_;
+  WaiterRegistry waiters_;
 };
 
-}  // namespace cachecar::proxy
+}  // namespace cachecar::fleet

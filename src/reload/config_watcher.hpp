@@ -11,10 +11,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <string>
 
-#include "admin/reloader.hpp"
 #include "net/beast.hpp"
+#include "reload/reloader.hpp"
 
-namespace cachecar::admin {
+namespace cachecar::reload {
 
 class ConfigWatcher {
  public:
@@ -40,4 +40,4 @@ class ConfigWatcher {
   std::string loaded_content_;  // what the file held at the last load
 };
 
-}  // namespace cachecar::admin
+}  // namespace cachecar::reload

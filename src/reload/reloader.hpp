@@ -15,7 +15,7 @@
 #include "proxy/runtime.hpp"
 #include "proxy/warmer.hpp"
 
-namespace cachecar::admin {
+namespace cachecar::reload {
 
 struct ReloadOutcome {
   bool ok = false;
@@ -42,4 +42,4 @@ class Reloader {
 std::vector<std::string> settings_needing_restart(const config::Config& running,
                                                   const config::Config& next);
 
-}  // namespace cachecar::admin
+}  // namespace cachecar::reload

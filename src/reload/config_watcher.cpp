@@ -1,4 +1,4 @@
-#include "admin/config_watcher.hpp"
+#include "reload/config_watcher.hpp"
 
 #include <spdlog/spdlog.h>
 #include <sys/inotify.h>
@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace cachecar::admin {
+namespace cachecar::reload {
 namespace {
 
 constexpr std::chrono::milliseconds kDebounce{200};
@@ -82,4 +82,4 @@ void ConfigWatcher::on_change() {
   reloader_.reload("file change");
 }
 
-}  // namespace cachecar::admin
+}  // namespace cachecar::reload

@@ -15,11 +15,11 @@
 
 #include "fleet/waiter_registry.hpp"
 
-namespace cachecar::proxy {
+namespace cachecar::fleet {
 
 class EventAcks {
  public:
-  using Expectation = fleet::WaiterRegistry::Registration;  // name(): the ack_id
+  using Expectation = WaiterRegistry::Registration;  // name(): the ack_id
 
   explicit EventAcks(std::string channel) : channel_(std::move(channel)) {}
   // This process' acknowledgement channel ("cachecar:ack:<random>").
@@ -38,7 +38,7 @@ class EventAcks {
  private:
   std::string channel_;
   std::atomic<std::uint64_t> next_id_{1};
-  fleet::WaiterRegistry waiters_;
+  WaiterRegistry waiters_;
 };
 
-}  // namespace cachecar::proxy
+}  // namespace cachecar::fleet

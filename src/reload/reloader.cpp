@@ -1,11 +1,11 @@
-#include "admin/reloader.hpp"
+#include "reload/reloader.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include "config/config_loader.hpp"
 #include "logging/event_log.hpp"
 
-namespace cachecar::admin {
+namespace cachecar::reload {
 
 std::vector<std::string> settings_needing_restart(const config::Config& a,
                                                   const config::Config& b) {
@@ -108,4 +108,4 @@ ReloadOutcome Reloader::reload(std::string_view trigger) {
   return outcome;
 }
 
-}  // namespace cachecar::admin
+}  // namespace cachecar::reload
