@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "cache/cache_status.hpp"
 #include "cache/canonical_form.hpp"
 #include "cache/field_lines.hpp"
 #include "cache/key_builder.hpp"
@@ -22,11 +23,11 @@ json store_stats(const store::StoreStats& s) {
           {"errors", s.errors},   {"rejected_too_large", s.rejected_too_large}};
 }
 
-json status_counts(const proxy::Stats& stats, std::size_t slot) {
+json status_counts(const metrics::Stats& stats, std::size_t slot) {
   json counts = json::object();
   for (std::size_t i = 0; i < cache::kCacheStatusCount; ++i) {
     auto status = static_cast<cache::CacheStatus>(i);
-    counts[cache::to_string(status)] = stats.by_route(slot, status);
+    counts[cache::to_string(status)] = stats.by_route(slot, static_cast<std::size_t>(status));
   }
   return counts;
 }
@@ -62,11 +63,11 @@ json route_counts(const proxy::Runtime& runtime) {
   return routes;
 }
 
-json origin_failure_counts(const proxy::Stats& stats) {
+json origin_failure_counts(const metrics::Stats& stats) {
   json origin_failures = json::object();
-  for (std::size_t i = 0; i < proxy::kOriginFailureCount; ++i) {
-    auto failure = static_cast<proxy::OriginFailure>(i);
-    origin_failures[proxy::to_string(failure)] = stats.origin_failures(failure);
+  for (std::size_t i = 0; i < metrics::kOriginFailureCount; ++i) {
+    auto failure = static_cast<metrics::OriginFailure>(i);
+    origin_failures[metrics::to_string(failure)] = stats.origin_failures(failure);
   }
   return origin_failures;
 }
@@ -81,10 +82,10 @@ json tier_stats(const proxy::Runtime& runtime) {
   return tiers;
 }
 
-json refresh_stats(const proxy::RefreshCounters& f) {
+json refresh_stats(const metrics::RefreshCounters& f) {
   json refresh_outcomes = json::object();
-  for (std::size_t i = 0; i < proxy::kRefreshOutcomeCount; ++i) {
-    refresh_outcomes[proxy::to_string(static_cast<proxy::RefreshOutcome>(i))] =
+  for (std::size_t i = 0; i < metrics::kRefreshOutcomeCount; ++i) {
+    refresh_outcomes[metrics::to_string(static_cast<metrics::RefreshOutcome>(i))] =
         f.outcomes[i].load();
   }
   return {{"background", f.background.load()},

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <utility>
 
+#include "cache/cache_status.hpp"
 #include "net/accept_pacer.hpp"
 
 namespace cachecar::admin {
@@ -132,7 +133,7 @@ void request_families(Exposition& m, const proxy::Runtime& runtime,
   auto by_route = [&](std::string_view route, std::size_t slot) {
     for (std::size_t i = 0; i < cache::kCacheStatusCount; ++i) {
       auto status = static_cast<cache::CacheStatus>(i);
-      m.sample(stats.by_route(slot, status),
+      m.sample(stats.by_route(slot, i),
                {{"route", route}, {"cache_status", cache::to_string(status)}});
     }
   };
@@ -142,9 +143,9 @@ void request_families(Exposition& m, const proxy::Runtime& runtime,
   m.family("responses_stored_total", "counter", "Origin responses stored.");
   m.sample(stats.stored());
   m.family("origin_failures_total", "counter", "Origin exchanges that failed, by reason.");
-  for (std::size_t i = 0; i < proxy::kOriginFailureCount; ++i) {
-    auto failure = static_cast<proxy::OriginFailure>(i);
-    m.sample(stats.origin_failures(failure), {{"reason", proxy::to_string(failure)}});
+  for (std::size_t i = 0; i < metrics::kOriginFailureCount; ++i) {
+    auto failure = static_cast<metrics::OriginFailure>(i);
+    m.sample(stats.origin_failures(failure), {{"reason", metrics::to_string(failure)}});
   }
 }
 
@@ -194,9 +195,9 @@ void coalescing_families(Exposition& m, const proxy::Runtime& runtime) {
 void refresh_families(Exposition& m, const proxy::Runtime& runtime) {
   const auto& f = runtime.refreshes;
   m.family("background_refreshes_total", "counter", "Background refreshes, by outcome.");
-  for (std::size_t i = 0; i < proxy::kRefreshOutcomeCount; ++i) {
+  for (std::size_t i = 0; i < metrics::kRefreshOutcomeCount; ++i) {
     m.sample(f.outcomes[i].load(),
-             {{"outcome", proxy::to_string(static_cast<proxy::RefreshOutcome>(i))}});
+             {{"outcome", metrics::to_string(static_cast<metrics::RefreshOutcome>(i))}});
   }
   m.family("early_refreshes_total", "counter", "Refreshes begun early by XFetch.");
   m.sample(f.early.load());
@@ -223,7 +224,7 @@ void refresh_families(Exposition& m, const proxy::Runtime& runtime) {
 void latency_families(Exposition& m, const proxy::Runtime& runtime) {
   m.family("request_duration_seconds", "histogram",
            "Time from a request read to its answer written, by status class (2xx, 3xx, ...).");
-  for (std::size_t i = 0; i < proxy::kStatusClasses; ++i) {
+  for (std::size_t i = 0; i < metrics::kStatusClasses; ++i) {
     const std::string status_class = std::to_string(i + 1) + "xx";
     m.histogram(runtime.latencies.client_snapshot(i), "status", status_class);
   }

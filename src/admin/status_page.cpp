@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "admin/admin_views.hpp"
+#include "cache/cache_status.hpp"
 #include "invalidation/event.hpp"
 
 namespace cachecar::admin {

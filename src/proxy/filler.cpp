@@ -16,24 +16,6 @@ namespace beast = net::beast;
 namespace http = net::http;
 using store::Clock;
 
-namespace {}  // namespace
-
-const char* to_string(RefreshOutcome outcome) {
-  switch (outcome) {
-    case RefreshOutcome::stored:
-      return "stored";
-    case RefreshOutcome::fleet_busy:
-      return "fleet-busy";
-    case RefreshOutcome::over_budget:
-      return "over-budget";
-    case RefreshOutcome::not_stored:
-      return "not-stored";
-    case RefreshOutcome::origin_error:
-      return "origin-error";
-  }
-  return "?";
-}
-
 net::Request fill_request(const net::Request& client, std::string_view target) {
   net::Request request{http::verb::get, target, net::kHttp11};
   for (const auto& field : client) {
@@ -214,28 +196,30 @@ Filler::Revalidation Filler::revalidated(const store::Entry& stale,
   return result;
 }
 
-asio::awaitable<RefreshOutcome> Filler::refresh(FillTarget target, net::Request request,
-                                                store::EntryPtr current, cache::FetchPermit permit,
-                                                RefreshKind kind) {
+asio::awaitable<metrics::RefreshOutcome> Filler::refresh(FillTarget target, net::Request request,
+                                                         store::EntryPtr current,
+                                                         cache::FetchPermit permit,
+                                                         RefreshKind kind) {
   auto outcome = co_await refresh_once(target, request, current, permit, kind);
   runtime_.refreshes.count(outcome);
   co_return outcome;
 }
 
-asio::awaitable<RefreshOutcome> Filler::refresh_once(const FillTarget& target,
-                                                     net::Request& request,
-                                                     const store::EntryPtr& current,
-                                                     cache::FetchPermit& permit, RefreshKind kind) {
+asio::awaitable<metrics::RefreshOutcome> Filler::refresh_once(const FillTarget& target,
+                                                              net::Request& request,
+                                                              const store::EntryPtr& current,
+                                                              cache::FetchPermit& permit,
+                                                              RefreshKind kind) {
   const bool background = kind == RefreshKind::background;
   if (auto* budget =
           background && target.routes ? target.routes->rebuild_budget(*target.route) : nullptr) {
     // In the background nobody waits: over budget, the refresh is skipped.
     if (!budget->take(cache::RebuildBudget::Clock::now(), {}))
-      co_return RefreshOutcome::over_budget;
+      co_return metrics::RefreshOutcome::over_budget;
   }
   std::string token;
   if (background && !co_await take_refresh_lease(target, token))
-    co_return RefreshOutcome::fleet_busy;
+    co_return metrics::RefreshOutcome::fleet_busy;
   const auto outcome = co_await fetch_and_store(target, request, current, permit);
   if (!token.empty()) {
     const bool pass = permit.outcome() == cache::FlightOutcome::uncacheable;
@@ -251,19 +235,20 @@ asio::awaitable<bool> Filler::take_refresh_lease(const FillTarget& target, std::
   token = worker_.lease_token();
   auto lease = co_await fleet->try_lease(target.key, token, runtime_.fleet_lease_ttl());
   if (lease == fleet::FleetLink::Lease::lost) {
-    RefreshCounters::bump(runtime_.refreshes.leases_lost);
+    metrics::RefreshCounters::bump(runtime_.refreshes.leases_lost);
     token.clear();
     co_return false;
   }
-  if (lease == fleet::FleetLink::Lease::won) RefreshCounters::bump(runtime_.refreshes.leases_won);
+  if (lease == fleet::FleetLink::Lease::won)
+    metrics::RefreshCounters::bump(runtime_.refreshes.leases_won);
   if (lease == fleet::FleetLink::Lease::unavailable) token.clear();  // fail open: refresh anyway
   co_return true;
 }
 
-asio::awaitable<RefreshOutcome> Filler::fetch_and_store(const FillTarget& target,
-                                                        net::Request& request,
-                                                        const store::EntryPtr& current,
-                                                        cache::FetchPermit& permit) {
+asio::awaitable<metrics::RefreshOutcome> Filler::fetch_and_store(const FillTarget& target,
+                                                                 net::Request& request,
+                                                                 const store::EntryPtr& current,
+                                                                 cache::FetchPermit& permit) {
   const std::uint64_t fill_sequence = runtime_.invalidations.begin_fill();
   const bool conditional = current && make_conditional(request, *current);
   request.version(net::kHttp11);
@@ -272,12 +257,12 @@ asio::awaitable<RefreshOutcome> Filler::fetch_and_store(const FillTarget& target
   const auto started = std::chrono::steady_clock::now();
   OriginExchange origin;
   if (co_await exchange(request, origin) || origin.parser->get().result_int() >= 500)
-    co_return RefreshOutcome::origin_error;
+    co_return metrics::RefreshOutcome::origin_error;
   std::string body;
   auto read = co_await net::read_body_upto(*origin.connection, *origin.parser, body,
                                            runtime_.memory.max_entry_bytes(),
                                            runtime_.config.limits.origin_idle_timeout);
-  if (read.error) co_return RefreshOutcome::origin_error;
+  if (read.error) co_return metrics::RefreshOutcome::origin_error;
   const auto rebuild_ms = elapsed_ms(started);
   cache::Placement placement{target.key, target.fingerprint, {}, {}};
   store::EntryPtr entry;
@@ -289,10 +274,10 @@ asio::awaitable<RefreshOutcome> Filler::fetch_and_store(const FillTarget& target
   reuse(origin, read.complete);
   if (!entry) {
     permit.uncacheable();  // waiters fetch for themselves
-    co_return RefreshOutcome::not_stored;
+    co_return metrics::RefreshOutcome::not_stored;
   }
   auto fill = co_await store_placed(placement, entry, fill_sequence, &permit);
-  co_return fill.stored ? RefreshOutcome::stored : RefreshOutcome::not_stored;
+  co_return fill.stored ? metrics::RefreshOutcome::stored : metrics::RefreshOutcome::not_stored;
 }
 
 store::EntryPtr Filler::entry_from(const FillTarget& target, const net::Request& request,
@@ -305,11 +290,11 @@ store::EntryPtr Filler::entry_from(const FillTarget& target, const net::Request&
     auto revalidation =
         revalidated(*current, response, target, request_facts(request), now, rebuild_ms);
     if (!revalidation.storable || !revalidation.entry) return nullptr;
-    RefreshCounters::bump(runtime_.refreshes.revalidated);
+    metrics::RefreshCounters::bump(runtime_.refreshes.revalidated);
     return std::move(revalidation.entry);
   }
   if (conditional && response.result_int() < 300)
-    RefreshCounters::bump(runtime_.refreshes.revalidation_replaced);
+    metrics::RefreshCounters::bump(runtime_.refreshes.revalidation_replaced);
   auto fill = decide(request_facts(request), origin, *target.route, now);
   if (!fill.store) return nullptr;
   placement =

@@ -26,10 +26,10 @@
 #include "cache/fetch_lock.hpp"
 #include "cache/vary.hpp"
 #include "config/config.hpp"
+#include "metrics/refresh_counters.hpp"
 #include "net/beast.hpp"
 #include "net/origin_pool.hpp"
 #include "net/relay.hpp"
-#include "proxy/refresh_counters.hpp"
 #include "proxy/runtime.hpp"
 #include "proxy/worker_context.hpp"
 #include "store/redis_tier.hpp"
@@ -117,9 +117,10 @@ class Filler {
   // conditional. `permit` is this process' fetch permit for the key; it
   // ends filled or abandoned when this returns.
   // (All by value: it runs detached, past the request that started it.)
-  net::asio::awaitable<RefreshOutcome> refresh(FillTarget target, net::Request request,
-                                               store::EntryPtr current, cache::FetchPermit permit,
-                                               RefreshKind kind = RefreshKind::background);
+  net::asio::awaitable<metrics::RefreshOutcome> refresh(FillTarget target, net::Request request,
+                                                        store::EntryPtr current,
+                                                        cache::FetchPermit permit,
+                                                        RefreshKind kind = RefreshKind::background);
 
   // Adds If-None-Match / If-Modified-Since from `entry`'s validators;
   // false when it has none.
@@ -142,16 +143,18 @@ class Filler {
                                            const net::http::response_header<>& response);
 
  private:
-  net::asio::awaitable<RefreshOutcome> refresh_once(const FillTarget& target, net::Request& request,
-                                                    const store::EntryPtr& current,
-                                                    cache::FetchPermit& permit, RefreshKind kind);
+  net::asio::awaitable<metrics::RefreshOutcome> refresh_once(const FillTarget& target,
+                                                             net::Request& request,
+                                                             const store::EntryPtr& current,
+                                                             cache::FetchPermit& permit,
+                                                             RefreshKind kind);
   // A background refresh's fleet lease: false when another cachecar holds
   // it. `token` is set when this one does (empty: no Redis, or it failed open).
   net::asio::awaitable<bool> take_refresh_lease(const FillTarget& target, std::string& token);
-  net::asio::awaitable<RefreshOutcome> fetch_and_store(const FillTarget& target,
-                                                       net::Request& request,
-                                                       const store::EntryPtr& current,
-                                                       cache::FetchPermit& permit);
+  net::asio::awaitable<metrics::RefreshOutcome> fetch_and_store(const FillTarget& target,
+                                                                net::Request& request,
+                                                                const store::EntryPtr& current,
+                                                                cache::FetchPermit& permit);
   // The entry a refresh's answer makes, with its placement; nullptr when
   // it is not to be stored.
   store::EntryPtr entry_from(const FillTarget& target, const net::Request& request,

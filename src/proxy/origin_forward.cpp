@@ -61,7 +61,7 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
     fetch.not_stored = "head-mismatch";
   }
   if (fetch.conditional && response.result_int() >= 200 && response.result_int() < 300) {
-    RefreshCounters::bump(runtime_.refreshes.revalidation_replaced);
+    metrics::RefreshCounters::bump(runtime_.refreshes.revalidation_replaced);
   }
   co_return co_await answer_from_origin(request, client, plan, fetch);
 }
@@ -200,7 +200,7 @@ asio::awaitable<bool> RequestHandler::serve_revalidated(beast::tcp_stream& clien
     co_return co_await reply_origin_failure(client, plan,
                                             beast::error_code(http::error::bad_value));
   }
-  RefreshCounters::bump(runtime_.refreshes.revalidated);
+  metrics::RefreshCounters::bump(runtime_.refreshes.revalidated);
   StoredFill fill;
   if (revalidation.storable) {
     fill =
@@ -223,19 +223,19 @@ asio::awaitable<std::optional<bool>> RequestHandler::within_rebuild_budget(
   if (budget->take(now, {})) co_return std::nullopt;
   // Over budget. A stale copy answers at once, if the entry allows it.
   if (plan.stale && !plan.stale->must_revalidate) {
-    RefreshCounters::bump(runtime_.refreshes.rebuild_stale);
+    metrics::RefreshCounters::bump(runtime_.refreshes.rebuild_stale);
     co_return co_await serve_stale(client, plan, "rebuild-rate");
   }
   // Otherwise wait for a token, up to origin_timeout.
   const auto& limits = runtime_.config.limits;
   cache::RebuildBudget::Clock::duration retry_after{};
   if (auto wait = budget->take(now, limits.origin_timeout, &retry_after)) {
-    RefreshCounters::bump(runtime_.refreshes.rebuild_waits);
+    metrics::RefreshCounters::bump(runtime_.refreshes.rebuild_waits);
     asio::steady_timer timer(executor_, *wait);
     co_await timer.async_wait(net::use_tuple);
     co_return std::nullopt;
   }
-  RefreshCounters::bump(runtime_.refreshes.rebuild_rejected);
+  metrics::RefreshCounters::bump(runtime_.refreshes.rebuild_rejected);
   auto seconds = std::chrono::ceil<std::chrono::seconds>(retry_after).count();
   std::string reason = "route " + plan.route->name + " is over its rebuild_rate; retry in " +
                        std::to_string(seconds) + " s";
@@ -270,23 +270,24 @@ asio::awaitable<bool> RequestHandler::serve_stale(beast::tcp_stream& client, Pla
 asio::awaitable<bool> RequestHandler::reply_origin_failure(beast::tcp_stream& client, Plan& plan,
                                                            beast::error_code ec) {
   const auto& config = runtime_.config;
-  OriginFailure failure = ec == beast::error::timeout             ? OriginFailure::timeout
-                          : ec == asio::error::connection_refused ? OriginFailure::refused
-                                                                  : OriginFailure::broken;
+  metrics::OriginFailure failure = ec == beast::error::timeout ? metrics::OriginFailure::timeout
+                                   : ec == asio::error::connection_refused
+                                       ? metrics::OriginFailure::refused
+                                       : metrics::OriginFailure::broken;
   runtime_.stats.count_origin_failure(worker_, failure);
   http::status status = http::status::bad_gateway;
   std::string reason;
   switch (failure) {
-    case OriginFailure::timeout:
+    case metrics::OriginFailure::timeout:
       status = http::status::gateway_timeout;
       reason = "origin " + config.origin.to_string() +
                " did not answer within limits.origin_timeout (" +
                config::format_duration(config.limits.origin_timeout) + ")";
       break;
-    case OriginFailure::refused:
+    case metrics::OriginFailure::refused:
       reason = "origin " + config.origin.to_string() + " refused the connection";
       break;
-    case OriginFailure::broken:
+    case metrics::OriginFailure::broken:
       reason = "origin " + config.origin.to_string() + " failed: " + ec.message();
       break;
   }
@@ -301,7 +302,8 @@ asio::awaitable<bool> RequestHandler::reply_origin_failure(beast::tcp_stream& cl
     co_return co_await serve_stale(client, plan, "stale-if-error");
   }
   logging::event(spdlog::level::warn, "origin-failure", reason, fields);
-  plan.tx.explain(failure == OriginFailure::timeout ? "origin-timeout" : "origin-unreachable");
+  plan.tx.explain(failure == metrics::OriginFailure::timeout ? "origin-timeout"
+                                                             : "origin-unreachable");
   co_return co_await reply_error(client, plan, status, reason);
 }
 

@@ -109,7 +109,7 @@ class RequestHandler::RequestEnd {
 
 void RequestHandler::answering(Plan& plan, unsigned http_status) {
   plan.tx.answer(http_status);
-  runtime_.stats.count(worker_, plan.slot, plan.tx.status());
+  runtime_.stats.count(worker_, plan.slot, static_cast<std::size_t>(plan.tx.status()));
 }
 
 void RequestHandler::finished(const net::Request& request, const net::tcp::endpoint& peer,
@@ -258,7 +258,7 @@ bool RequestHandler::found_answers(const net::Request& request, const Found& fou
               : cache::Reuse::expired;
   if (reuse == cache::Reuse::fresh) {
     if (early_refresh_due(plan, *entry, now)) {
-      RefreshCounters::bump(runtime_.refreshes.early);
+      metrics::RefreshCounters::bump(runtime_.refreshes.early);
       refresh_in_background(request, plan, entry);
     }
     plan.tx.found_fresh(found.from_redis ? "redis" : "");
@@ -271,7 +271,7 @@ bool RequestHandler::found_answers(const net::Request& request, const Found& fou
   if (reuse == cache::Reuse::expired && trusted && now < entry->revalidate_until()) {
     // stale-while-revalidate: answer now, refresh once behind the scenes.
     refresh_in_background(request, plan, entry);
-    RefreshCounters::bump(runtime_.refreshes.stale_while_revalidate);
+    metrics::RefreshCounters::bump(runtime_.refreshes.stale_while_revalidate);
     plan.tx.serve_stale("stale-while-revalidate");
     return true;
   }
@@ -387,7 +387,7 @@ void RequestHandler::refresh_in_background(const net::Request& request, const Pl
                                            store::EntryPtr current) {
   auto ticket = runtime_.fetch_locks.acquire(plan.key->key);
   if (!ticket.permit) return;  // a fetch of this key is running already (or it is uncacheable)
-  RefreshCounters::bump(runtime_.refreshes.background);
+  metrics::RefreshCounters::bump(runtime_.refreshes.background);
   asio::co_spawn(
       executor_,
       filler_.refresh(fill_target(plan), origin_copy(request, sv(request.target()), plan),
@@ -413,12 +413,12 @@ asio::awaitable<store::EntryPtr> RequestHandler::await_fleet(Plan& plan) {
   for (int election = 0; election < kMaxElections; ++election) {
     auto lease = co_await fleet->try_lease(key, token, lease_ttl);
     if (lease == fleet::FleetLink::Lease::won) {
-      RefreshCounters::bump(runtime_.refreshes.leases_won);
+      metrics::RefreshCounters::bump(runtime_.refreshes.leases_won);
       plan.lease_token = token;
       co_return nullptr;
     }
     if (lease == fleet::FleetLink::Lease::unavailable) co_return nullptr;
-    RefreshCounters::bump(runtime_.refreshes.leases_lost);
+    metrics::RefreshCounters::bump(runtime_.refreshes.leases_lost);
     // Someone in the fleet is fetching: wait for its release announcement
     // (or the next poll), then look for its fill in the shared tier.
     // The lease's own expiry bounds this wait (a holder keeps it at most

@@ -2,6 +2,8 @@
 
 #include <random>
 
+#include "cache/cache_status.hpp"
+
 namespace cachecar::proxy {
 
 Runtime::Runtime(config::Config config_in, std::size_t worker_count,
@@ -10,7 +12,7 @@ Runtime::Runtime(config::Config config_in, std::size_t worker_count,
       workers(worker_count),
       origin_endpoint(origin),
       memory(config.memory.max_bytes, config.memory.max_entry_bytes),
-      stats(worker_count + 1, kRouteSlotCapacity),
+      stats(worker_count + 1, kRouteSlotCapacity, cache::kCacheStatusCount),
       latencies(worker_count + 1),
       acks("cachecar:ack:" + std::to_string(std::random_device{}()) +
            std::to_string(std::random_device{}())) {

@@ -21,11 +21,11 @@
 #include "invalidation/bus.hpp"
 #include "invalidation/gap.hpp"
 #include "invalidation/log.hpp"
-#include "proxy/latencies.hpp"
-#include "proxy/refresh_counters.hpp"
+#include "metrics/latencies.hpp"
+#include "metrics/refresh_counters.hpp"
+#include "metrics/stats.hpp"
 #include "proxy/route_set.hpp"
 #include "proxy/startup_gate.hpp"
-#include "proxy/stats.hpp"
 #include "store/memory_tier.hpp"
 #include "store/redis_tier.hpp"
 
@@ -51,10 +51,10 @@ struct Runtime {
   // Each worker's Redis tier (empty without store.redis), registered before
   // the workers start; read-only afterwards, their counters thread-safe.
   std::vector<const store::RedisTier*> redis_tiers;
-  Stats stats;
-  Latencies latencies;            // client-facing and origin, per worker (+ control)
+  metrics::Stats stats;
+  metrics::Latencies latencies;   // client-facing and origin, per worker (+ control)
   cache::FetchLocks fetch_locks;  // one origin fetch per key
-  RefreshCounters refreshes;
+  metrics::RefreshCounters refreshes;
   fleet::FillSignals fleet_fills;  // wakes lease losers when the holder is done
   fleet::EventAcks acks;           // the fleet's acknowledgements of our write-through events
   invalidation::InvalidationLog invalidations;  // "no stale set"

@@ -147,9 +147,9 @@ asio::awaitable<Warmer::Result> Warmer::fetch(Job job) {
     if (outcome == cache::FlightOutcome::filled) co_return Result{"stored", true};
     co_return Result{std::string("the concurrent fetch ended ") + cache::to_string(outcome), false};
   }
-  RefreshCounters::bump(runtime_.refreshes.background);
+  metrics::RefreshCounters::bump(runtime_.refreshes.background);
   auto outcome = co_await filler_.refresh(job.fill, job.request, nullptr, std::move(ticket.permit));
-  co_return Result{to_string(outcome), outcome == RefreshOutcome::stored};
+  co_return Result{to_string(outcome), outcome == metrics::RefreshOutcome::stored};
 }
 
 asio::awaitable<store::EntryPtr> Warmer::cached(const Job& job) {

@@ -177,7 +177,7 @@ asio::awaitable<bool> RequestHandler::write_through(net::Request& request,
     const bool whole = read.complete;
     if (co_await store_new_view(plan, *view->target, response, body, whole, read_request)) {
       detail = "refreshed";
-      RefreshCounters::bump(runtime_.refreshes.write_refreshed);
+      metrics::RefreshCounters::bump(runtime_.refreshes.write_refreshed);
     } else {
       logging::event(spdlog::level::warn, "write-through-not-stored",
                      "the new view could not be stored; it is dropped everywhere",
@@ -191,7 +191,7 @@ asio::awaitable<bool> RequestHandler::write_through(net::Request& request,
 
 void RequestHandler::warn_unacknowledged(const Plan& plan, const WrittenView& view,
                                          const FleetDrop& drop) {
-  RefreshCounters::bump(runtime_.refreshes.write_unacknowledged);
+  metrics::RefreshCounters::bump(runtime_.refreshes.write_unacknowledged);
   logging::event(spdlog::level::warn, "write-through-unacknowledged",
                  "not every cachecar acknowledged the drop in time; the new view is not stored",
                  logging::Fields()
@@ -209,7 +209,7 @@ asio::awaitable<bool> RequestHandler::store_new_view(const Plan& plan, const Fil
   if (plan.route->refresh_from != config::RefreshFrom::response || !whole) {
     auto outcome = co_await filler_.refresh(target, std::move(read_request), nullptr,
                                             cache::FetchPermit{}, RefreshKind::write);
-    co_return outcome == RefreshOutcome::stored;
+    co_return outcome == metrics::RefreshOutcome::stored;
   }
   // The write's answer is the full new representation: store it as the view.
   const auto now = Clock::now();

@@ -118,7 +118,7 @@ class FillerTest : public ::testing::Test {
     return std::move(*result);
   }
 
-  RefreshOutcome refresh(const std::string& id, store::EntryPtr current = nullptr) {
+  metrics::RefreshOutcome refresh(const std::string& id, store::EntryPtr current = nullptr) {
     return run(filler_->refresh(target(id), get("/items/" + id), std::move(current),
                                 cache::FetchPermit{}));
   }
@@ -132,7 +132,7 @@ class FillerTest : public ::testing::Test {
 
 TEST_F(FillerTest, ARefreshStoresWhatTheOriginAnswered) {
   start([](const net::Request& request) { return ok("item " + std::string(request.target())); });
-  EXPECT_EQ(refresh("7"), RefreshOutcome::stored);
+  EXPECT_EQ(refresh("7"), metrics::RefreshOutcome::stored);
   ASSERT_EQ(origin_->received.size(), 1u);
   EXPECT_EQ(origin_->received[0].target(), "/items/7");
   auto entry = runtime_->memory.find(target("7").key);
@@ -143,7 +143,7 @@ TEST_F(FillerTest, ARefreshStoresWhatTheOriginAnswered) {
 
 TEST_F(FillerTest, AnAnswerThatMayNotBeStoredLeavesTheCacheAlone) {
   start([](const net::Request&) { return ok("secret", "no-store"); });
-  EXPECT_EQ(refresh("7"), RefreshOutcome::not_stored);
+  EXPECT_EQ(refresh("7"), metrics::RefreshOutcome::not_stored);
   EXPECT_FALSE(runtime_->memory.find(target("7").key));
 }
 
@@ -153,7 +153,7 @@ TEST_F(FillerTest, AServerErrorIsAnOriginErrorAndStoresNothing) {
     response.result(http::status::bad_gateway);
     return response;
   });
-  EXPECT_EQ(refresh("7"), RefreshOutcome::origin_error);
+  EXPECT_EQ(refresh("7"), metrics::RefreshOutcome::origin_error);
   EXPECT_FALSE(runtime_->memory.find(target("7").key));
 }
 
@@ -166,10 +166,10 @@ TEST_F(FillerTest, ARefreshOfAnEntryWithValidatorsIsConditionalAnd304RenewsIt) {
     }
     return ok("first");
   });
-  ASSERT_EQ(refresh("7"), RefreshOutcome::stored);
+  ASSERT_EQ(refresh("7"), metrics::RefreshOutcome::stored);
   auto first = runtime_->memory.find(target("7").key);
   ASSERT_TRUE(first);
-  EXPECT_EQ(refresh("7", first), RefreshOutcome::stored);
+  EXPECT_EQ(refresh("7", first), metrics::RefreshOutcome::stored);
   ASSERT_EQ(origin_->received.size(), 2u);
   EXPECT_EQ(origin_->received[1][http::field::if_none_match], "\"v1\"");
   auto renewed = runtime_->memory.find(target("7").key);
@@ -182,8 +182,8 @@ TEST_F(FillerTest, ARefreshOfAnEntryWithValidatorsIsConditionalAnd304RenewsIt) {
 TEST_F(FillerTest, AReusedConnectionTheOriginClosedIsRetriedOnceOnAFreshOne) {
   start([](const net::Request& request) { return ok(std::string(request.target())); });
   origin_->drop_on_first_connection_at = 2;
-  ASSERT_EQ(refresh("1"), RefreshOutcome::stored);  // connection 1, kept alive
-  EXPECT_EQ(refresh("2"), RefreshOutcome::stored);  // dropped on 1, answered on 2
+  ASSERT_EQ(refresh("1"), metrics::RefreshOutcome::stored);  // connection 1, kept alive
+  EXPECT_EQ(refresh("2"), metrics::RefreshOutcome::stored);  // dropped on 1, answered on 2
   EXPECT_EQ(origin_->connections, 2);
   ASSERT_EQ(origin_->received.size(), 3u);
   EXPECT_EQ(origin_->received[1].target(), "/items/2");
@@ -193,7 +193,7 @@ TEST_F(FillerTest, AReusedConnectionTheOriginClosedIsRetriedOnceOnAFreshOne) {
 TEST_F(FillerTest, AnUnsafeRequestIsNotRetried) {
   start([](const net::Request& request) { return ok(std::string(request.target())); });
   origin_->drop_on_first_connection_at = 2;
-  ASSERT_EQ(refresh("1"), RefreshOutcome::stored);  // leaves connection 1 idle in the pool
+  ASSERT_EQ(refresh("1"), metrics::RefreshOutcome::stored);  // leaves connection 1 idle in the pool
   auto post = get("/items/1");
   post.method(http::verb::post);
   post.prepare_payload();

@@ -8,7 +8,7 @@
 
 #include "metrics/latency_histogram.hpp"
 
-namespace cachecar::proxy {
+namespace cachecar::metrics {
 
 inline constexpr std::size_t kStatusClasses = 5;  // 1xx .. 5xx
 
@@ -26,23 +26,23 @@ class Latencies {
     shards_[slot]->origin.observe(elapsed);
   }
 
-  metrics::LatencySnapshot client_snapshot(std::size_t status_class) const {
-    metrics::LatencySnapshot sum;
+  LatencySnapshot client_snapshot(std::size_t status_class) const {
+    LatencySnapshot sum;
     for (const auto& s : shards_) sum.add(s->client[status_class]);
     return sum;
   }
-  metrics::LatencySnapshot origin_snapshot() const {
-    metrics::LatencySnapshot sum;
+  LatencySnapshot origin_snapshot() const {
+    LatencySnapshot sum;
     for (const auto& s : shards_) sum.add(s->origin);
     return sum;
   }
 
  private:
   struct Shards {
-    std::array<metrics::LatencyShard, kStatusClasses> client;
-    metrics::LatencyShard origin;
+    std::array<LatencyShard, kStatusClasses> client;
+    LatencyShard origin;
   };
   std::vector<std::unique_ptr<Shards>> shards_;
 };
 
-}  // namespace cachecar::proxy
+}  // namespace cachecar::metrics

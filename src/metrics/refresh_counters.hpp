@@ -7,7 +7,7 @@
 #include <atomic>
 #include <cstdint>
 
-namespace cachecar::proxy {
+namespace cachecar::metrics {
 
 enum class RefreshOutcome {
   stored,        // a new or revalidated entry is in both tiers
@@ -45,4 +45,4 @@ struct RefreshCounters {
   }
 };
 
-}  // namespace cachecar::proxy
+}  // namespace cachecar::metrics
