@@ -94,7 +94,7 @@ for health in 9921 9922; do
   ready=""
   for _ in $(seq 1 200); do
     if curl -fs "http://127.0.0.1:$health/readyz" 2>/dev/null |
-        python3 -c 'import json,sys; r=json.load(sys.stdin); sys.exit(0 if r["ready"] and r["redis"]=="ok" and r["bus"]=="subscribed" else 1)'; then
+        python3 -c 'import json,sys; t=sys.stdin.read(); r=json.loads(t) if t.strip() else {}; sys.exit(0 if r.get("ready") and r.get("redis")=="ok" and r.get("bus")=="subscribed" else 1)'; then
       ready=1; break
     fi
     sleep 0.05

@@ -17,6 +17,8 @@
 // Pure: no sockets, no clock reads except the start time given to it.
 #pragma once
 
+#include <algorithm>
+#include <cassert>
 #include <chrono>
 #include <initializer_list>
 #include <string_view>
@@ -104,5 +106,70 @@ class Transaction {
   unsigned http_status_ = 0;
   SteadyClock::time_point started_;
 };
+
+// Inline: each is a store or two, called on every hit.
+inline void Transaction::move(Phase to, std::initializer_list<Phase> from) {
+  assert(std::find(from.begin(), from.end(), phase_) != from.end() &&
+         "a cache transaction moved from a phase that does not lead there");
+  (void)from;
+  phase_ = to;
+}
+
+inline void Transaction::not_cacheable(CacheStatus why, std::string_view detail) {
+  assert(why == CacheStatus::bypass || why == CacheStatus::method || why == CacheStatus::request);
+  move(Phase::uncacheable, {Phase::lookup});
+  status_ = why;
+  detail_ = detail;
+}
+
+inline void Transaction::found_fresh(std::string_view detail) {
+  move(Phase::fresh, {Phase::lookup});
+  status_ = CacheStatus::hit;
+  detail_ = detail;
+}
+
+inline void Transaction::found_expired(bool refused) {
+  move(Phase::stale, {Phase::lookup});
+  status_ = refused ? CacheStatus::request : CacheStatus::stale;
+}
+
+inline void Transaction::found_nothing(bool other_variant) {
+  move(Phase::miss, {Phase::lookup});
+  status_ = other_variant ? CacheStatus::vary_miss : CacheStatus::miss;
+}
+
+inline void Transaction::fetch() {
+  move(Phase::fetching, {Phase::stale, Phase::miss, Phase::uncacheable});
+}
+
+inline void Transaction::collapsed(std::string_view detail) {
+  move(Phase::stored, {Phase::stale, Phase::miss, Phase::fetching});
+  collapsed_ = true;
+  detail_ = detail;
+}
+
+inline void Transaction::filled(bool stored, std::string_view outcome) {
+  move(stored ? Phase::stored : Phase::uncacheable, {Phase::fetching});
+  stored_ = stored;
+  detail_ = outcome;
+}
+
+inline void Transaction::not_stored(std::string_view why) {
+  move(Phase::uncacheable, {Phase::fetching});
+  if (!why.empty()) detail_ = why;
+}
+
+inline void Transaction::serve_stale(std::string_view why) {
+  move(Phase::stale, {Phase::lookup, Phase::stale, Phase::fetching});
+  status_ = CacheStatus::hit;
+  detail_ = why;
+}
+
+inline void Transaction::answer(unsigned http_status) {
+  assert(http_status != 0);
+  assert(phase_ != Phase::lookup && phase_ != Phase::served && "answered twice, or before lookup");
+  phase_ = Phase::served;
+  http_status_ = http_status;
+}
 
 }  // namespace cachecar::cache

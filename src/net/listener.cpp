@@ -11,6 +11,7 @@
 namespace cachecar::net {
 
 namespace {
+constexpr std::string_view kTooLargeBody = "request body is larger than limits.max_body_bytes";
 constexpr std::size_t kLingerBytes = 1024 * 1024;  // read at most this much of a refused request
 }  // namespace
 
@@ -84,9 +85,22 @@ asio::awaitable<void> Listener::run_session(tcp::socket socket) {
   auto self = sessions_.insert(sessions_.end(), SessionState{&stream, true});
   beast::flat_buffer buffer;
   while (!draining_) {
-    auto request = co_await read_request(stream, buffer, *self);
-    if (!request) break;
-    bool keep_alive = co_await sink_.handle(*request, stream, peer);
+    self->idle = true;
+    RequestParser parser;
+    parser.header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
+    parser.body_limit(limits_.max_body_bytes);
+    stream.expires_after(limits_.header_timeout);
+    auto [read_error, header_bytes] =
+        co_await http::async_read_header(stream, buffer, parser, use_tuple);
+    self->idle = false;
+    const auto verdict = judge_head(read_error, parser);
+    if (verdict.action == HeadVerdict::Action::refuse)
+      co_await reply_error(stream, verdict.status, verdict.reason);
+    if (verdict.action != HeadVerdict::Action::go_on) break;
+    const bool more = !parser.is_done() || parser.get().count(http::field::expect) > 0;
+    if (more && !co_await read_body(stream, buffer, parser)) break;
+    Request request = parser.release();
+    bool keep_alive = co_await sink_.handle(request, stream, peer);
     if (!keep_alive) break;
   }
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -94,40 +108,28 @@ asio::awaitable<void> Listener::run_session(tcp::socket socket) {
   sessions_.erase(self);
 }
 
-asio::awaitable<std::optional<Request>> Listener::read_request(beast::tcp_stream& stream,
-                                                               beast::flat_buffer& buffer,
-                                                               SessionState& self) {
-  static constexpr std::string_view kTooLargeBody =
-      "request body is larger than limits.max_body_bytes";
-  self.idle = true;
-  http::request_parser<http::string_body> parser;
-  parser.header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
-  parser.body_limit(limits_.max_body_bytes);
-  stream.expires_after(limits_.header_timeout);
-  auto [read_error, header_bytes] =
-      co_await http::async_read_header(stream, buffer, parser, use_tuple);
-  self.idle = false;
+Listener::HeadVerdict Listener::judge_head(beast::error_code read_error,
+                                           const RequestParser& parser) {
+  using Action = HeadVerdict::Action;
   if (read_error == http::error::header_limit) {
-    co_await reply_error(stream, http::status::request_header_fields_too_large,
-                         "request header is larger than limits.max_header_bytes");
-    co_return std::nullopt;
+    return {Action::refuse, http::status::request_header_fields_too_large,
+            "request header is larger than limits.max_header_bytes"};
   }
-  if (read_error == http::error::body_limit) {
-    co_await reply_error(stream, http::status::payload_too_large, kTooLargeBody);
-    co_return std::nullopt;
-  }
+  if (read_error == http::error::body_limit)
+    return {Action::refuse, http::status::payload_too_large, kTooLargeBody};
   if (read_error == http::error::end_of_stream || read_error == asio::error::operation_aborted ||
       read_error == beast::error::timeout || read_error == asio::error::connection_reset ||
       read_error == asio::error::eof) {
-    co_return std::nullopt;
+    return {Action::close, {}, {}};
   }
-  std::optional<std::string_view> problem;
-  if (read_error) problem = "malformed HTTP request";
-  if (!problem) problem = framing_problem(parser.get());
-  if (problem) {
-    co_await reply_error(stream, http::status::bad_request, *problem);
-    co_return std::nullopt;
-  }
+  if (read_error) return {Action::refuse, http::status::bad_request, "malformed HTTP request"};
+  if (auto problem = framing_problem(parser.get()))
+    return {Action::refuse, http::status::bad_request, *problem};
+  return {};
+}
+
+asio::awaitable<bool> Listener::read_body(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                          RequestParser& parser) {
   auto& header = parser.get();
   if (beast::iequals(header[http::field::expect], "100-continue")) {
     // The client waits for this before sending a body; we are about to read it.
@@ -135,14 +137,12 @@ asio::awaitable<std::optional<Request>> Listener::read_request(beast::tcp_stream
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
     co_await asio::async_write(stream, asio::buffer(kContinue), use_tuple);
   }
-  if (!parser.is_done()) {
-    stream.expires_after(limits_.header_timeout);
-    auto [body_error, body_bytes] = co_await http::async_read(stream, buffer, parser, use_tuple);
-    if (body_error == http::error::body_limit)
-      co_await reply_error(stream, http::status::payload_too_large, kTooLargeBody);
-    if (body_error) co_return std::nullopt;
-  }
-  co_return parser.release();
+  if (parser.is_done()) co_return true;
+  stream.expires_after(limits_.header_timeout);
+  auto [body_error, body_bytes] = co_await http::async_read(stream, buffer, parser, use_tuple);
+  if (body_error == http::error::body_limit)
+    co_await reply_error(stream, http::status::payload_too_large, kTooLargeBody);
+  co_return !body_error;
 }
 
 }  // namespace cachecar::net

@@ -52,11 +52,19 @@ class Listener {
 
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> run_session(tcp::socket socket);
-  // The next request on the connection; nullopt when it must close (the
-  // client left, or it was refused with an error answer).
-  asio::awaitable<std::optional<Request>> read_request(beast::tcp_stream& stream,
-                                                       beast::flat_buffer& buffer,
-                                                       SessionState& self);
+  using RequestParser = http::request_parser<http::string_body>;
+  // What a read request head calls for. Not a coroutine: reading a request
+  // without a body costs no frame beyond the session's.
+  struct HeadVerdict {
+    enum class Action { go_on, close, refuse } action = Action::go_on;
+    http::status status = http::status::bad_request;
+    std::string_view reason;
+  };
+  static HeadVerdict judge_head(beast::error_code read_error, const RequestParser& parser);
+  // 100 Continue when asked, then the body after the head; false when the
+  // connection must close.
+  asio::awaitable<bool> read_body(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                  RequestParser& parser);
   asio::awaitable<void> reply_error(beast::tcp_stream& stream, http::status status,
                                     std::string_view reason);
 
