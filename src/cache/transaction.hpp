@@ -14,6 +14,8 @@
 //   lookup | stale | fetching -> stale          the stale entry answers
 //   any but lookup -> served                    the answer is being written
 //
+// Its timings: when the request began, and how long the origin took to
+// answer it (the access line's duration_ms and origin_ms).
 // Pure: no sockets, no clock reads except the start time given to it.
 #pragma once
 
@@ -75,6 +77,8 @@ class Transaction {
   // No move: an answer of cachecar's own (502, 503, 504) is on its way,
   // and `why` ("origin-timeout", "only-if-cached") becomes the detail.
   void explain(std::string_view why) { detail_ = why; }
+  // No move: the origin answered the fetch's request with a head after `took`.
+  void origin_answered(SteadyClock::duration took) { origin_time_ = took; }
   // Any phase after lookup, except served -> served: the answer, with this
   // HTTP status, is about to be written. Once per request.
   void answer(unsigned http_status);
@@ -87,6 +91,9 @@ class Transaction {
   bool answered() const { return http_status_ != 0; }
   unsigned http_status() const { return http_status_; }
   SteadyClock::time_point started() const { return started_; }
+  // From the request sent to the origin to its response head; zero when the
+  // origin was not asked (a hit, a collapsed request).
+  SteadyClock::duration origin_time() const { return origin_time_; }
 
   // The Cache-Status value for an answer whose entry has `ttl_seconds`
   // left (negative when stale; 0 when nothing is stored); `fwd_status`:
@@ -105,6 +112,7 @@ class Transaction {
   bool collapsed_ = false;
   unsigned http_status_ = 0;
   SteadyClock::time_point started_;
+  SteadyClock::duration origin_time_{};
 };
 
 // Inline: each is a store or two, called on every hit.

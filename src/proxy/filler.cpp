@@ -73,7 +73,8 @@ asio::awaitable<beast::error_code> Filler::exchange(net::Request& request,
                                             request.method() == http::verb::head, timeout);
     }
     if (!ec) {
-      runtime_.latencies.origin(worker_.stats_slot(), std::chrono::steady_clock::now() - sent);
+      exchange.head_time = std::chrono::steady_clock::now() - sent;
+      runtime_.latencies.origin(worker_.stats_slot(), exchange.head_time);
       break;
     }
     // A kept-alive connection may have been closed by the origin just as we

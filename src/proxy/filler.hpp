@@ -65,6 +65,7 @@ net::Request fill_request(const net::Request& client, std::string_view target);
 struct OriginExchange {
   std::unique_ptr<net::OriginConnection> connection;
   std::optional<net::OriginParser> parser;
+  std::chrono::steady_clock::duration head_time{};  // from the request sent to the head read
 };
 
 // Whether an origin response will be stored, and why not when not.

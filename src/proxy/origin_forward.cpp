@@ -45,6 +45,7 @@ asio::awaitable<bool> RequestHandler::forward(net::Request& request, beast::tcp_
   OriginFetch fetch = begin_fetch(request, plan);
   if (auto ec = co_await filler_.exchange(request, fetch.exchange))
     co_return co_await reply_origin_failure(client, plan, ec);
+  plan.tx.origin_answered(fetch.exchange.head_time);
   auto& response = fetch.exchange.parser->get();
   if (!net::is_safe(request.method()) && response.result_int() < 400)
     co_await invalidate_after_unsafe(plan, request, response);

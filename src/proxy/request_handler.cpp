@@ -130,6 +130,10 @@ void RequestHandler::finished(const net::Request& request, const net::tcp::endpo
       .add("client", peer.address().to_string());
   if (plan.key) fields.add("key", plan.key->key);
   if (!plan.tx.detail().empty()) fields.add("detail", plan.tx.detail());
+  if (plan.tx.origin_time().count() > 0) {
+    fields.add("origin_ms",
+               std::chrono::duration<double, std::milli>(plan.tx.origin_time()).count());
+  }
   logging::access(fields);
 }
 

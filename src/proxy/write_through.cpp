@@ -154,6 +154,7 @@ asio::awaitable<bool> RequestHandler::write_through(net::Request& request,
   OriginExchange exchange;
   if (auto ec = co_await filler_.exchange(request, exchange))
     co_return co_await reply_origin_failure(client, plan, ec);
+  plan.tx.origin_answered(exchange.head_time);
   auto& response = exchange.parser->get();
   const bool success = response.result_int() >= 200 && response.result_int() < 300;
   if (!success || !view) {

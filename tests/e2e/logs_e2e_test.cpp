@@ -67,7 +67,10 @@ TEST(Logs, JsonLinesCarryEventFieldsAndEveryRequestIsLoggedAtSampleOne) {
   EXPECT_EQ(access[1]["cache"], "hit");
   EXPECT_THAT(access[1]["key"].get<std::string>(), HasSubstr("catalog"));
   EXPECT_TRUE(access[1]["duration_ms"].is_number());
+  EXPECT_TRUE(access[0]["origin_ms"].is_number());  // the miss asked the origin
+  EXPECT_FALSE(access[1].contains("origin_ms"));    // the hit did not
   EXPECT_EQ(access[2]["route"], "-");
+  EXPECT_TRUE(access[2]["origin_ms"].is_number());
   for (const auto& line : access) {
     EXPECT_TRUE(line.contains("ts"));
     EXPECT_EQ(line["level"], "info");

@@ -108,6 +108,16 @@ TEST(Transaction, ARevalidationNamesTheOriginsStatus) {
   EXPECT_EQ(tx.header(30, 304).view(), "cachecar; fwd=stale; fwd-status=304; stored");
 }
 
+TEST(Transaction, KeepsTheOriginsShareOfTheTime) {
+  Transaction tx(Transaction::SteadyClock::time_point(std::chrono::seconds(5)));
+  EXPECT_EQ(tx.started(), Transaction::SteadyClock::time_point(std::chrono::seconds(5)));
+  EXPECT_EQ(tx.origin_time().count(), 0);  // a hit never asks
+  tx.found_nothing(false);
+  tx.fetch();
+  tx.origin_answered(std::chrono::milliseconds(12));
+  EXPECT_EQ(tx.origin_time(), std::chrono::milliseconds(12));
+}
+
 TEST(Transaction, PhasesHaveNames) {
   EXPECT_STREQ(to_string(Phase::lookup), "lookup");
   EXPECT_STREQ(to_string(Phase::served), "served");
