@@ -4,6 +4,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -24,9 +26,19 @@ std::uint64_t resident_bytes(int pid) {
 }
 
 std::uint16_t free_port() {
+  // Each port at most once per test process: the kernel may offer a port it
+  // just released again at once, and one cachecar's two listeners on one
+  // port is a config error (it failed a CI run that way).
+  static std::mutex mutex;
+  static std::set<std::uint16_t> handed_out;
   asio::io_context context;
-  tcp::acceptor acceptor(context, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  return acceptor.local_endpoint().port();
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    tcp::acceptor acceptor(context, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    const auto port = acceptor.local_endpoint().port();
+    std::lock_guard lock(mutex);
+    if (handed_out.insert(port).second) return port;
+  }
+  throw std::runtime_error("free_port: no loopback port left that this test has not used");
 }
 
 TempDir::TempDir() {
